@@ -1,0 +1,19 @@
+//! plane-aio's database migrations (sea-orm-migration), applied at start and by `plane-aio migrate`.
+//!
+//! Rules: each migration declares its own identifiers (never imports live entities), steps are
+//! small and additive, and every migration runs on SQLite and on Postgres (CI runs both).
+//! Domain tables follow Plane's conventions: UUID (v7) ids, `created_at`, `updated_at`,
+//! `deleted_at` (soft delete), `created_by`/`updated_by`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,336 @@
+//! Start-up and shutdown: wires every part into one process.
+//!
+//! [`Application::build`] does everything that can fail, in an order that fails early and
+//! leaves nothing half-created: configuration files are read, listeners are bound, then the data
+//! folder is created and locked, the database migrated, the key-value store, storage and job
+//! queue opened. [`Application::run`] then serves until the shutdown token is cancelled and stops
+//! the parts in reverse order. `serve` and the tests use the same two calls.
+
+pub mod data_dir;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::{DatabaseSettings, Secret, Settings},
+    db::{self, Db},
+    http::{self, tls::TlsMaterial},
+    jobs::JobQueue,
+    kv::Kv,
+    storage::{Storage, UrlSigner},
+};
+
+pub use data_dir::DataDir;
+
+/// Everything a request, job or cron tick needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    settings: Settings,
+    db: Db,
+    kv: Kv,
+    storage: Storage,
+    queue: JobQueue,
+}
+
+impl AppState {
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    pub fn kv(&self) -> &Kv {
+        &self.0.kv
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.0.storage
+    }
+
+    pub fn queue(&self) -> &JobQueue {
+        &self.0.queue
+    }
+
+    pub fn node_name(&self) -> &str {
+        &self.0.settings.node_name
+    }
+}
+
+/// Below this much free space a start-up failure is blamed on a full disk.
+const LOW_DISK_BYTES: u64 = 1024 * 1024;
+
+/// A start-up failure: one sentence naming the cause, for the operator.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartupError(pub String);
+
+fn fail(message: impl Into<String>) -> StartupError {
+    StartupError(message.into())
+}
+
+/// Binds a listener, with a message naming the address and the likely cause.
+pub async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        let reason = match e.kind() {
+            std::io::ErrorKind::AddrInUse => "the address is already in use (another program, or another plane-aio, listens there)".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)".to_string(),
+            std::io::ErrorKind::AddrNotAvailable => "the address is not one of this machine's".to_string(),
+            _ => e.to_string(),
+        };
+        fail(format!("cannot listen on {addr} ({what}): {reason}"))
+    })
+}
+
+pub struct Application {
+    state: AppState,
+    data_dir: DataDir,
+    listener: TcpListener,
+    http_listener: Option<TcpListener>,
+    tls: TlsMaterial,
+}
+
+/// The opened parts, kept together so a failure can close them all.
+struct Parts {
+    db: Db,
+    kv: Kv,
+    storage: Storage,
+    queue: JobQueue,
+}
+
+impl Application {
+    pub async fn build(mut settings: Settings) -> Result<Application, StartupError> {
+        install_crypto_provider();
+        let tls = TlsMaterial::load(&settings.tls).map_err(|e| fail(format!("{e:#}")))?;
+        let listener = bind(settings.listen, "listen").await?;
+        if let Ok(bound) = listener.local_addr() {
+            settings.adopt_bound_address(bound);
+        }
+        let http_listener = match settings.http_listen {
+            Some(addr) => Some(bind(addr, "http_listen").await?),
+            None => None,
+        };
+        // Postgres is checked before the data folder is touched, so a wrong URL or password
+        // creates nothing.
+        let postgres = match &settings.database {
+            DatabaseSettings::Postgres { .. } => Some(
+                Db::connect(&settings.database)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?,
+            ),
+            DatabaseSettings::Sqlite { .. } => None,
+        };
+        let data_dir = DataDir::open(&settings.data_dir).map_err(|e| fail(e.to_string()))?;
+        match open_parts(&settings, postgres).await {
+            Ok(parts) => Ok(Application {
+                state: AppState(Arc::new(Inner {
+                    settings,
+                    db: parts.db,
+                    kv: parts.kv,
+                    storage: parts.storage,
+                    queue: parts.queue,
+                })),
+                data_dir,
+                listener,
+                http_listener,
+                tls,
+            }),
+            Err(e) => {
+                // Whatever failed (SQLite reports a full disk as a mere I/O error), a full disk
+                // is the cause worth naming.
+                let e = match data_dir::free_bytes(data_dir.path()) {
+                    Some(free) if free < LOW_DISK_BYTES => fail(format!(
+                        "{e} (the disk holding the data folder is full: {} KiB free)",
+                        free / 1024
+                    )),
+                    _ => e,
+                };
+                data_dir.abandon();
+                Err(e)
+            }
+        }
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The address actually bound (the port is chosen by the OS for `:0`).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.settings().listen)
+    }
+
+    pub fn http_local_addr(&self) -> Option<SocketAddr> {
+        self.http_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    /// Serves until `shutdown` is cancelled, then lets in-flight requests and jobs finish
+    /// (at most `shutdown_timeout`) and closes everything.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let Application {
+            state,
+            data_dir,
+            listener,
+            http_listener,
+            tls,
+        } = self;
+        let settings = state.settings().clone();
+        let grace = settings.shutdown_timeout;
+
+        let worker_stop = CancellationToken::new();
+        let worker = state
+            .queue()
+            .spawn_worker(state.clone(), &settings.jobs, worker_stop.clone());
+        let scheduler = crate::cron::start(state.clone(), crate::cron::table(&settings.cron))
+            .await
+            .context("cannot start the cron scheduler")?;
+
+        tracing::info!(
+            version = env!("CARGO_PKG_VERSION"),
+            listen = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            public_url = %settings.public_url,
+            data_dir = %data_dir.path().display(),
+            database = if settings.database.is_postgres() { "postgres" } else { "sqlite" },
+            node = %settings.node_name,
+            "plane-aio is serving"
+        );
+        let served = http::serve(
+            state.clone(),
+            listener,
+            http_listener,
+            tls,
+            shutdown.clone(),
+            grace,
+        )
+        .await;
+
+        tracing::info!("shutting down: stopping background jobs");
+        worker_stop.cancel();
+        if tokio::time::timeout(grace, worker).await.is_err() {
+            tracing::warn!(
+                timeout_s = grace.as_secs(),
+                "background jobs did not finish in time; they will run again after restart"
+            );
+        }
+        scheduler.shutdown().await;
+        if let Err(e) = state.kv().flush() {
+            tracing::error!(error = %e, "cannot flush the key-value store");
+        }
+        let db = state.db().clone();
+        drop(state);
+        db.close().await;
+        drop(data_dir);
+        tracing::info!("stopped");
+        served
+    }
+}
+
+async fn open_parts(settings: &Settings, postgres: Option<Db>) -> Result<Parts, StartupError> {
+    let db = match postgres {
+        Some(db) => db,
+        None => Db::connect(&settings.database)
+            .await
+            .map_err(|e| fail(sqlite_reason(e.to_string())))?,
+    };
+    db.migrate()
+        .await
+        .map_err(|e| fail(format!("cannot migrate the database: {e}")))?;
+    let secret = match &settings.secret_key {
+        Some(secret) => secret.clone(),
+        None => Secret::new(
+            db::instance_config::get_or_insert(&db, "SECRET_KEY", "SECURITY", generate_secret)
+                .await
+                .map_err(|e| {
+                    fail(format!(
+                        "cannot read the instance secret from the database: {e}"
+                    ))
+                })?,
+        ),
+    };
+    let kv = if db.is_postgres() {
+        Kv::shared(db.clone())
+    } else {
+        Kv::open_fjall(&settings.data_dir.join("kv"))
+            .map_err(|e| fail(format!("cannot open the key-value store: {e}")))?
+    };
+    if matches!(settings.storage, crate::config::StorageSettings::Fs) {
+        std::fs::create_dir_all(settings.uploads_dir()).map_err(|e| {
+            fail(format!(
+                "cannot create the uploads folder {}: {}",
+                settings.uploads_dir().display(),
+                data_dir::describe_io(&e)
+            ))
+        })?;
+    }
+    let signer = UrlSigner::new(secret, settings.public_url.clone());
+    let storage = Storage::new(&settings.storage, &settings.uploads_dir(), signer)
+        .map_err(|e| fail(format!("cannot set up file storage: {e}")))?;
+    let queue = JobQueue::open(&db, &settings.data_dir, &settings.jobs)
+        .await
+        .map_err(|e| fail(format!("cannot open the job queue: {e}")))?;
+    Ok(Parts {
+        db,
+        kv,
+        storage,
+        queue,
+    })
+}
+
+/// SQLite's own message for a full or read-only disk is cryptic; say it plainly.
+fn sqlite_reason(message: String) -> String {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("disk is full") || lower.contains("database or disk is full") {
+        format!("{message} (the disk holding the data folder is full)")
+    } else if lower.contains("readonly") || lower.contains("read-only") {
+        format!("{message} (the data folder is read-only)")
+    } else {
+        message
+    }
+}
+
+/// 256 random bits, hex-encoded.
+fn generate_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    hex::encode(bytes)
+}
+
+/// rustls needs one process-wide crypto provider; the build uses ring only.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Waits for SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Used by tests and `doctor`: how long to wait for a part to answer.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(30);

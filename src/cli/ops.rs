@@ -1,0 +1,294 @@
+//! What the commands do. They open the database and the queue directly (never the running
+//! server's locked folder parts), so they work while `serve` runs.
+
+use std::{fmt::Write as _, process::ExitCode, time::Duration};
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::DataFlags;
+use crate::{
+    app::{self, Application},
+    config::{DatabaseSettings, Settings, keys, layers::Source},
+    db::{self, Db},
+    jobs::{Job, JobQueue, StatusFilter},
+};
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List jobs, newest first.
+    List {
+        /// pending, running, done, failed (will retry), dead, or all.
+        #[arg(long, default_value = "all", value_parser = ["all", "pending", "running", "done", "failed", "dead"])]
+        status: String,
+        /// How many to show.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10000))]
+        limit: u32,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        flags: DataFlags,
+    },
+    /// Put a dead or failed job back in the queue with a fresh attempt budget.
+    Retry {
+        /// The job id, as `jobs list` shows it.
+        id: String,
+        #[command(flatten)]
+        flags: DataFlags,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DoctorCommand {
+    /// Send a probe job through the queue and wait until a running server has run it.
+    Queue {
+        /// Make the probe fail its first N attempts, to watch retries and the dead state.
+        #[arg(long, default_value_t = 0)]
+        fail_first: u32,
+        /// Run the probe only after this long (e.g. 5s).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        delay: Option<Duration>,
+        /// Enqueue and exit without waiting.
+        #[arg(long)]
+        no_wait: bool,
+        /// How long to wait for the probe to run.
+        #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+        timeout: Duration,
+        #[command(flatten)]
+        flags: DataFlags,
+    },
+}
+
+impl JobsCommand {
+    pub fn flags(&self) -> DataFlags {
+        match self {
+            JobsCommand::List { flags, .. } | JobsCommand::Retry { flags, .. } => flags.clone(),
+        }
+    }
+}
+
+impl DoctorCommand {
+    pub fn flags(&self) -> DataFlags {
+        match self {
+            DoctorCommand::Queue { flags, .. } => flags.clone(),
+        }
+    }
+}
+
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    let shutdown = CancellationToken::new();
+    let on_signal = shutdown.clone();
+    tokio::spawn(async move {
+        app::shutdown_signal().await;
+        tracing::info!("shutdown signal received: finishing in-flight requests");
+        on_signal.cancel();
+    });
+    app.run(shutdown).await
+}
+
+/// Opens the app database of an existing installation (creating the SQLite file's folder only
+/// for `migrate`).
+async fn open_db(settings: &Settings, create: bool) -> anyhow::Result<Db> {
+    if let DatabaseSettings::Sqlite { path } = &settings.database {
+        if create {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot create {}: {}",
+                        dir.display(),
+                        app::data_dir::describe_io(&e)
+                    )
+                })?;
+            }
+        } else if !path.exists() {
+            bail!(
+                "no database at {}: start `plane-aio serve` with this data folder first, or pass --data-dir",
+                path.display()
+            );
+        }
+    }
+    Ok(Db::connect(&settings.database).await?)
+}
+
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let db = open_db(settings, true).await?;
+    let pending = db
+        .pending_migrations()
+        .await
+        .context("cannot read the migration state")?;
+    db.migrate().await.context("cannot migrate the database")?;
+    if pending.is_empty() {
+        println!("database is up to date");
+    } else {
+        for name in &pending {
+            println!("applied {name}");
+        }
+    }
+    db.close().await;
+    Ok(())
+}
+
+pub fn describe_config(settings: &Settings) -> String {
+    let mut out = String::new();
+    match &settings.raw.file {
+        Some(path) => {
+            let _ = writeln!(out, "# configuration file: {}", path.display());
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "# configuration file: none ({} not found)",
+                keys::DEFAULT_CONFIG_FILE
+            );
+        }
+    }
+    for (key, value, source) in settings.describe() {
+        let origin = match source {
+            Source::Default => "default".to_string(),
+            other => other.to_string(),
+        };
+        let _ = writeln!(out, "{} = {:?}  # {origin}", key.name, value);
+    }
+    out
+}
+
+async fn open_queue(settings: &Settings) -> anyhow::Result<(Db, JobQueue)> {
+    let db = open_db(settings, false).await?;
+    let queue = JobQueue::open(&db, &settings.data_dir, &settings.jobs).await?;
+    Ok((db, queue))
+}
+
+pub async fn jobs(settings: &Settings, command: JobsCommand) -> anyhow::Result<ExitCode> {
+    let (db, queue) = open_queue(settings).await?;
+    let code = match command {
+        JobsCommand::List {
+            status,
+            limit,
+            json,
+            ..
+        } => {
+            let filter = StatusFilter::parse(&status).context("unknown status")?;
+            let records = queue.list(filter, limit).await?;
+            if json {
+                for record in &records {
+                    println!("{}", serde_json::to_string(record)?);
+                }
+            } else if records.is_empty() {
+                println!("no {status} jobs");
+            } else {
+                println!(
+                    "{:<28} {:<8} {:>8} {:<20} {:<10} LAST RESULT",
+                    "ID", "STATE", "ATTEMPTS", "RUN AT", "KIND"
+                );
+                for r in &records {
+                    let kind = r.job.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
+                    println!(
+                        "{:<28} {:<8} {:>8} {:<20} {:<10} {}",
+                        r.id,
+                        r.state,
+                        format!("{}/{}", r.attempts, r.max_attempts),
+                        r.run_at
+                            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                            .unwrap_or_default(),
+                        kind,
+                        r.last_result
+                            .as_deref()
+                            .unwrap_or("")
+                            .chars()
+                            .take(120)
+                            .collect::<String>()
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        JobsCommand::Retry { id, .. } => {
+            if queue.retry(&id).await? {
+                println!("job {id} is queued again");
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("error: no failed or dead job with id {id}");
+                ExitCode::FAILURE
+            }
+        }
+    };
+    db.close().await;
+    Ok(code)
+}
+
+pub async fn doctor(settings: &Settings, command: DoctorCommand) -> anyhow::Result<ExitCode> {
+    let DoctorCommand::Queue {
+        fail_first,
+        delay,
+        no_wait,
+        timeout,
+        ..
+    } = command;
+    let (db, queue) = open_queue(settings).await?;
+    let probe_id = Uuid::now_v7();
+    queue
+        .enqueue(
+            Job::Probe {
+                probe_id,
+                fail_first,
+            },
+            delay,
+        )
+        .await
+        .context("cannot enqueue the probe job")?;
+    println!("probe {probe_id} enqueued");
+    if no_wait {
+        db.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let started = std::time::Instant::now();
+    let deadline = started + timeout + delay.unwrap_or_default();
+    let mut seen = 0;
+    loop {
+        let runs = db::probes::runs(&db, probe_id).await?;
+        for run in runs.iter().skip(seen) {
+            println!(
+                "attempt {} on node {}: {}",
+                run.attempt,
+                run.node,
+                if run.succeeded {
+                    "succeeded"
+                } else {
+                    "failed (on purpose)"
+                }
+            );
+        }
+        seen = runs.len();
+        if runs.iter().any(|r| r.succeeded) {
+            println!(
+                "queue works: the probe ran after {} ms",
+                started.elapsed().as_millis()
+            );
+            db.close().await;
+            return Ok(ExitCode::SUCCESS);
+        }
+        if std::time::Instant::now() > deadline {
+            db.close().await;
+            if seen == 0 {
+                bail!(
+                    "no worker ran the probe within {}s: is `plane-aio serve` running on this {}?",
+                    timeout.as_secs(),
+                    if settings.database.is_postgres() {
+                        "database"
+                    } else {
+                        "data folder"
+                    }
+                );
+            }
+            bail!(
+                "the probe did not succeed within {}s ({seen} failed attempts so far)",
+                timeout.as_secs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -1,0 +1,109 @@
+//! What `plane-aio config` shows: every key's effective value, secrets redacted, and its source.
+
+use std::path::PathBuf;
+
+use super::{
+    AcmeChallenge, CorsOrigins, DatabaseSettings, LogFormat, Settings, StorageSettings,
+    TlsSettings, keys, layers::Source,
+};
+
+impl Settings {
+    /// The effective value of every key, secrets redacted, with where it came from:
+    /// what `plane-aio config` prints.
+    pub fn describe(&self) -> Vec<(&'static keys::Key, String, Source)> {
+        keys::KEYS
+            .iter()
+            .map(|key| {
+                let source = self
+                    .raw
+                    .get(key.name)
+                    .map(|v| v.source.clone())
+                    .unwrap_or(Source::Default);
+                (key, self.effective_value(key.name), source)
+            })
+            .collect()
+    }
+
+    fn effective_value(&self, name: &str) -> String {
+        let redacted = |set: bool| {
+            if set {
+                "**redacted**".to_string()
+            } else {
+                String::new()
+            }
+        };
+        let opt_path = |p: Option<&PathBuf>| p.map(|p| p.display().to_string()).unwrap_or_default();
+        let acme = match &self.tls {
+            TlsSettings::Acme(a) => Some(a),
+            _ => None,
+        };
+        let s3 = match &self.storage {
+            StorageSettings::S3(s) => Some(s),
+            StorageSettings::Fs => None,
+        };
+        match name {
+            "data_dir" => self.data_dir.display().to_string(),
+            "database_url" => match &self.database {
+                DatabaseSettings::Sqlite { path } => format!("sqlite://{}", path.display()),
+                DatabaseSettings::Postgres { url } => redact_url_password(url.expose()),
+            },
+            "listen" => self.listen.to_string(),
+            "http_listen" => self.http_listen.map(|a| a.to_string()).unwrap_or_default(),
+            "public_url" => self.public_url.to_string(),
+            "log_format" => match self.log_format {
+                LogFormat::Pretty => "pretty".into(),
+                LogFormat::Json => "json".into(),
+            },
+            "log_level" => self.log_level.clone(),
+            "cors_allowed_origins" => match &self.cors_allowed_origins {
+                CorsOrigins::None => String::new(),
+                CorsOrigins::Any => "*".into(),
+                CorsOrigins::List(l) => l.join(","),
+            },
+            "file_size_limit" => self.file_size_limit.to_string(),
+            "secret_key" => redacted(self.secret_key.is_some()),
+            "tls_cert" => opt_path(match &self.tls {
+                TlsSettings::Files { cert, .. } => Some(cert),
+                _ => None,
+            }),
+            "tls_key" => opt_path(match &self.tls {
+                TlsSettings::Files { key, .. } => Some(key),
+                _ => None,
+            }),
+            "domain" => acme.map(|a| a.domains.join(",")).unwrap_or_default(),
+            "acme_email" => acme.and_then(|a| a.email.clone()).unwrap_or_default(),
+            "acme_directory" => acme.map(|a| a.directory.to_string()).unwrap_or_default(),
+            "acme_ca_root" => opt_path(acme.and_then(|a| a.ca_root.as_ref())),
+            "acme_challenge" => match acme.map(|a| a.challenge) {
+                Some(AcmeChallenge::TlsAlpn01) => "tls-alpn-01".into(),
+                Some(AcmeChallenge::Http01) => "http-01".into(),
+                None => String::new(),
+            },
+            "storage_backend" => if s3.is_some() { "s3" } else { "fs" }.into(),
+            "s3_endpoint" => s3.map(|s| s.endpoint.to_string()).unwrap_or_default(),
+            "s3_bucket" => s3.map(|s| s.bucket.clone()).unwrap_or_default(),
+            "s3_region" => s3.map(|s| s.region.clone()).unwrap_or_default(),
+            "s3_access_key_id" => s3.map(|s| s.access_key_id.clone()).unwrap_or_default(),
+            "s3_secret_access_key" => redacted(s3.is_some()),
+            "s3_path_style" => s3.map(|s| s.path_style.to_string()).unwrap_or_default(),
+            "job_workers" => self.jobs.workers.to_string(),
+            "job_max_attempts" => self.jobs.max_attempts.to_string(),
+            "job_retry_backoff" => humantime::format_duration(self.jobs.retry_backoff).to_string(),
+            "cron_purge_expired" => self.cron.purge_expired.clone().unwrap_or_default(),
+            "shutdown_timeout" => humantime::format_duration(self.shutdown_timeout).to_string(),
+            "node_name" => self.node_name.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+pub fn redact_url_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("**redacted**"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "**redacted**".to_string(),
+    }
+}

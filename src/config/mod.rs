@@ -1,0 +1,594 @@
+//! Typed settings, built from the layered raw values (see [`layers`]) and the key table
+//! (see [`keys`]). Settings are a plain value passed down explicitly, never a global, so tests can
+//! build any configuration they need.
+
+mod describe;
+pub mod keys;
+pub mod layers;
+mod reader;
+pub mod values;
+
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+pub use describe::redact_url_password;
+use layers::{RawConfig, Source};
+use reader::Reader;
+pub use values::Secret;
+
+/// A configuration problem: each names the key, where the value came from and the form expected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("unknown configuration key `{key}` ({origin}){}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    UnknownKey {
+        key: String,
+        origin: Source,
+        suggestion: Option<String>,
+    },
+    #[error("invalid value {value:?} for `{key}` ({origin}): expected {expected}")]
+    Invalid {
+        key: String,
+        value: String,
+        origin: Source,
+        expected: String,
+    },
+    #[error("cannot read configuration file {}: {reason}", path.display())]
+    File { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Conflict(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseSettings {
+    Sqlite { path: PathBuf },
+    Postgres { url: Secret },
+}
+
+impl DatabaseSettings {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DatabaseSettings::Postgres { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    None,
+    Any,
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcmeChallenge {
+    TlsAlpn01,
+    Http01,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcmeSettings {
+    pub domains: Vec<String>,
+    pub email: Option<String>,
+    pub directory: url::Url,
+    pub ca_root: Option<PathBuf>,
+    pub challenge: AcmeChallenge,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSettings {
+    None,
+    Files { cert: PathBuf, key: PathBuf },
+    Acme(AcmeSettings),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Settings {
+    pub endpoint: url::Url,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub path_style: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageSettings {
+    /// Files under `<data_dir>/uploads`.
+    Fs,
+    S3(S3Settings),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSettings {
+    pub workers: u32,
+    pub max_attempts: u32,
+    pub retry_backoff: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronSettings {
+    /// `None` disables the job.
+    pub purge_expired: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    pub listen: SocketAddr,
+    pub http_listen: Option<SocketAddr>,
+    pub public_url: url::Url,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub cors_allowed_origins: CorsOrigins,
+    pub file_size_limit: u64,
+    pub secret_key: Option<Secret>,
+    pub tls: TlsSettings,
+    pub storage: StorageSettings,
+    pub jobs: JobSettings,
+    pub cron: CronSettings,
+    pub shutdown_timeout: Duration,
+    pub node_name: String,
+    /// The raw layers, kept for `plane-aio config`.
+    pub raw: RawConfig,
+}
+
+const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
+
+impl Settings {
+    /// Builds settings from the process environment, an optional explicit config file and flags.
+    pub fn load(
+        config_file: Option<&Path>,
+        flags: &[(&'static str, String)],
+    ) -> Result<Settings, ConfigError> {
+        let raw = RawConfig::load(config_file, RawConfig::process_env()?, flags)?;
+        Settings::from_raw(raw)
+    }
+
+    /// Builds settings from flags alone (no file, no environment): what tests use.
+    pub fn from_flags(flags: &[(&'static str, String)]) -> Result<Settings, ConfigError> {
+        Settings::from_raw(RawConfig::load(None, Vec::new(), flags)?)
+    }
+
+    pub fn from_raw(raw: RawConfig) -> Result<Settings, ConfigError> {
+        let r = Reader { raw: &raw };
+
+        let data_dir = PathBuf::from(r.text("data_dir").unwrap_or("./plane-data"));
+        let database = match r.text("database_url") {
+            None => DatabaseSettings::Sqlite {
+                path: data_dir.join("plane.db"),
+            },
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                if url::Url::parse(url).is_err() {
+                    return Err(r.invalid(
+                        "database_url",
+                        "postgres://user:password@host:5432/database",
+                    ));
+                }
+                DatabaseSettings::Postgres {
+                    url: Secret::new(url),
+                }
+            }
+            Some(url) if url.starts_with("sqlite:") => DatabaseSettings::Sqlite {
+                path: PathBuf::from(
+                    url.trim_start_matches("sqlite://")
+                        .trim_start_matches("sqlite:"),
+                ),
+            },
+            Some(_) => {
+                return Err(r.invalid(
+                    "database_url",
+                    "postgres://user:password@host:5432/database (leave unset for SQLite in the data folder)",
+                ));
+            }
+        };
+
+        let tls = Self::tls(&r)?;
+        let default_listen = match tls {
+            TlsSettings::Acme(_) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 443),
+            _ => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080),
+        };
+        let listen = r
+            .parse("listen", values::socket_addr)?
+            .unwrap_or(default_listen);
+        let http_listen = match r.parse("http_listen", values::socket_addr)? {
+            Some(addr) => Some(addr),
+            None if matches!(tls, TlsSettings::Acme(_)) => {
+                Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 80))
+            }
+            None => None,
+        };
+        if http_listen.is_some() && matches!(tls, TlsSettings::None) {
+            return Err(ConfigError::Conflict(
+                "`http_listen` redirects to HTTPS, so it needs `tls_cert`/`tls_key` or `domain`"
+                    .into(),
+            ));
+        }
+        if listen.port() != 0 && http_listen == Some(listen) {
+            return Err(r.invalid("http_listen", "an address different from `listen`"));
+        }
+
+        let public_url = match r.parse("public_url", values::http_url)? {
+            Some(url) => url,
+            None => default_public_url(&tls, listen)?,
+        };
+
+        let log_format = r.choice(
+            "log_format",
+            LogFormat::Pretty,
+            &[("pretty", LogFormat::Pretty), ("json", LogFormat::Json)],
+            "pretty or json",
+        )?;
+        let log_level = r.text("log_level").unwrap_or("info").to_string();
+        if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
+            return Err(r.invalid(
+                "log_level",
+                "a tracing filter such as info or info,plane_aio=debug",
+            ));
+        }
+
+        let cors_allowed_origins = match r.text("cors_allowed_origins") {
+            None => CorsOrigins::None,
+            Some("*") => CorsOrigins::Any,
+            Some(text) => {
+                let origins = values::list(text);
+                for origin in &origins {
+                    let ok = url::Url::parse(origin)
+                        .map(|u| {
+                            matches!(u.scheme(), "http" | "https")
+                                && u.path() == "/"
+                                && !origin.ends_with('/')
+                        })
+                        .unwrap_or(false);
+                    if !ok {
+                        return Err(r.invalid(
+                            "cors_allowed_origins",
+                            "origins such as https://app.example.com (scheme, host and optional port, no path), separated by commas, or *",
+                        ));
+                    }
+                }
+                CorsOrigins::List(origins)
+            }
+        };
+
+        let file_size_limit = r.parse_or("file_size_limit", "5MiB", values::byte_size)?;
+        let secret_key = match r.text("secret_key") {
+            Some(s) if s.len() < 32 => {
+                return Err(r.invalid("secret_key", "at least 32 characters"));
+            }
+            other => other.map(Secret::new),
+        };
+
+        let storage = Self::storage(&r)?;
+        let jobs = JobSettings {
+            workers: r.parse_or("job_workers", "4", values::positive_int)?,
+            max_attempts: r.parse_or("job_max_attempts", "5", values::positive_int)?,
+            retry_backoff: r.parse_or("job_retry_backoff", "10s", values::duration)?,
+        };
+        let cron = CronSettings {
+            purge_expired: match raw.get("cron_purge_expired") {
+                Some(v) if v.value.trim().is_empty() => None,
+                _ => Some(r.parse_or(
+                    "cron_purge_expired",
+                    "0 */10 * * * *",
+                    values::cron_schedule,
+                )?),
+            },
+        };
+        let shutdown_timeout = r.parse_or("shutdown_timeout", "30s", values::duration)?;
+        let node_name = match r.text("node_name") {
+            Some(name) => name.to_string(),
+            None => host_name(),
+        };
+
+        Ok(Settings {
+            data_dir,
+            database,
+            listen,
+            http_listen,
+            public_url,
+            log_format,
+            log_level,
+            cors_allowed_origins,
+            file_size_limit,
+            secret_key,
+            tls,
+            storage,
+            jobs,
+            cron,
+            shutdown_timeout,
+            node_name,
+            raw,
+        })
+    }
+
+    fn tls(r: &Reader<'_>) -> Result<TlsSettings, ConfigError> {
+        let cert = r.text("tls_cert").map(PathBuf::from);
+        let key = r.text("tls_key").map(PathBuf::from);
+        let domains = match r.text("domain") {
+            None => Vec::new(),
+            Some(text) => values::list(text)
+                .iter()
+                .map(|d| values::domain_name(d).map_err(|e| r.invalid("domain", e)))
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let acme_only = [
+            "acme_email",
+            "acme_directory",
+            "acme_ca_root",
+            "acme_challenge",
+        ];
+        match (cert, key, domains.is_empty()) {
+            (Some(_), _, false) | (_, Some(_), false) => Err(ConfigError::Conflict(
+                "`domain` (ACME) and `tls_cert`/`tls_key` (certificate files) cannot be used together".into(),
+            )),
+            (Some(_), None, _) => Err(ConfigError::Conflict("`tls_cert` needs `tls_key`".into())),
+            (None, Some(_), _) => Err(ConfigError::Conflict("`tls_key` needs `tls_cert`".into())),
+            (Some(cert), Some(key), true) => {
+                if let Some(k) = acme_only.iter().find(|k| r.text(k).is_some()) {
+                    return Err(ConfigError::Conflict(format!("`{k}` only applies with `domain`")));
+                }
+                Ok(TlsSettings::Files { cert, key })
+            }
+            (None, None, true) => {
+                if let Some(k) = acme_only.iter().find(|k| r.text(k).is_some()) {
+                    return Err(ConfigError::Conflict(format!("`{k}` only applies with `domain`")));
+                }
+                Ok(TlsSettings::None)
+            }
+            (None, None, false) => {
+                let email = match r.text("acme_email") {
+                    Some(e) if !e.contains('@') || e.contains(char::is_whitespace) => {
+                        return Err(r.invalid("acme_email", "an email address"));
+                    }
+                    other => other.map(str::to_string),
+                };
+                Ok(TlsSettings::Acme(AcmeSettings {
+                    domains,
+                    email,
+                    directory: r.parse_or("acme_directory", LETS_ENCRYPT, values::http_url)?,
+                    ca_root: r.text("acme_ca_root").map(PathBuf::from),
+                    challenge: r.choice(
+                        "acme_challenge",
+                        AcmeChallenge::TlsAlpn01,
+                        &[
+                            ("tls-alpn-01", AcmeChallenge::TlsAlpn01),
+                            ("http-01", AcmeChallenge::Http01),
+                        ],
+                        "tls-alpn-01 or http-01",
+                    )?,
+                }))
+            }
+        }
+    }
+
+    fn storage(r: &Reader<'_>) -> Result<StorageSettings, ConfigError> {
+        #[derive(Clone, Copy)]
+        enum Backend {
+            Fs,
+            S3,
+        }
+        let s3_keys = [
+            "s3_endpoint",
+            "s3_bucket",
+            "s3_access_key_id",
+            "s3_secret_access_key",
+        ];
+        match r.choice(
+            "storage_backend",
+            Backend::Fs,
+            &[("fs", Backend::Fs), ("s3", Backend::S3)],
+            "fs or s3",
+        )? {
+            Backend::Fs => {
+                if let Some(k) = s3_keys.iter().find(|k| r.text(k).is_some()) {
+                    return Err(ConfigError::Conflict(format!(
+                        "`{k}` is set but `storage_backend` is fs; set storage_backend = \"s3\" to use S3"
+                    )));
+                }
+                Ok(StorageSettings::Fs)
+            }
+            Backend::S3 => {
+                let region = r.text("s3_region").unwrap_or("us-east-1").to_string();
+                let endpoint = match r.parse("s3_endpoint", values::http_url)? {
+                    Some(url) => url,
+                    None => values::http_url(&format!("https://s3.{region}.amazonaws.com"))
+                        .map_err(|e| r.invalid("s3_region", e))?,
+                };
+                let required = |name: &str| {
+                    r.text(name).map(str::to_string).ok_or_else(|| {
+                        ConfigError::Conflict(format!("storage_backend = \"s3\" needs `{name}`"))
+                    })
+                };
+                let bucket = required("s3_bucket")?;
+                let bucket_ok = (3..=63).contains(&bucket.len())
+                    && bucket.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                    });
+                if !bucket_ok {
+                    return Err(r.invalid(
+                        "s3_bucket",
+                        "a bucket name: 3-63 lower-case letters, digits, dots or dashes",
+                    ));
+                }
+                Ok(StorageSettings::S3(S3Settings {
+                    endpoint,
+                    bucket,
+                    region,
+                    access_key_id: required("s3_access_key_id")?,
+                    secret_access_key: Secret::new(required("s3_secret_access_key")?),
+                    path_style: r.parse_or("s3_path_style", "true", values::boolean)?,
+                }))
+            }
+        }
+    }
+
+    /// When `public_url` was derived (not configured) and the OS chose the port (`:0`),
+    /// derives it again from the address actually bound.
+    pub fn adopt_bound_address(&mut self, bound: SocketAddr) {
+        let configured = self
+            .raw
+            .get("public_url")
+            .is_some_and(|v| !v.value.trim().is_empty());
+        if !configured
+            && self.listen.port() == 0
+            && let Ok(url) = default_public_url(&self.tls, bound)
+        {
+            self.public_url = url;
+        }
+        self.listen = bound;
+    }
+
+    pub fn uploads_dir(&self) -> PathBuf {
+        self.data_dir.join("uploads")
+    }
+}
+
+fn default_public_url(tls: &TlsSettings, listen: SocketAddr) -> Result<url::Url, ConfigError> {
+    let host = match listen.ip() {
+        ip if ip.is_unspecified() => "localhost".to_string(),
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
+    };
+    let text = match tls {
+        TlsSettings::Acme(acme) => match listen.port() {
+            443 => format!("https://{}", acme.domains[0]),
+            port => format!("https://{}:{port}", acme.domains[0]),
+        },
+        TlsSettings::Files { .. } => format!("https://{host}:{}", listen.port()),
+        TlsSettings::None => format!("http://{host}:{}", listen.port()),
+    };
+    url::Url::parse(&text).map_err(|_| {
+        ConfigError::Conflict(format!(
+            "cannot derive `public_url` from {text}; set `public_url`"
+        ))
+    })
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "node".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+        pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_are_sqlite_in_the_data_folder_on_localhost() {
+        let s = Settings::from_flags(&[]).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(
+            s.database,
+            DatabaseSettings::Sqlite {
+                path: PathBuf::from("./plane-data/plane.db")
+            }
+        );
+        assert_eq!(s.file_size_limit, 5 * 1024 * 1024);
+        assert_eq!(s.public_url.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(s.storage, StorageSettings::Fs);
+        assert_eq!(s.cron.purge_expired.as_deref(), Some("0 */10 * * * *"));
+    }
+
+    #[test]
+    fn bad_values_name_key_source_and_form() {
+        let err = Settings::from_flags(&flags(&[("listen", "localhost")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`listen`") && err.contains("--listen") && err.contains("ADDRESS:PORT"),
+            "{err}"
+        );
+        let err = Settings::from_flags(&flags(&[("file_size_limit", "huge")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`file_size_limit`") && err.contains("5MiB"),
+            "{err}"
+        );
+        let err = Settings::from_flags(&flags(&[("database_url", "mysql://x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`database_url`"), "{err}");
+    }
+
+    #[test]
+    fn domain_switches_to_https_defaults() {
+        let s = Settings::from_flags(&flags(&[("domain", "plane.example.com")])).unwrap();
+        assert_eq!(s.listen.port(), 443);
+        assert_eq!(s.http_listen.map(|a| a.port()), Some(80));
+        assert_eq!(s.public_url.as_str(), "https://plane.example.com/");
+    }
+
+    #[test]
+    fn conflicting_tls_settings_are_refused() {
+        assert!(Settings::from_flags(&flags(&[("tls_cert", "c.pem")])).is_err());
+        assert!(
+            Settings::from_flags(&flags(&[
+                ("tls_cert", "c"),
+                ("tls_key", "k"),
+                ("domain", "a.example.com")
+            ]))
+            .is_err()
+        );
+        assert!(Settings::from_flags(&flags(&[("acme_email", "a@b.c")])).is_err());
+    }
+
+    #[test]
+    fn s3_needs_its_keys_and_fs_refuses_them() {
+        let err = Settings::from_flags(&flags(&[("storage_backend", "s3")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("s3_bucket"), "{err}");
+        assert!(Settings::from_flags(&flags(&[("s3_bucket", "plane")])).is_err());
+        let s = Settings::from_flags(&flags(&[
+            ("storage_backend", "s3"),
+            ("s3_bucket", "plane"),
+            ("s3_access_key_id", "id"),
+            ("s3_secret_access_key", "secret"),
+        ]))
+        .unwrap();
+        let StorageSettings::S3(s3) = &s.storage else {
+            panic!("s3 expected")
+        };
+        assert_eq!(s3.endpoint.as_str(), "https://s3.us-east-1.amazonaws.com/");
+        assert!(s3.path_style);
+    }
+
+    #[test]
+    fn empty_cron_schedule_disables_the_job() {
+        let s = Settings::from_flags(&flags(&[("cron_purge_expired", "")])).unwrap();
+        assert_eq!(s.cron.purge_expired, None);
+    }
+
+    #[test]
+    fn describe_redacts_secrets() {
+        let s = Settings::from_flags(&flags(&[
+            ("database_url", "postgres://plane:hunter2@db:5432/plane"),
+            ("secret_key", "0123456789abcdef0123456789abcdef-x"),
+        ]))
+        .unwrap();
+        let text = format!("{:?}", s.describe());
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains("0123456789abcdef"), "{text}");
+        assert!(
+            text.contains("postgres://plane:**redacted**@db:5432/plane"),
+            "{text}"
+        );
+    }
+}

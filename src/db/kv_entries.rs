@@ -1,0 +1,119 @@
+//! Queries on `kv_entries`: the key-value store shared by every node when the database is
+//! Postgres (sessions, rate-limit counters, cache). Times are Unix milliseconds; an expired row
+//! is treated as absent on read and removed by the purge job.
+
+use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+
+use super::Db;
+
+fn stmt(db: &Db, sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(db.backend(), sql, values)
+}
+
+pub async fn get(
+    db: &Db,
+    namespace: &str,
+    key: &str,
+    now_ms: i64,
+) -> Result<Option<Vec<u8>>, DbErr> {
+    let row = db
+        .conn
+        .query_one_raw(stmt(
+            db,
+            "SELECT value FROM kv_entries WHERE namespace = $1 AND key = $2 \
+             AND (expires_at IS NULL OR expires_at > $3)",
+            vec![namespace.into(), key.into(), now_ms.into()],
+        ))
+        .await?;
+    row.map(|r| r.try_get::<Vec<u8>>("", "value")).transpose()
+}
+
+pub async fn put(
+    db: &Db,
+    namespace: &str,
+    key: &str,
+    value: Vec<u8>,
+    expires_at_ms: Option<i64>,
+) -> Result<(), DbErr> {
+    db.conn
+        .execute_raw(stmt(
+            db,
+            "INSERT INTO kv_entries (namespace, key, value, counter, expires_at) VALUES ($1, $2, $3, 0, $4) \
+             ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, counter = 0, \
+             expires_at = excluded.expires_at",
+            vec![namespace.into(), key.into(), value.into(), expires_at_ms.into()],
+        ))
+        .await
+        .map(|_| ())
+}
+
+pub async fn delete(db: &Db, namespace: &str, key: &str) -> Result<bool, DbErr> {
+    db.conn
+        .execute_raw(stmt(
+            db,
+            "DELETE FROM kv_entries WHERE namespace = $1 AND key = $2",
+            vec![namespace.into(), key.into()],
+        ))
+        .await
+        .map(|r| r.rows_affected() > 0)
+}
+
+/// Adds one to the counter under `key` in one statement, so concurrent nodes never lose a hit.
+/// A missing or expired counter restarts at 1 with expiry `window_end_ms`.
+/// Returns the new count and the counter's expiry.
+pub async fn increment(
+    db: &Db,
+    namespace: &str,
+    key: &str,
+    now_ms: i64,
+    window_end_ms: i64,
+) -> Result<(i64, i64), DbErr> {
+    let row = db
+        .conn
+        .query_one_raw(stmt(
+            db,
+            "INSERT INTO kv_entries (namespace, key, value, counter, expires_at) VALUES ($1, $2, $3, 1, $4) \
+             ON CONFLICT (namespace, key) DO UPDATE SET \
+               counter = CASE WHEN kv_entries.expires_at IS NOT NULL AND kv_entries.expires_at <= $5 \
+                              THEN 1 ELSE kv_entries.counter + 1 END, \
+               expires_at = CASE WHEN kv_entries.expires_at IS NOT NULL AND kv_entries.expires_at <= $5 \
+                                 THEN excluded.expires_at ELSE kv_entries.expires_at END \
+             RETURNING counter, expires_at",
+            vec![
+                namespace.into(),
+                key.into(),
+                Vec::<u8>::new().into(),
+                window_end_ms.into(),
+                now_ms.into(),
+            ],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("kv counter".into()))?;
+    let count: i64 = row.try_get("", "counter")?;
+    let expires: Option<i64> = row.try_get("", "expires_at")?;
+    Ok((count, expires.unwrap_or(window_end_ms)))
+}
+
+/// Removes expired entries; returns how many went.
+pub async fn purge_expired(db: &Db, now_ms: i64) -> Result<u64, DbErr> {
+    db.conn
+        .execute_raw(stmt(
+            db,
+            "DELETE FROM kv_entries WHERE expires_at IS NOT NULL AND expires_at <= $1",
+            vec![now_ms.into()],
+        ))
+        .await
+        .map(|r| r.rows_affected())
+}
+
+/// Every stored entry, expired or not (for tests and diagnostics).
+pub async fn count_all(db: &Db) -> Result<u64, DbErr> {
+    let row = db
+        .conn
+        .query_one_raw(stmt(db, "SELECT COUNT(*) AS n FROM kv_entries", vec![]))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0) as u64)
+}

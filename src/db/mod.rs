@@ -1,0 +1,169 @@
+//! The app database: connection (SQLite by default, Postgres with `database_url`), migrations,
+//! entities and the queries the rest of the program uses. SQL lives here and nowhere else.
+
+pub mod cron_runs;
+pub mod entities;
+pub mod instance_config;
+pub mod kv_entries;
+pub mod probes;
+pub mod queue_records;
+
+use std::{path::Path, time::Duration};
+
+use plane_aio_migrations::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, SqlxPostgresConnector,
+    SqlxSqliteConnector, Statement,
+    sqlx::{
+        self, PgPool, SqlitePool,
+        postgres::{PgConnectOptions, PgPoolOptions},
+        sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    },
+};
+
+use crate::config::DatabaseSettings;
+
+/// How long a request waits for SQLite's single writer before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The app database handle, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+impl Db {
+    pub async fn connect(settings: &DatabaseSettings) -> Result<Db, ConnectError> {
+        let conn = match settings {
+            DatabaseSettings::Sqlite { path } => {
+                SqlxSqliteConnector::from_sqlx_sqlite_pool(sqlite_pool(path, true).await?)
+            }
+            DatabaseSettings::Postgres { url } => SqlxPostgresConnector::from_sqlx_postgres_pool(
+                postgres_pool(url.expose(), 16).await?,
+            ),
+        };
+        Ok(Db { conn })
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.backend() == DatabaseBackend::Postgres
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.conn, None).await
+    }
+
+    /// Names of migrations not yet applied.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, DbErr> {
+        Ok(Migrator::get_pending_migrations(&self.conn)
+            .await?
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect())
+    }
+
+    /// A trivial round trip, for readiness.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn
+            .execute_raw(Statement::from_string(self.backend(), "SELECT 1"))
+            .await
+            .map(|_| ())
+    }
+
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match self.backend() {
+            DatabaseBackend::Sqlite => Some(self.conn.get_sqlite_connection_pool()),
+            _ => None,
+        }
+    }
+
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match self.backend() {
+            DatabaseBackend::Postgres => Some(self.conn.get_postgres_connection_pool()),
+            _ => None,
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}
+
+/// A SQLite pool with the appliance's pragmas: WAL, foreign keys, a busy timeout and
+/// synchronous=NORMAL (durable across a process kill; WAL keeps the file consistent).
+pub async fn sqlite_pool(path: &Path, create: bool) -> Result<SqlitePool, ConnectError> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(create)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .synchronous(SqliteSynchronous::Normal);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(SQLITE_BUSY_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(|e| {
+            ConnectError::Unreachable(format!(
+                "cannot open the SQLite database {}: {}",
+                path.display(),
+                describe_sqlx_error(&e)
+            ))
+        })?;
+    Ok(pool)
+}
+
+/// A Postgres pool; connection problems become one readable sentence (host, user, cause).
+pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, ConnectError> {
+    let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
+        ConnectError::Unreachable(format!("invalid database_url: {}", describe_sqlx_error(&e)))
+    })?;
+    let target = format!(
+        "Postgres at {}:{} (database {:?}, user {:?})",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("postgres"),
+        options.get_username()
+    );
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|e| {
+            ConnectError::Unreachable(format!(
+                "cannot connect to {target}: {}",
+                describe_sqlx_error(&e)
+            ))
+        })
+}
+
+/// sqlx errors in one line, without the Debug noise.
+pub fn describe_sqlx_error(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::PoolTimedOut => "timed out waiting for a connection".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// True when the error is a unique-constraint violation (the same on both engines).
+pub fn is_unique_violation(error: &DbErr) -> bool {
+    matches!(
+        error.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

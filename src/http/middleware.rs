@@ -1,0 +1,150 @@
+//! The request pipeline, outermost first (mirroring Plane's Django stack, scout §1.8):
+//! panic guard → request id → access log → security headers → CORS → compression → body limit.
+
+use std::{sync::Arc, time::Instant};
+
+use poem::{
+    Endpoint, IntoResponse, Request, Response, Result,
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    web::RemoteAddr,
+};
+
+use crate::api::error::{ApiError, body_too_large};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id, in request extensions (handlers may log it).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub Arc<str>);
+
+/// Set by authentication (in response extensions) so the access log can name the user.
+#[derive(Debug, Clone)]
+pub struct LoggedUser(pub String);
+
+/// Takes a sane incoming `X-Request-Id` (from a proxy) or makes one; echoes it on the response.
+pub async fn request_id<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
+    let incoming = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        })
+        .map(str::to_string);
+    let id: Arc<str> = incoming
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+        .into();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut resp = next.get_response(req).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(resp)
+}
+
+/// One structured line per request: method, path, status, duration, user when known.
+pub async fn access_log<E: Endpoint>(next: E, req: Request) -> Result<Response> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    let remote = match req.remote_addr() {
+        RemoteAddr(poem::Addr::SocketAddr(addr)) => addr.ip().to_string(),
+        other => other.to_string(),
+    };
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect::<String>();
+    let resp = next.get_response(req).await;
+    let status = resp.status().as_u16();
+    let user = resp.extensions().get::<LoggedUser>().map(|u| u.0.clone());
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let request_id = request_id.as_deref().unwrap_or("");
+    if status >= 500 {
+        tracing::error!(target: "plane_aio::access", %method, %path, status, duration_ms, request_id, user = user.as_deref(), remote = %remote, user_agent = %user_agent, "request");
+    } else {
+        tracing::info!(target: "plane_aio::access", %method, %path, status, duration_ms, request_id, user = user.as_deref(), remote = %remote, user_agent = %user_agent, "request");
+    }
+    Ok(resp)
+}
+
+/// Security headers as Django's SecurityMiddleware and XFrameOptionsMiddleware send them, plus
+/// HSTS when served over HTTPS.
+#[derive(Clone, Copy)]
+pub struct SecurityHeaders {
+    pub https: bool,
+}
+
+impl SecurityHeaders {
+    pub fn apply(&self, resp: &mut Response) {
+        let headers = resp.headers_mut();
+        let mut set = |name: &'static str, value: &'static str| {
+            headers
+                .entry(HeaderName::from_static(name))
+                .or_insert(HeaderValue::from_static(value));
+        };
+        set("x-frame-options", "DENY");
+        set("x-content-type-options", "nosniff");
+        set("referrer-policy", "same-origin");
+        set("cross-origin-opener-policy", "same-origin");
+        if self.https {
+            set(
+                "strict-transport-security",
+                "max-age=31536000; includeSubDomains",
+            );
+        }
+    }
+}
+
+/// Refuses bodies over the limit with Plane's 413 before any handler reads them. A declared
+/// `Content-Length` is checked at once; a body without one (chunked) is read up to the limit.
+pub async fn body_limit<E: Endpoint>(next: E, mut req: Request, limit: u64) -> Result<Response> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > limit => return Ok(body_too_large().into_response()),
+        Some(_) => {}
+        None if has_body(&req) => {
+            let body = req.take_body();
+            match body.into_bytes_limit(limit as usize).await {
+                Ok(bytes) => req.set_body(bytes),
+                Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+                    return Ok(body_too_large().into_response());
+                }
+                Err(e) => {
+                    return Ok(
+                        ApiError::parse_error(format!("cannot read the request body: {e}"))
+                            .into_response(),
+                    );
+                }
+            }
+        }
+        None => {}
+    }
+    Ok(next.get_response(req).await)
+}
+
+fn has_body(req: &Request) -> bool {
+    req.headers().contains_key(header::TRANSFER_ENCODING)
+        && !matches!(*req.method(), Method::GET | Method::HEAD)
+}
+
+/// Turns a panic in a handler into Plane's opaque 500 (the panic itself is logged by poem).
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    crate::api::error::json_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &serde_json::json!({ "error": crate::api::error::INTERNAL }),
+    )
+}

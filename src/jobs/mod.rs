@@ -1,0 +1,265 @@
+//! The persistent background job queue (RabbitMQ + Celery's job in a Plane install), on apalis.
+//!
+//! * SQLite mode: the queue has its own SQLite file, `<data_dir>/queue.db`, so its polling and
+//!   heartbeats never compete with requests for the app database's single writer.
+//! * Postgres mode: apalis-postgres in the app database (schema `apalis`); every node runs
+//!   workers and a job runs on exactly one of them.
+//!
+//! A job is written to disk before `enqueue` returns, so it survives a killed process. A failing
+//! job is retried with exponential backoff and jitter ([`retry::Backoff`]); after
+//! `job_max_attempts` attempts it is *dead*: logged at error level, kept in the queue table, and
+//! listed by `plane-aio jobs list --status dead` (and retried by `plane-aio jobs retry ID`).
+
+mod probe;
+mod retry;
+
+use std::{path::Path, time::Duration};
+
+use apalis::prelude::*;
+use apalis_postgres::PostgresStorage;
+use apalis_sqlite::SqliteStorage;
+use futures_util::FutureExt;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::{
+    app::AppState,
+    config::JobSettings,
+    db::{self, Db, queue_records},
+};
+
+pub use queue_records::{JobRecord, StatusFilter};
+
+/// Every kind of background job. Stored as JSON, so variants may gain optional fields but
+/// existing ones must keep their names while old jobs can still be queued.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// `plane-aio doctor queue`: records each run in `job_probe_runs`, and fails on purpose for
+    /// its first `fail_first` attempts so retries and the dead state can be watched.
+    Probe { probe_id: Uuid, fail_first: u32 },
+}
+
+impl Job {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Job::Probe { .. } => "probe",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("job queue: {0}")]
+    Open(String),
+    #[error("job queue: cannot store the job: {0}")]
+    Push(String),
+    #[error("job queue: {0}")]
+    Query(#[from] sea_orm::sqlx::Error),
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(SqliteStorage<Job>),
+    Postgres(PostgresStorage<Job>),
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite(_) => "Sqlite",
+            Backend::Postgres(_) => "Postgres",
+        })
+    }
+}
+
+/// Handle to the queue: enqueue, inspect, run workers. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct JobQueue {
+    backend: Backend,
+    max_attempts: u32,
+}
+
+/// The queue name all jobs share (apalis' `job_type` column).
+const QUEUE: &str = "plane";
+
+/// How often an idle worker looks for due jobs.
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+impl JobQueue {
+    /// Opens the queue: `<data_dir>/queue.db` for SQLite, the app database for Postgres.
+    /// Creates the queue's tables when missing.
+    pub async fn open(
+        db: &Db,
+        data_dir: &Path,
+        settings: &JobSettings,
+    ) -> Result<JobQueue, QueueError> {
+        let backend = match db.postgres_pool() {
+            Some(pool) => {
+                PostgresStorage::migrations()
+                    .run(pool)
+                    .await
+                    .map_err(|e| QueueError::Open(e.to_string()))?;
+                let config = apalis_postgres::Config::default().queue(QUEUE);
+                Backend::Postgres(PostgresStorage::new(pool).with_config(config))
+            }
+            None => {
+                let pool = db::sqlite_pool(&data_dir.join("queue.db"), true)
+                    .await
+                    .map_err(|e| QueueError::Open(e.to_string()))?;
+                SqliteStorage::migrations()
+                    .run(&pool)
+                    .await
+                    .map_err(|e| QueueError::Open(e.to_string()))?;
+                let config = apalis_sqlite::Config::default().queue(QUEUE);
+                Backend::Sqlite(SqliteStorage::new(&pool).with_config(config))
+            }
+        };
+        Ok(JobQueue {
+            backend,
+            max_attempts: settings.max_attempts,
+        })
+    }
+
+    /// Stores a job; it runs once `delay` has passed (at once for `None`). The job is on disk
+    /// when this returns.
+    pub async fn enqueue(&self, job: Job, delay: Option<Duration>) -> Result<(), QueueError> {
+        let mut builder = TaskBuilder::new(job).max_attempts(self.max_attempts as usize);
+        if let Some(delay) = delay {
+            builder = builder.run_after(delay);
+        }
+        let task = builder.build();
+        let pushed = match &self.backend {
+            Backend::Sqlite(s) => s.clone().push_task(task).await.map_err(|e| e.to_string()),
+            Backend::Postgres(s) => s.clone().push_task(task).await.map_err(|e| e.to_string()),
+        };
+        pushed.map_err(QueueError::Push)
+    }
+
+    pub async fn list(
+        &self,
+        filter: StatusFilter,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>, QueueError> {
+        Ok(match &self.backend {
+            Backend::Sqlite(s) => {
+                queue_records::list_sqlite(s.pool(), QUEUE, filter, limit).await?
+            }
+            Backend::Postgres(s) => {
+                queue_records::list_postgres(s.pool(), QUEUE, filter, limit).await?
+            }
+        })
+    }
+
+    /// Puts a dead or failed job back in the queue with a fresh attempt budget.
+    /// Returns false when no such job is in a retryable state.
+    pub async fn retry(&self, id: &str) -> Result<bool, QueueError> {
+        Ok(match &self.backend {
+            Backend::Sqlite(s) => queue_records::retry_sqlite(s.pool(), QUEUE, id).await?,
+            Backend::Postgres(s) => queue_records::retry_postgres(s.pool(), QUEUE, id).await?,
+        })
+    }
+
+    /// A read of the queue table, for readiness.
+    pub async fn ping(&self) -> Result<(), QueueError> {
+        self.list(StatusFilter::Pending, 1).await.map(|_| ())
+    }
+
+    /// Starts this node's worker; it stops taking jobs when `shutdown` is cancelled and returns
+    /// once the jobs in hand have finished.
+    pub fn spawn_worker(
+        &self,
+        state: AppState,
+        settings: &JobSettings,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let name = format!(
+            "{}-{}",
+            state.node_name(),
+            &Uuid::new_v4().simple().to_string()[..8]
+        );
+        let policy = retry::Backoff::new(settings.max_attempts, settings.retry_backoff);
+        let concurrency = settings.workers as usize;
+        let stop = async move {
+            shutdown.cancelled().await;
+            Ok::<(), std::io::Error>(())
+        };
+        match &self.backend {
+            Backend::Sqlite(storage) => {
+                // Other processes (the CLI) enqueue too, so the queue is polled, not only woken.
+                let backend = storage.clone().poll_with_interval(POLL_INTERVAL);
+                let worker = WorkerBuilder::new(name.as_str())
+                    .backend(backend)
+                    .data(state)
+                    .concurrency(concurrency)
+                    .retry(policy)
+                    .enable_tracing()
+                    .build(run_job);
+                tokio::spawn(async move {
+                    if let Err(e) = worker.run_until(stop).await {
+                        tracing::error!(error = %e, "job worker stopped with an error");
+                    }
+                })
+            }
+            Backend::Postgres(storage) => {
+                // LISTEN/NOTIFY wakes the worker at once for new jobs on any node; the interval
+                // picks up delayed jobs and retries. The interval comes first: strategies are
+                // polled in order until one is ready, and a listener whose connection dropped
+                // stays "ready" forever, which would otherwise starve the interval's timer.
+                let strategy =
+                    Strategy::new()
+                        .interval(POLL_INTERVAL)
+                        .stream(apalis_postgres::Pubsub::new(
+                            storage.pool().clone(),
+                            QUEUE.to_string(),
+                        ));
+                let backend = storage.clone().poll_with_strategy(strategy);
+                let worker = WorkerBuilder::new(name.as_str())
+                    .backend(backend)
+                    .data(state)
+                    .concurrency(concurrency)
+                    .retry(policy)
+                    .enable_tracing()
+                    .build(run_job);
+                tokio::spawn(async move {
+                    if let Err(e) = worker.run_until(stop).await {
+                        tracing::error!(error = %e, "job worker stopped with an error");
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// Runs one job; an `Err` is retried by the policy until the job is dead.
+async fn run_job(job: Job, state: Data<AppState>, attempt: Attempt) -> Result<(), BoxDynError> {
+    let started = std::time::Instant::now();
+    let kind = job.name();
+    let work = async {
+        match job {
+            Job::Probe {
+                probe_id,
+                fail_first,
+            } => probe::run(&state, probe_id, fail_first, attempt.current()).await,
+        }
+    };
+    // A panicking job is a failed attempt, not a dead worker.
+    let result = match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(_) => Err("the job panicked".into()),
+    };
+    let duration_ms = started.elapsed().as_millis() as u64;
+    match &result {
+        Ok(()) => tracing::info!(
+            job = kind,
+            attempt = attempt.current(),
+            duration_ms,
+            "job done"
+        ),
+        Err(e) => {
+            tracing::warn!(job = kind, attempt = attempt.current(), duration_ms, error = %e, "job failed")
+        }
+    }
+    result
+}

@@ -1,0 +1,201 @@
+//! A small typed key-value store with expiry, for sessions, rate-limit counters and cache entries
+//! (the job Valkey does in a Plane install).
+//!
+//! Two backends behind one interface:
+//! * SQLite mode: fjall, in `<data_dir>/kv`, owned by this one process;
+//! * Postgres mode: the `kv_entries` table, so every node sharing the database sees the same
+//!   sessions and counts the same rate-limit hits.
+//!
+//! Neither has native TTLs: each entry carries its expiry, reads treat expired entries as absent,
+//! and the `purge_expired` cron job deletes them.
+
+mod fjall_store;
+
+use std::{
+    path::Path,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::db::{self, Db};
+
+pub use fjall_store::FjallStore;
+
+/// What a value is for; each namespace is a separate fjall keyspace / key prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Namespace {
+    Sessions,
+    RateLimits,
+    Cache,
+}
+
+impl Namespace {
+    pub const ALL: [Namespace; 3] = [Namespace::Sessions, Namespace::RateLimits, Namespace::Cache];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Namespace::Sessions => "sessions",
+            Namespace::RateLimits => "rate_limits",
+            Namespace::Cache => "cache",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KvError {
+    #[error("key-value store: {0}")]
+    Fjall(#[from] fjall::Error),
+    #[error("key-value store (database): {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("key-value store: value does not decode: {0}")]
+    Decode(#[from] serde_json::Error),
+    #[error("key-value store: background task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// The state of a counter after one increment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    pub count: u64,
+    /// Unix milliseconds at which the counter resets.
+    pub resets_at_ms: i64,
+}
+
+#[derive(Clone)]
+pub enum Kv {
+    Fjall(FjallStore),
+    Shared(Db),
+}
+
+impl std::fmt::Debug for Kv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Kv::Fjall(_) => f.write_str("Kv::Fjall"),
+            Kv::Shared(_) => f.write_str("Kv::Shared(database)"),
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn expiry(ttl: Option<Duration>) -> Option<i64> {
+    ttl.map(|ttl| now_ms().saturating_add(ttl.as_millis() as i64))
+}
+
+impl Kv {
+    pub fn open_fjall(dir: &Path) -> Result<Kv, KvError> {
+        Ok(Kv::Fjall(FjallStore::open(dir)?))
+    }
+
+    pub fn shared(db: Db) -> Kv {
+        Kv::Shared(db)
+    }
+
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        ns: Namespace,
+        key: &str,
+    ) -> Result<Option<T>, KvError> {
+        let bytes = match self {
+            Kv::Fjall(store) => store.get(ns, key, now_ms())?,
+            Kv::Shared(db) => db::kv_entries::get(db, ns.as_str(), key, now_ms()).await?,
+        };
+        Ok(bytes.map(|b| serde_json::from_slice(&b)).transpose()?)
+    }
+
+    /// Stores `value` under `key`, replacing what was there; `ttl = None` never expires.
+    pub async fn set<T: Serialize>(
+        &self,
+        ns: Namespace,
+        key: &str,
+        value: &T,
+        ttl: Option<Duration>,
+    ) -> Result<(), KvError> {
+        let bytes = serde_json::to_vec(value)?;
+        match self {
+            Kv::Fjall(store) => store.put(ns, key, &bytes, expiry(ttl))?,
+            Kv::Shared(db) => db::kv_entries::put(db, ns.as_str(), key, bytes, expiry(ttl)).await?,
+        }
+        Ok(())
+    }
+
+    /// Removes `key`; true when something was there.
+    pub async fn remove(&self, ns: Namespace, key: &str) -> Result<bool, KvError> {
+        Ok(match self {
+            Kv::Fjall(store) => store.remove(ns, key)?,
+            Kv::Shared(db) => db::kv_entries::delete(db, ns.as_str(), key).await?,
+        })
+    }
+
+    /// Counts one hit on a fixed-window counter: the first hit starts a window of `window`,
+    /// hits inside it add up, and the counter starts again after it. Atomic on both backends.
+    pub async fn increment(
+        &self,
+        ns: Namespace,
+        key: &str,
+        window: Duration,
+    ) -> Result<Counter, KvError> {
+        let now = now_ms();
+        let window_end = now.saturating_add(window.as_millis() as i64);
+        let (count, resets_at_ms) = match self {
+            Kv::Fjall(store) => store.increment(ns, key, now, window_end)?,
+            Kv::Shared(db) => {
+                db::kv_entries::increment(db, ns.as_str(), key, now, window_end).await?
+            }
+        };
+        Ok(Counter {
+            count: count.max(0) as u64,
+            resets_at_ms,
+        })
+    }
+
+    /// Deletes every expired entry; returns how many went.
+    pub async fn purge_expired(&self) -> Result<u64, KvError> {
+        match self {
+            Kv::Fjall(store) => {
+                let store = store.clone();
+                Ok(tokio::task::spawn_blocking(move || store.purge_expired(now_ms())).await??)
+            }
+            Kv::Shared(db) => Ok(db::kv_entries::purge_expired(db, now_ms()).await?),
+        }
+    }
+
+    /// Entries physically stored, expired ones included (diagnostics and tests).
+    pub async fn stored_entries(&self) -> Result<u64, KvError> {
+        match self {
+            Kv::Fjall(store) => {
+                let store = store.clone();
+                Ok(tokio::task::spawn_blocking(move || store.count_all()).await??)
+            }
+            Kv::Shared(db) => Ok(db::kv_entries::count_all(db).await?),
+        }
+    }
+
+    /// A write and read of a probe entry, for readiness.
+    pub async fn ping(&self) -> Result<(), KvError> {
+        self.set(
+            Namespace::Cache,
+            "readyz",
+            &now_ms(),
+            Some(Duration::from_secs(60)),
+        )
+        .await?;
+        self.get::<i64>(Namespace::Cache, "readyz")
+            .await
+            .map(|_| ())
+    }
+
+    /// Makes every acknowledged write durable on disk (fjall); a no-op for the database backend.
+    pub fn flush(&self) -> Result<(), KvError> {
+        match self {
+            Kv::Fjall(store) => Ok(store.flush()?),
+            Kv::Shared(_) => Ok(()),
+        }
+    }
+}

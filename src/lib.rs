@@ -1,0 +1,20 @@
+//! plane-aio: the whole of a self-hosted Plane in one executable.
+//!
+//! Module map (see `docs/architecture.md`): [`cli`] parses commands, [`config`] builds typed
+//! settings, [`app`] wires the parts and runs them, [`http`] serves (middleware, TLS, web UI),
+//! [`api`] answers the REST API, [`db`] holds the SQL, [`kv`] the
+//! key-value store, [`jobs`] the background queue, [`cron`] scheduled jobs and [`storage`]
+//! uploaded files.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod cron;
+pub mod db;
+
+pub mod http;
+pub mod jobs;
+pub mod kv;
+pub mod storage;
+pub mod telemetry;

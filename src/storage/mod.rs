@@ -1,0 +1,216 @@
+//! File storage (MinIO's job in a Plane install), through opendal: a folder under the data
+//! folder by default, or an S3-compatible bucket.
+//!
+//! Presigned URLs let a browser upload or download an object without the request carrying the
+//! user's credentials. S3 signs them itself (SigV4). A folder cannot, so in fs mode the server
+//! signs its own short-lived URLs to `/api/storage/{key}` with HMAC-SHA256 under the instance
+//! secret (see [`signer`]) and serves them from [`crate::http::storage_objects`].
+
+mod key;
+pub mod signer;
+
+use std::{path::Path, time::Duration};
+
+use opendal::{Operator, layers::RetryLayer, layers::TimeoutLayer, services};
+
+use crate::config::{S3Settings, StorageSettings};
+
+pub use key::{InvalidKey, ObjectKey};
+pub use signer::UrlSigner;
+
+/// A request a client can make without other credentials.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PresignedRequest {
+    pub method: String,
+    pub url: String,
+    /// Headers the client must send as signed (besides Host).
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("object not found")]
+    NotFound,
+    #[error("storage: {0}")]
+    Backend(#[from] opendal::Error),
+    #[error("storage: {0}")]
+    Unavailable(String),
+}
+
+impl StorageError {
+    fn from_opendal(error: opendal::Error) -> StorageError {
+        if error.kind() == opendal::ErrorKind::NotFound {
+            StorageError::NotFound
+        } else {
+            StorageError::Backend(error)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Fs,
+    S3,
+}
+
+#[derive(Clone, Debug)]
+pub struct Storage {
+    op: Operator,
+    kind: BackendKind,
+    signer: UrlSigner,
+    /// The folder of the fs backend.
+    fs_root: Option<std::path::PathBuf>,
+}
+
+/// Registers opendal's services and its HTTP transport once per process (the crate is built
+/// without its auto-registration, which would pull a second TLS stack).
+fn init_opendal() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        opendal::init_default_registry();
+        opendal_http_transport_reqwest::install_default();
+    });
+}
+
+impl Storage {
+    /// `uploads_dir` is used in fs mode; `signer` signs fs-mode URLs.
+    pub fn new(
+        settings: &StorageSettings,
+        uploads_dir: &Path,
+        signer: UrlSigner,
+    ) -> Result<Storage, StorageError> {
+        init_opendal();
+        let (op, kind) = match settings {
+            StorageSettings::Fs => {
+                let root = uploads_dir.to_string_lossy().to_string();
+                (
+                    Operator::new(services::Fs::default().root(&root))?,
+                    BackendKind::Fs,
+                )
+            }
+            StorageSettings::S3(s3) => (s3_operator(s3)?, BackendKind::S3),
+        };
+        let op = op
+            .layer(TimeoutLayer::new().with_timeout(Duration::from_secs(60)))
+            .layer(RetryLayer::new().with_max_times(3).with_jitter());
+        let fs_root = matches!(kind, BackendKind::Fs).then(|| uploads_dir.to_path_buf());
+        Ok(Storage {
+            op,
+            kind,
+            signer,
+            fs_root,
+        })
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        self.kind
+    }
+
+    pub async fn write(
+        &self,
+        key: &ObjectKey,
+        bytes: impl Into<opendal::Buffer>,
+    ) -> Result<(), StorageError> {
+        self.op
+            .write(key.as_str(), bytes)
+            .await
+            .map(|_| ())
+            .map_err(StorageError::from_opendal)
+    }
+
+    pub async fn read(&self, key: &ObjectKey) -> Result<Vec<u8>, StorageError> {
+        self.op
+            .read(key.as_str())
+            .await
+            .map(|b| b.to_vec())
+            .map_err(StorageError::from_opendal)
+    }
+
+    /// Size in bytes, or NotFound.
+    pub async fn size(&self, key: &ObjectKey) -> Result<u64, StorageError> {
+        self.op
+            .stat(key.as_str())
+            .await
+            .map(|m| m.content_length())
+            .map_err(StorageError::from_opendal)
+    }
+
+    pub async fn delete(&self, key: &ObjectKey) -> Result<(), StorageError> {
+        self.op
+            .delete(key.as_str())
+            .await
+            .map_err(StorageError::from_opendal)
+    }
+
+    /// Reachability, for readiness: one listing of the root (no writes, so frequent probes cost
+    /// nothing on S3).
+    pub async fn check(&self) -> Result<(), StorageError> {
+        if let Some(root) = &self.fs_root {
+            // opendal treats a missing root as an empty listing; for a folder that is an outage.
+            let is_dir = tokio::fs::metadata(root).await.is_ok_and(|m| m.is_dir());
+            if !is_dir {
+                return Err(StorageError::Unavailable(format!(
+                    "the uploads folder {} is missing",
+                    root.display()
+                )));
+            }
+        }
+        self.op.check().await.map_err(StorageError::from_opendal)
+    }
+
+    pub async fn presign_read(
+        &self,
+        key: &ObjectKey,
+        ttl: Duration,
+    ) -> Result<PresignedRequest, StorageError> {
+        match self.kind {
+            BackendKind::Fs => Ok(self.signer.presign("GET", key, ttl)),
+            BackendKind::S3 => Ok(from_opendal(self.op.presign_read(key.as_str(), ttl).await?)),
+        }
+    }
+
+    pub async fn presign_write(
+        &self,
+        key: &ObjectKey,
+        ttl: Duration,
+    ) -> Result<PresignedRequest, StorageError> {
+        match self.kind {
+            BackendKind::Fs => Ok(self.signer.presign("PUT", key, ttl)),
+            BackendKind::S3 => Ok(from_opendal(
+                self.op.presign_write(key.as_str(), ttl).await?,
+            )),
+        }
+    }
+
+    pub fn signer(&self) -> &UrlSigner {
+        &self.signer
+    }
+}
+
+fn s3_operator(s3: &S3Settings) -> Result<Operator, opendal::Error> {
+    let mut builder = services::S3::default()
+        .endpoint(s3.endpoint.as_str().trim_end_matches('/'))
+        .bucket(&s3.bucket)
+        .region(&s3.region)
+        .access_key_id(&s3.access_key_id)
+        .secret_access_key(s3.secret_access_key.expose())
+        .disable_config_load()
+        .disable_ec2_metadata();
+    if !s3.path_style {
+        builder = builder.enable_virtual_host_style();
+    }
+    Operator::new(builder)
+}
+
+fn from_opendal(req: opendal::raw::PresignedRequest) -> PresignedRequest {
+    PresignedRequest {
+        method: req.method().to_string(),
+        url: req.uri().to_string(),
+        headers: req
+            .header()
+            .iter()
+            .filter(|(name, _)| *name != poem::http::header::HOST)
+            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
+            .collect(),
+    }
+}

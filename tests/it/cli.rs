@@ -1,0 +1,391 @@
+//! The command line as an operator meets it: configuration precedence and errors, start-up
+//! failures that name their cause and leave nothing behind, migrations, graceful shutdown.
+
+use std::{path::Path, process::Output, time::Duration};
+
+use crate::{
+    on_both_engines,
+    support::{
+        Engine, PgDatabase,
+        process::{self, Server},
+        tools,
+    },
+};
+
+fn one_error_line(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected failure, got success: {}",
+        process::stdout(out)
+    );
+    let err = process::stderr(out);
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "one error line expected:\n{err}");
+    errors[0].to_string()
+}
+
+#[test]
+fn version_prints_the_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = process::run(&["version"], &[], dir.path());
+    assert!(out.status.success());
+    assert!(process::stdout(&out).starts_with(&format!("plane-aio {}", env!("CARGO_PKG_VERSION"))));
+}
+
+#[test]
+fn flags_beat_environment_beat_file_and_secrets_stay_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("plane-aio.toml"),
+        "listen = \"127.0.0.1:1111\"\nlog_level = \"warn\"\njob_workers = 7\ns3_path_style = false\n\
+         database_url = \"postgres://plane:hunter2@db.internal:5432/plane\"\n",
+    )
+    .unwrap();
+    let out = process::run(
+        &["config", "--listen", "127.0.0.1:3333"],
+        &[
+            ("PLANE_AIO_LISTEN", "127.0.0.1:2222"),
+            ("PLANE_AIO_LOG_LEVEL", "debug"),
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", process::stderr(&out));
+    let text = process::stdout(&out);
+    assert!(
+        text.contains("listen = \"127.0.0.1:3333\"  # flag --listen"),
+        "{text}"
+    );
+    assert!(
+        text.contains("log_level = \"debug\"  # env PLANE_AIO_LOG_LEVEL"),
+        "{text}"
+    );
+    assert!(
+        text.contains("job_workers = \"7\"  # file plane-aio.toml"),
+        "{text}"
+    );
+    assert!(
+        text.contains("file_size_limit = \"5242880\"  # default"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(
+        text.contains("postgres://plane:**redacted**@db.internal:5432/plane"),
+        "{text}"
+    );
+
+    let explicit = dir.path().join("other.toml");
+    std::fs::write(&explicit, "node_name = \"from-explicit\"\n").unwrap();
+    let out = process::run(
+        &["config", "--config", explicit.to_str().unwrap()],
+        &[],
+        dir.path(),
+    );
+    assert!(process::stdout(&out).contains("node_name = \"from-explicit\""));
+}
+
+#[test]
+fn bad_configuration_names_the_key_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("plane-aio.toml"),
+        "lisen = \"127.0.0.1:1\"\n",
+    )
+    .unwrap();
+    let line = one_error_line(&process::run(&["serve"], &[], dir.path()));
+    assert!(
+        line.contains("unknown configuration key `lisen`") && line.contains("listen"),
+        "{line}"
+    );
+    std::fs::remove_file(dir.path().join("plane-aio.toml")).unwrap();
+
+    let line = one_error_line(&process::run(
+        &["serve"],
+        &[("PLANE_AIO_FILE_SIZE_LIMIT", "lots")],
+        dir.path(),
+    ));
+    assert!(
+        line.contains("`file_size_limit`")
+            && line.contains("PLANE_AIO_FILE_SIZE_LIMIT")
+            && line.contains("5MiB"),
+        "{line}"
+    );
+
+    let line = one_error_line(&process::run(
+        &["serve", "--listen", "nowhere"],
+        &[],
+        dir.path(),
+    ));
+    assert!(
+        line.contains("`listen`") && line.contains("ADDRESS:PORT"),
+        "{line}"
+    );
+
+    let out = process::run(&["serve", "--no-such-flag"], &[], dir.path());
+    assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
+    assert!(
+        !dir.path().join("plane-data").exists(),
+        "nothing was created"
+    );
+}
+
+#[test]
+fn a_second_server_on_the_same_data_folder_exits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let first = Server::start(
+        &["--data-dir", &data, "--listen", "127.0.0.1:0"],
+        &[],
+        dir.path(),
+    );
+    let out = process::run(
+        &["serve", "--data-dir", &data, "--listen", "127.0.0.1:0"],
+        &[],
+        dir.path(),
+    );
+    let line = one_error_line(&out);
+    assert!(
+        line.contains(&format!("is in use by pid {}", first.pid())),
+        "{line}"
+    );
+    // The first server is unharmed.
+    plane_aio::app::install_crypto_provider();
+    let resp = reqwest::blocking::get(first.url("/readyz")).unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[test]
+fn a_port_in_use_is_named_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let data = dir.path().join("data");
+    let line = one_error_line(&process::run(
+        &[
+            "serve",
+            "--listen",
+            &addr,
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        &[],
+        dir.path(),
+    ));
+    assert!(
+        line.contains(&format!("cannot listen on {addr}")) && line.contains("already in use"),
+        "{line}"
+    );
+    assert!(!data.exists(), "no data folder was created");
+}
+
+#[test]
+fn a_missing_tls_file_is_named_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = process::run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--tls-cert",
+            "missing.pem",
+            "--tls-key",
+            "missing-key.pem",
+        ],
+        &[],
+        dir.path(),
+    );
+    let line = one_error_line(&out);
+    assert!(
+        line.contains("tls_cert") && line.contains("missing.pem"),
+        "{line}"
+    );
+    assert!(!data.exists());
+}
+
+#[tokio::test]
+async fn postgres_that_refuses_us_is_named_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = tools::free_port();
+    let unreachable = format!("postgres://plane:secret@127.0.0.1:{port}/plane");
+    let line = one_error_line(&process::run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--database-url",
+            &unreachable,
+        ],
+        &[],
+        dir.path(),
+    ));
+    assert!(
+        line.contains(&format!("cannot connect to Postgres at 127.0.0.1:{port}")),
+        "{line}"
+    );
+    assert!(!line.contains("secret"), "{line}");
+    assert!(!data.exists());
+
+    if crate::support::postgres::available().await {
+        let mut wrong_db = url::Url::parse(&crate::support::postgres::admin_url()).unwrap();
+        wrong_db.set_path("plane_aio_no_such_database");
+        let line = one_error_line(&process::run(
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--data-dir",
+                data.to_str().unwrap(),
+                "--database-url",
+                wrong_db.as_str(),
+            ],
+            &[],
+            dir.path(),
+        ));
+        assert!(
+            line.contains("plane_aio_no_such_database") && line.contains("does not exist"),
+            "{line}"
+        );
+        assert!(!data.exists());
+    }
+}
+
+/// Runs `serve` in a private mount namespace whose data folder sits on a small tmpfs.
+fn serve_on_tmpfs(dir: &Path, mount_options: &str, prepare: &str) -> Option<Output> {
+    let probe = std::process::Command::new("unshare")
+        .args(["-m", "true"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: cannot create a mount namespace here (needs root and unshare)");
+        return None;
+    }
+    let mnt = dir.join("mnt");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let script = format!(
+        "mount -t tmpfs -o {mount_options} tmpfs {mnt} && {prepare} exec {bin} serve --listen 127.0.0.1:0 --data-dir {mnt}/data",
+        mnt = mnt.display(),
+        bin = process::BIN,
+    );
+    Some(
+        std::process::Command::new("unshare")
+            .args(["-m", "sh", "-c", &script])
+            .current_dir(dir)
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn a_read_only_data_folder_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(out) = serve_on_tmpfs(dir.path(), "ro,size=1m", "") else {
+        return;
+    };
+    let line = one_error_line(&out);
+    assert!(
+        line.contains("data folder") && line.contains("read-only"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_full_disk_is_named_and_the_new_folder_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    // Leave a few KiB free: enough for the folder and lock file, not for the database.
+    let fill = "dd if=/dev/zero of=$0/filler bs=1k count=1000 2>/dev/null; "
+        .replace("$0", &dir.path().join("mnt").display().to_string());
+    let Some(out) = serve_on_tmpfs(dir.path(), "size=1024k", &fill) else {
+        return;
+    };
+    let line = one_error_line(&out);
+    assert!(line.contains("full"), "{line}");
+}
+
+on_both_engines!(
+    migrate_applies_once_and_reports_up_to_date,
+    |engine: Engine| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let pg = match engine {
+            Engine::Postgres => Some(PgDatabase::create().await),
+            Engine::Sqlite => None,
+        };
+        let data = dir.path().join("data").display().to_string();
+        let mut args = vec!["migrate", "--data-dir", &data];
+        if let Some(pg) = &pg {
+            args.extend(["--database-url", pg.url.as_str()]);
+        }
+        let first = process::run(&args, &[], dir.path());
+        assert!(first.status.success(), "{}", process::stderr(&first));
+        assert!(
+            process::stdout(&first).contains("applied m20261125_000001_foundation"),
+            "{}",
+            process::stdout(&first)
+        );
+        let second = process::run(&args, &[], dir.path());
+        assert!(second.status.success());
+        assert_eq!(
+            process::stdout(&second).trim(),
+            "database is up to date",
+            "logs go to stderr"
+        );
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_the_request_in_flight_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let server = Server::start(
+        &[
+            "--data-dir",
+            &data,
+            "--listen",
+            "127.0.0.1:0",
+            "--secret-key",
+            "0123456789abcdef0123456789abcdef",
+        ],
+        &[],
+        dir.path(),
+    );
+    // A slow upload to a signed URL: the body trickles in while the server is told to stop.
+    let signer = plane_aio::storage::UrlSigner::new(
+        plane_aio::config::Secret::new("0123456789abcdef0123456789abcdef"),
+        url::Url::parse(&server.url("/")).unwrap(),
+    );
+    let key = plane_aio::storage::ObjectKey::parse("slow/upload.bin").unwrap();
+    let put = signer.presign("PUT", &key, Duration::from_secs(60));
+    let chunks = futures_util::stream::unfold(0, |i| async move {
+        if i == 6 {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Some((Ok::<_, std::io::Error>(vec![b'z'; 1000]), i + 1))
+    });
+    let client = crate::support::client();
+    let upload = tokio::spawn(
+        client
+            .put(&put.url)
+            .body(reqwest::Body::wrap_stream(chunks))
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.signal(libc::SIGTERM);
+    let resp = upload
+        .await
+        .unwrap()
+        .expect("the in-flight request is answered");
+    assert_eq!(resp.status(), 200);
+    let (status, log) = server.wait(Duration::from_secs(20));
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert_eq!(
+        std::fs::read(dir.path().join("data/uploads/slow/upload.bin"))
+            .unwrap()
+            .len(),
+        6000
+    );
+    assert!(log.contains("shutdown signal received"), "{log}");
+}

@@ -1,0 +1,74 @@
+//! Scheduled jobs across nodes: two server processes on one Postgres each run the scheduler,
+//! and every tick runs on exactly one of them.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use crate::support::{PgDatabase, postgres, process::Server};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_tick_runs_once_across_two_nodes() {
+    if !postgres::available().await {
+        return;
+    }
+    let pg = PgDatabase::create().await;
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let nodes: Vec<Server> = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, dir)| {
+            let data = dir.path().join("data").display().to_string();
+            let name = format!("node-{i}");
+            Server::start(
+                &[
+                    "--data-dir",
+                    &data,
+                    "--database-url",
+                    &pg.url,
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--node-name",
+                    &name,
+                    "--cron-purge-expired",
+                    "*/2 * * * * *",
+                ],
+                &[],
+                dir.path(),
+            )
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(11)).await;
+
+    // tick → nodes that ran it
+    let mut ran: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut skipped = 0;
+    for node in &nodes {
+        for event in node.events("cron job ran") {
+            assert_eq!(event["outcome"], "ok", "{event}");
+            ran.entry(event["tick_at"].as_str().unwrap().to_string())
+                .or_default()
+                .push(event["node"].as_str().unwrap().to_string());
+        }
+        skipped += node.events("cron tick already taken by another node").len();
+    }
+    let logs = || {
+        nodes
+            .iter()
+            .map(Server::log_text)
+            .collect::<Vec<_>>()
+            .join("\n----\n")
+    };
+    assert!(
+        ran.len() >= 4,
+        "expected at least 4 ticks in 11 s, got {ran:?}\n{}",
+        logs()
+    );
+    for (tick, runners) in &ran {
+        assert_eq!(runners.len(), 1, "tick {tick} ran on {runners:?}");
+    }
+    assert!(
+        skipped >= 2,
+        "both nodes were ticking: {skipped} skips for {} ticks\n{}",
+        ran.len(),
+        logs()
+    );
+}

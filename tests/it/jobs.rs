@@ -1,0 +1,241 @@
+//! The persistent job queue: jobs run, failing jobs are retried with backoff and end dead
+//! (logged, listed, retryable), and a job enqueued before a SIGKILL runs exactly once after
+//! the restart.
+
+use std::time::Duration;
+
+use plane_aio::{
+    db,
+    jobs::{Job, StatusFilter},
+};
+use uuid::Uuid;
+
+use crate::{
+    on_both_engines,
+    support::{
+        Engine, PgDatabase, TestApp, eventually,
+        process::{self, Server},
+    },
+};
+
+on_both_engines!(an_enqueued_job_runs_once, |engine: Engine| async move {
+    let app = TestApp::spawn(engine).await;
+    let probe_id = Uuid::now_v7();
+    app.state
+        .queue()
+        .enqueue(
+            Job::Probe {
+                probe_id,
+                fail_first: 0,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(15), "the probe to run", || async {
+        let runs = db::probes::runs(app.state.db(), probe_id).await.unwrap();
+        (!runs.is_empty()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let runs = db::probes::runs(app.state.db(), probe_id).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert!(runs[0].succeeded);
+    let done = app
+        .state
+        .queue()
+        .list(StatusFilter::Done, 10)
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0].job["probe_id"], probe_id.to_string());
+});
+
+/// Where a child server keeps its data: flags for `serve` and for the CLI commands.
+struct Node {
+    dir: tempfile::TempDir,
+    pg: Option<PgDatabase>,
+}
+
+impl Node {
+    async fn new(engine: Engine) -> Node {
+        Node {
+            dir: tempfile::tempdir().unwrap(),
+            pg: match engine {
+                Engine::Postgres => Some(PgDatabase::create().await),
+                Engine::Sqlite => None,
+            },
+        }
+    }
+
+    fn data_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--data-dir".to_string(),
+            self.dir.path().join("data").display().to_string(),
+        ];
+        if let Some(pg) = &self.pg {
+            args.extend(["--database-url".to_string(), pg.url.clone()]);
+        }
+        args
+    }
+
+    fn serve(&self, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut args = self.data_args();
+        args.extend(["--listen".into(), "127.0.0.1:0".into()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Server::start(&args, env, self.dir.path())
+    }
+
+    fn cli(&self, command: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        let data = self.data_args();
+        let mut args: Vec<&str> = command.to_vec();
+        args.extend(data.iter().map(String::as_str));
+        process::run(&args, env, self.dir.path())
+    }
+
+    fn probe_id(output: &std::process::Output) -> Uuid {
+        let text = process::stdout(output);
+        let id = text
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_else(|| panic!("probe id in {text:?} / {}", process::stderr(output)));
+        Uuid::parse_str(id).unwrap()
+    }
+
+    async fn probe_runs(&self, probe_id: Uuid) -> Vec<db::probes::ProbeRun> {
+        let settings = plane_aio::config::Settings::from_flags(&[
+            (
+                "data_dir",
+                self.dir.path().join("data").display().to_string(),
+            ),
+            (
+                "database_url",
+                self.pg.as_ref().map(|p| p.url.clone()).unwrap_or_default(),
+            ),
+        ])
+        .unwrap();
+        let db = db::Db::connect(&settings.database).await.unwrap();
+        let runs = db::probes::runs(&db, probe_id).await.unwrap();
+        db.close().await;
+        runs
+    }
+}
+
+on_both_engines!(
+    a_job_enqueued_before_sigkill_runs_exactly_once_after_restart,
+    |engine: Engine| async move {
+        let node = Node::new(engine).await;
+        let server = node.serve(&[], &[]);
+        let out = node.cli(&["doctor", "queue", "--delay", "3s", "--no-wait"], &[]);
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        let probe_id = Node::probe_id(&out);
+        server.kill9();
+        assert!(
+            node.probe_runs(probe_id).await.is_empty(),
+            "the job had not run before the kill"
+        );
+
+        let restarted = node.serve(&[], &[]);
+        eventually(
+            Duration::from_secs(20),
+            "the probe to run after the restart",
+            || async { (!node.probe_runs(probe_id).await.is_empty()).then_some(()) },
+        )
+        .await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let runs = node.probe_runs(probe_id).await;
+        assert_eq!(runs.len(), 1, "exactly once: {runs:?}");
+        assert!(runs[0].succeeded);
+        drop(restarted);
+    }
+);
+
+on_both_engines!(
+    a_job_that_keeps_failing_is_retried_then_dead,
+    |engine: Engine| async move {
+        let node = Node::new(engine).await;
+        // The operator's configuration (here the environment) is shared by the server and the CLI.
+        let env = [("PLANE_AIO_JOB_MAX_ATTEMPTS", "3")];
+        let server = node.serve(&["--job-retry-backoff", "200ms"], &env);
+        let out = node.cli(
+            &["doctor", "queue", "--fail-first", "99", "--no-wait"],
+            &env,
+        );
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        let probe_id = Node::probe_id(&out);
+
+        let runs = eventually(Duration::from_secs(20), "three failed attempts", || async {
+            let runs = node.probe_runs(probe_id).await;
+            (runs.len() >= 3).then_some(runs)
+        })
+        .await;
+        // Backoff: attempts are spaced by at least ~0.75 × 200ms, then ~0.75 × 400ms.
+        let gaps: Vec<i64> = runs
+            .windows(2)
+            .map(|w| (w[1].ran_at - w[0].ran_at).num_milliseconds())
+            .collect();
+        assert!(gaps[0] >= 140 && gaps[1] >= 290, "backoff gaps {gaps:?}");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(
+            node.probe_runs(probe_id).await.len(),
+            3,
+            "a dead job does not run again"
+        );
+
+        let dead = eventually(
+            Duration::from_secs(10),
+            "the job in the dead list",
+            || async {
+                let out = node.cli(&["jobs", "list", "--status", "dead", "--json"], &env);
+                assert!(out.status.success(), "{}", process::stderr(&out));
+                let text = process::stdout(&out);
+                text.lines()
+                    .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                    .find(|j| j["job"]["probe_id"] == probe_id.to_string())
+            },
+        )
+        .await;
+        assert_eq!(dead["state"], "dead");
+        assert_eq!(dead["attempts"], 3);
+        assert!(
+            server.log_text().contains("job is dead"),
+            "the dead job is logged:\n{}",
+            server.log_text()
+        );
+
+        // Retried by hand, it gets a fresh budget of attempts.
+        let id = dead["id"].as_str().unwrap();
+        let out = node.cli(&["jobs", "retry", id], &env);
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        eventually(Duration::from_secs(20), "three more attempts", || async {
+            (node.probe_runs(probe_id).await.len() == 6).then_some(())
+        })
+        .await;
+        let out = node.cli(&["jobs", "retry", "no-such-job"], &env);
+        assert!(!out.status.success());
+        assert!(
+            process::stderr(&out).contains("no failed or dead job"),
+            "{}",
+            process::stderr(&out)
+        );
+    }
+);
+
+#[tokio::test]
+async fn doctor_queue_confirms_a_running_server() {
+    let node = Node::new(Engine::Sqlite).await;
+    let _server = node.serve(&[], &[]);
+    let out = node.cli(&["doctor", "queue", "--timeout", "20s"], &[]);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        process::stdout(&out),
+        process::stderr(&out)
+    );
+    assert!(
+        process::stdout(&out).contains("queue works"),
+        "{}",
+        process::stdout(&out)
+    );
+}

@@ -1,0 +1,92 @@
+//! A fresh Postgres database per test on 127.0.0.1:5432 (or PLANE_TEST_POSTGRES_URL), dropped
+//! when the test ends. Without a reachable server the Postgres half of the suite is skipped
+//! with a visible message, unless PLANE_TEST_REQUIRE_POSTGRES=1 (CI) makes that a failure.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::{self, Connection, PgConnection};
+use tokio::sync::OnceCell;
+
+pub fn admin_url() -> String {
+    std::env::var("PLANE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+static AVAILABLE: OnceCell<bool> = OnceCell::const_new();
+
+async fn admin() -> Result<PgConnection, sqlx::Error> {
+    tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(&admin_url()))
+        .await
+        .map_err(|_| sqlx::Error::PoolTimedOut)?
+}
+
+/// Whether Postgres tests can run; prints the skip once per test process.
+pub async fn available() -> bool {
+    *AVAILABLE
+        .get_or_init(|| async {
+            match admin().await {
+                Ok(conn) => {
+                    let _ = conn.close().await;
+                    true
+                }
+                Err(e) => {
+                    if std::env::var("PLANE_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                        panic!("PLANE_TEST_REQUIRE_POSTGRES=1 but Postgres at {} is not reachable: {e}", admin_url());
+                    }
+                    eprintln!("skipped: no Postgres at {} ({e}); Postgres tests did not run", admin_url());
+                    false
+                }
+            }
+        })
+        .await
+}
+
+/// A database that exists for one test.
+pub struct PgDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> PgDatabase {
+        let name = format!("plane_aio_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = admin().await.expect("Postgres admin connection");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let _ = conn.close().await;
+        let mut url = url::Url::parse(&admin_url()).expect("admin url");
+        url.set_path(&name);
+        PgDatabase {
+            name,
+            url: url.to_string(),
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside any async context we can rely on: use a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(mut conn) = admin().await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}

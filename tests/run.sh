@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The whole test suite: every test on SQLite and, when Postgres answers on 127.0.0.1:5432,
+# on Postgres too; S3 tests against s3s-fs, ACME tests against pebble, web UI tests in
+# headless Chromium. Missing tools are built or named; tests that cannot run say "skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '==> %s\n' "$*"; }
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "error: $1 is needed: $2" >&2; exit 1; }
+}
+
+need cargo "install Rust with rustup (https://rustup.rs)"
+need npm "install Node.js 20 or newer (https://nodejs.org, or apt-get install nodejs npm)"
+need node "install Node.js 20 or newer"
+
+TOOLS="${PLANE_TEST_TOOLS:-$HOME/.cache/plane-aio/tools}"
+export PLANE_TEST_TOOLS="$TOOLS"
+
+# s3s-fs: an S3-compatible server that checks signatures, built once into the tools folder.
+if ! command -v s3s-fs >/dev/null 2>&1 && [ ! -x "$TOOLS/bin/s3s-fs" ]; then
+  say "building s3s-fs 0.14.1 into $TOOLS (once; a few minutes)"
+  CARGO_TARGET_DIR="$TOOLS/target" cargo install s3s-fs --version 0.14.1 --features binary --locked --root "$TOOLS" --quiet
+  rm -rf "$TOOLS/target"
+fi
+
+for tool in pebble pebble-challtestsrv chromium; do
+  command -v "$tool" >/dev/null 2>&1 || say "note: $tool is not installed (apt-get install ${tool%-challtestsrv}); tests that need it will say skipped"
+done
+
+PG_URL="${PLANE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if command -v psql >/dev/null 2>&1 && psql "$PG_URL" -Atc "select 1" >/dev/null 2>&1; then
+  say "Postgres answers at $PG_URL: database tests run on SQLite and Postgres"
+  # Test databases left behind by an interrupted run.
+  psql "$PG_URL" -Atc "select datname from pg_database where datname like 'plane_aio_test_%'" \
+    | while read -r db; do psql "$PG_URL" -qc "drop database if exists \"$db\" with (force)" >/dev/null; done
+elif [ "${PLANE_TEST_REQUIRE_POSTGRES:-0}" = 1 ]; then
+  echo "error: PLANE_TEST_REQUIRE_POSTGRES=1 but Postgres does not answer at $PG_URL" >&2
+  exit 1
+else
+  say "skipped: no Postgres at $PG_URL, so the Postgres half of the suite does not run"
+fi
+
+say "running the test suite"
+cargo test --workspace --all-targets -- "$@"
