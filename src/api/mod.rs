@@ -2,10 +2,15 @@
 //! resource. One file (or folder) per resource; [`service`] composes them into the OpenAPI
 //! document served at `/api/schema/`.
 
+pub mod api_tokens;
+pub mod auth;
+pub mod authn;
 pub mod error;
+pub mod instance;
+pub mod oauth;
 pub mod ops;
 pub mod pagination;
-pub mod v1_auth;
+pub mod users;
 
 use poem::{
     EndpointExt, IntoEndpoint, Response,
@@ -18,11 +23,26 @@ use poem_openapi::{OpenApi, OpenApiService, Tags, Webhook};
 pub enum Tag {
     /// Health and readiness probes.
     Operations,
+    /// Signing up, in and out, for the web UI (session cookie + CSRF token).
+    Authentication,
+    /// The signed-in user, their sessions and API tokens.
+    Users,
+    /// The instance and its settings (instance admins).
+    Instance,
 }
 
 /// Every documented operation, in one OpenAPI service mounted at the site root
 /// (operation paths are absolute: `/healthz`, `/api/v1/...`).
-pub type ApiService = OpenApiService<ops::OpsApi, ()>;
+pub type Apis = (
+    ops::OpsApi,
+    users::UsersApi,
+    api_tokens::ApiTokensApi,
+    auth::AuthApi,
+    oauth::OAuthApi,
+    instance::InstanceApi,
+);
+
+pub type ApiService = OpenApiService<Apis, ()>;
 
 /// An OpenAPI service as an endpoint the way every API is served: Plane's trailing-slash paths
 /// and the slash-less form both match, and every error gets Plane's body.
@@ -38,11 +58,53 @@ pub fn endpoint<T: OpenApi + 'static, W: Webhook + 'static>(
 }
 
 pub fn service(public_url: &url::Url) -> ApiService {
-    OpenApiService::new(ops::OpsApi, "The Plane REST API (plane-aio)", env!("CARGO_PKG_VERSION"))
+    OpenApiService::new(
+        (ops::OpsApi, users::UsersApi, api_tokens::ApiTokensApi, auth::AuthApi, oauth::OAuthApi, instance::InstanceApi),
+        "The Plane REST API (plane-aio)",
+        env!("CARGO_PKG_VERSION"),
+    )
         .description(
             "Plane's public REST API v1, served by plane-aio. Authenticate with the `X-API-Key` header. \
              Lists use Plane's pagination envelope (`per_page` up to 1000, `cursor` = `per_page:page:is_prev`).",
         )
         .server(public_url.as_str().trim_end_matches('/'))
         .license("AGPL-3.0")
+}
+
+/// The OpenAPI document with the credentials each operation takes (the API authenticates in a
+/// middleware, so poem-openapi cannot see them): `X-API-Key` or the session cookie for
+/// `/api/v1/`, the session cookie for the UI's own endpoints.
+pub fn documented_spec(service: &ApiService) -> String {
+    let raw = service.spec();
+    let Ok(mut spec) = serde_json::from_str::<serde_json::Value>(&raw) else {
+        return raw;
+    };
+    spec["components"]["securitySchemes"] = serde_json::json!({
+        "ApiKeyAuthentication": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+            "description": "A personal API token, `plane_api_…`."},
+        "SessionCookie": {"type": "apiKey", "in": "cookie", "name": "session-id",
+            "description": "The web UI's session; unsafe requests also need the `X-CSRFToken` header."}
+    });
+    if let Some(paths) = spec["paths"].as_object_mut() {
+        for (path, operations) in paths.iter_mut() {
+            let security = if path.starts_with("/api/v1/") {
+                serde_json::json!([{"ApiKeyAuthentication": []}, {"SessionCookie": []}])
+            } else if path.starts_with("/api/users/")
+                || path.starts_with("/api/instances/configurations")
+                || path.starts_with("/api/instances/users")
+                || path.starts_with("/api/instances/email")
+                || path == "/auth/change-password/"
+            {
+                serde_json::json!([{"SessionCookie": []}])
+            } else {
+                continue;
+            };
+            if let Some(ops) = operations.as_object_mut() {
+                for op in ops.values_mut() {
+                    op["security"] = security.clone();
+                }
+            }
+        }
+    }
+    serde_json::to_string(&spec).unwrap_or(raw)
 }

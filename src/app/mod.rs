@@ -15,8 +15,13 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    config::{DatabaseSettings, Secret, Settings},
+    config::{DatabaseSettings, Settings},
     db::{self, Db},
+    domain::{
+        crypto::SecretBox,
+        instance::{InstanceSettings, SettingsError},
+        oauth::HttpClient,
+    },
     http::{self, tls::TlsMaterial},
     jobs::JobQueue,
     kv::Kv,
@@ -35,6 +40,9 @@ struct Inner {
     kv: Kv,
     storage: Storage,
     queue: JobQueue,
+    secrets: SecretBox,
+    oauth_http: HttpClient,
+    token_usage: TokenUsage,
 }
 
 impl AppState {
@@ -60,6 +68,78 @@ impl AppState {
 
     pub fn node_name(&self) -> &str {
         &self.0.settings.node_name
+    }
+
+    pub fn secrets(&self) -> &SecretBox {
+        &self.0.secrets
+    }
+
+    pub fn oauth_http(&self) -> &HttpClient {
+        &self.0.oauth_http
+    }
+
+    pub fn token_usage(&self) -> &TokenUsage {
+        &self.0.token_usage
+    }
+
+    /// The instance settings, read from the database (shared by every node).
+    pub async fn instance_settings(&self) -> Result<InstanceSettings, SettingsError> {
+        InstanceSettings::load(self.db(), self.secrets()).await
+    }
+
+    /// Where users reach the instance: `public_url` when configured, else the instance
+    /// setting, else derived from the listen address or domain.
+    pub fn public_url(&self, instance: &InstanceSettings) -> String {
+        let settings = self.settings();
+        let configured = settings
+            .raw
+            .get("public_url")
+            .is_some_and(|v| !v.value.trim().is_empty());
+        match instance.public_url() {
+            Some(url) if !configured => url.to_string(),
+            _ => settings
+                .public_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
+        }
+    }
+}
+
+/// When each API token was last used, kept in memory and written to the database every
+/// [`TOKEN_USAGE_FLUSH`], so a request never waits on a write just to record its token's use.
+#[derive(Default)]
+pub struct TokenUsage(
+    std::sync::Mutex<std::collections::HashMap<uuid::Uuid, chrono::DateTime<chrono::Utc>>>,
+);
+
+/// How often token use times are written.
+pub const TOKEN_USAGE_FLUSH: Duration = Duration::from_secs(30);
+
+impl TokenUsage {
+    pub fn record(&self, token_id: uuid::Uuid) {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.insert(token_id, chrono::Utc::now());
+    }
+
+    /// Writes the recorded times and forgets them.
+    pub async fn flush(&self, db: &Db) {
+        let pending: Vec<_> = {
+            let mut map = self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.drain().collect()
+        };
+        if pending.is_empty() {
+            return;
+        }
+        if let Err(e) = db::api_tokens::record_last_used(db, &pending).await {
+            tracing::warn!(error = %e, "cannot record API token use");
+        }
     }
 }
 
@@ -102,6 +182,7 @@ struct Parts {
     kv: Kv,
     storage: Storage,
     queue: JobQueue,
+    secrets: SecretBox,
 }
 
 impl Application {
@@ -135,6 +216,9 @@ impl Application {
                     kv: parts.kv,
                     storage: parts.storage,
                     queue: parts.queue,
+                    secrets: parts.secrets,
+                    oauth_http: HttpClient::new(),
+                    token_usage: TokenUsage::default(),
                 })),
                 data_dir,
                 listener,
@@ -194,6 +278,16 @@ impl Application {
         let scheduler = crate::cron::start(state.clone(), crate::cron::table(&settings.cron))
             .await
             .context("cannot start the cron scheduler")?;
+        let usage_state = state.clone();
+        let usage_stop = worker_stop.clone();
+        let usage_flusher = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(TOKEN_USAGE_FLUSH) => usage_state.token_usage().flush(usage_state.db()).await,
+                    _ = usage_stop.cancelled() => break,
+                }
+            }
+        });
 
         tracing::info!(
             version = env!("CARGO_PKG_VERSION"),
@@ -223,6 +317,8 @@ impl Application {
             );
         }
         scheduler.shutdown().await;
+        let _ = usage_flusher.await;
+        state.token_usage().flush(state.db()).await;
         if let Err(e) = state.kv().flush() {
             tracing::error!(error = %e, "cannot flush the key-value store");
         }
@@ -245,18 +341,14 @@ async fn open_parts(settings: &Settings, postgres: Option<Db>) -> Result<Parts, 
     db.migrate()
         .await
         .map_err(|e| fail(format!("cannot migrate the database: {e}")))?;
-    let secret = match &settings.secret_key {
-        Some(secret) => secret.clone(),
-        None => Secret::new(
-            db::instance_config::get_or_insert(&db, "SECRET_KEY", "SECURITY", generate_secret)
-                .await
-                .map_err(|e| {
-                    fail(format!(
-                        "cannot read the instance secret from the database: {e}"
-                    ))
-                })?,
-        ),
-    };
+    let secret = crate::domain::instance::instance_secret(&db, settings)
+        .await
+        .map_err(|e| {
+            fail(format!(
+                "cannot read the instance secret from the database: {e}"
+            ))
+        })?;
+    let secrets = SecretBox::new(secret.expose());
     let kv = if db.is_postgres() {
         Kv::shared(db.clone())
     } else {
@@ -283,6 +375,7 @@ async fn open_parts(settings: &Settings, postgres: Option<Db>) -> Result<Parts, 
         kv,
         storage,
         queue,
+        secrets,
     })
 }
 
@@ -296,12 +389,6 @@ fn sqlite_reason(message: String) -> String {
     } else {
         message
     }
-}
-
-/// 256 random bits, hex-encoded.
-fn generate_secret() -> String {
-    let bytes: [u8; 32] = rand::random();
-    hex::encode(bytes)
 }
 
 /// rustls needs one process-wide crypto provider; the build uses ring only.

@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 a failure (one `error: …` line on stderr), 2 a usage error (clap).
 
+mod admin;
 mod flags;
 mod ops;
 
@@ -51,6 +52,11 @@ pub enum Commands {
     Jobs {
         #[command(subcommand)]
         command: ops::JobsCommand,
+    },
+    /// Manage accounts: create users and tokens, reset passwords, disable users.
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
     },
     /// Check that the parts of an installation work.
     Doctor {
@@ -119,6 +125,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let settings = settings(&cli.config, &flags.0)?;
             crate::telemetry::init(settings.log_format, "warn", Output::Stderr);
             ops::jobs(&settings, command).await
+        }
+        Commands::Admin { command } => {
+            let flags = command.flags();
+            let settings = settings(&cli.config, &flags.0)?;
+            crate::telemetry::init(settings.log_format, "warn", Output::Stderr);
+            admin::run(&settings, command).await
         }
         Commands::Doctor { command } => {
             let flags = command.flags();

@@ -60,6 +60,14 @@ pub enum DoctorCommand {
         #[command(flatten)]
         flags: DataFlags,
     },
+    /// Send a test email with the instance's SMTP settings and print the server's answer.
+    Smtp {
+        /// Where to send it.
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        flags: DataFlags,
+    },
 }
 
 impl JobsCommand {
@@ -73,7 +81,7 @@ impl JobsCommand {
 impl DoctorCommand {
     pub fn flags(&self) -> DataFlags {
         match self {
-            DoctorCommand::Queue { flags, .. } => flags.clone(),
+            DoctorCommand::Queue { flags, .. } | DoctorCommand::Smtp { flags, .. } => flags.clone(),
         }
     }
 }
@@ -92,7 +100,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 /// Opens the app database of an existing installation (creating the SQLite file's folder only
 /// for `migrate`).
-async fn open_db(settings: &Settings, create: bool) -> anyhow::Result<Db> {
+pub(super) async fn open_db(settings: &Settings, create: bool) -> anyhow::Result<Db> {
     if let DatabaseSettings::Sqlite { path } = &settings.database {
         if create {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -221,13 +229,16 @@ pub async fn jobs(settings: &Settings, command: JobsCommand) -> anyhow::Result<E
 }
 
 pub async fn doctor(settings: &Settings, command: DoctorCommand) -> anyhow::Result<ExitCode> {
-    let DoctorCommand::Queue {
-        fail_first,
-        delay,
-        no_wait,
-        timeout,
-        ..
-    } = command;
+    let (fail_first, delay, no_wait, timeout) = match command {
+        DoctorCommand::Queue {
+            fail_first,
+            delay,
+            no_wait,
+            timeout,
+            ..
+        } => (fail_first, delay, no_wait, timeout),
+        DoctorCommand::Smtp { to, .. } => return doctor_smtp(settings, &to).await,
+    };
     let (db, queue) = open_queue(settings).await?;
     let probe_id = Uuid::now_v7();
     queue
@@ -291,4 +302,46 @@ pub async fn doctor(settings: &Settings, command: DoctorCommand) -> anyhow::Resu
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+async fn doctor_smtp(settings: &Settings, to: &str) -> anyhow::Result<ExitCode> {
+    use crate::{
+        domain::{crypto::SecretBox, email::Email, instance},
+        mail::{self, MailContext, MailKind},
+    };
+    let to =
+        Email::parse(to).map_err(|_| anyhow::anyhow!("{to:?} is not a valid email address"))?;
+    let db = open_db(settings, false).await?;
+    let secret = instance::instance_secret(&db, settings).await?;
+    let instance = instance::InstanceSettings::load(&db, &SecretBox::new(secret.expose())).await?;
+    db.close().await;
+    let Some(smtp) = instance.smtp() else {
+        bail!(
+            "email delivery is not set up: save the SMTP settings in the admin settings (Email) first"
+        );
+    };
+    println!(
+        "sending a test email to {to} through {}:{} ({:?}, {})",
+        smtp.host,
+        smtp.port,
+        smtp.security,
+        if smtp.username.is_empty() {
+            "no login".to_string()
+        } else {
+            format!("login {}", smtp.username)
+        }
+    );
+    let context = MailContext {
+        instance_name: instance.instance_name().to_string(),
+        public_url: instance
+            .public_url()
+            .map(str::to_string)
+            .unwrap_or_else(|| settings.public_url.to_string()),
+    };
+    let test = mail::render(&MailKind::Test, &context, to.as_str())?;
+    let delivery = mail::send(&smtp, settings.smtp_ca_root.as_deref(), &test)
+        .await
+        .map_err(|e| anyhow::anyhow!("the SMTP server did not take the mail: {e}"))?;
+    println!("server answered: {} {}", delivery.code, delivery.message);
+    Ok(ExitCode::SUCCESS)
 }

@@ -86,6 +86,15 @@ impl Settings {
             "s3_access_key_id" => s3.map(|s| s.access_key_id.clone()).unwrap_or_default(),
             "s3_secret_access_key" => redacted(s3.is_some()),
             "s3_path_style" => s3.map(|s| s.path_style.to_string()).unwrap_or_default(),
+            "api_key_rate_limit" => self.api_key_rate_limit.to_string(),
+            "anonymous_rate_limit" => self.anonymous_rate_limit.to_string(),
+            "trusted_proxies" => self
+                .trusted_proxies
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            "smtp_ca_root" => opt_path(self.smtp_ca_root.as_ref()),
             "job_workers" => self.jobs.workers.to_string(),
             "job_max_attempts" => self.jobs.max_attempts.to_string(),
             "job_retry_backoff" => humantime::format_duration(self.jobs.retry_backoff).to_string(),

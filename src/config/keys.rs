@@ -199,6 +199,30 @@ pub const KEYS: &[Key] = &[
         "Path-style bucket addressing (needed by MinIO and most self-hosted S3); false for virtual-host style.",
     ),
     key(
+        "api_key_rate_limit",
+        "RATE",
+        "60/minute",
+        "Requests each API token may make (service tokens: 300/minute), as Plane's API_KEY_RATE_LIMIT; e.g. 600/minute.",
+    ),
+    key(
+        "anonymous_rate_limit",
+        "RATE",
+        "30/minute",
+        "Requests per client address without credentials to /api/ and /auth/ (Plane's anon throttle).",
+    ),
+    key(
+        "trusted_proxies",
+        "CIDRS",
+        "",
+        "Comma-separated proxy networks (e.g. 10.0.0.0/8) whose X-Forwarded-For is believed for the client address.",
+    ),
+    key(
+        "smtp_ca_root",
+        "PEM",
+        "",
+        "Extra root certificate (PEM) trusted for the SMTP server's TLS, for relays with a private CA.",
+    ),
+    key(
         "job_workers",
         "N",
         "4",

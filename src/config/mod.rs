@@ -134,6 +134,10 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub jobs: JobSettings,
     pub cron: CronSettings,
+    pub api_key_rate_limit: crate::domain::rate_limit::Rate,
+    pub anonymous_rate_limit: crate::domain::rate_limit::Rate,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub smtp_ca_root: Option<PathBuf>,
     pub shutdown_timeout: Duration,
     pub node_name: String,
     /// The raw layers, kept for `plane-aio config`.
@@ -283,6 +287,26 @@ impl Settings {
             },
         };
         let shutdown_timeout = r.parse_or("shutdown_timeout", "30s", values::duration)?;
+        let api_key_rate_limit = r.parse_or("api_key_rate_limit", "60/minute", |v| v.parse())?;
+        let anonymous_rate_limit =
+            r.parse_or("anonymous_rate_limit", "30/minute", |v| v.parse())?;
+        let trusted_proxies = match r.text("trusted_proxies") {
+            None => Vec::new(),
+            Some(text) => values::list(text)
+                .iter()
+                .map(|n| {
+                    n.parse::<ipnet::IpNet>()
+                        .or_else(|_| n.parse::<IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| {
+                            r.invalid(
+                                "trusted_proxies",
+                                "networks such as 10.0.0.0/8 or 192.168.1.10, separated by commas",
+                            )
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let smtp_ca_root = r.text("smtp_ca_root").map(PathBuf::from);
         let node_name = match r.text("node_name") {
             Some(name) => name.to_string(),
             None => host_name(),
@@ -303,6 +327,10 @@ impl Settings {
             storage,
             jobs,
             cron,
+            api_key_rate_limit,
+            anonymous_rate_limit,
+            trusted_proxies,
+            smtp_ca_root,
             shutdown_timeout,
             node_name,
             raw,

@@ -1,7 +1,11 @@
 //! Queries on `instance_configurations`.
 
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
+    sea_query::OnConflict,
+};
+use uuid::Uuid;
 
 use super::{Db, entities::instance_configuration as config};
 
@@ -18,7 +22,7 @@ pub async fn get_or_insert(
     }
     let now = Utc::now();
     let row = config::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
+        id: Set(Uuid::now_v7()),
         key: Set(key.to_string()),
         value: Set(Some(generate())),
         category: Set(category.to_string()),
@@ -45,4 +49,53 @@ pub async fn get(db: &Db, key: &str) -> Result<Option<String>, sea_orm::DbErr> {
         .one(&db.conn)
         .await?
         .and_then(|row| row.value))
+}
+
+/// Every stored setting row (deleted ones excluded).
+pub async fn all(db: &Db) -> Result<Vec<config::Model>, sea_orm::DbErr> {
+    config::Entity::find()
+        .filter(config::Column::DeletedAt.is_null())
+        .all(&db.conn)
+        .await
+}
+
+/// One setting to write.
+pub struct Upsert {
+    pub key: &'static str,
+    pub value: String,
+    pub category: &'static str,
+    pub is_encrypted: bool,
+}
+
+/// Writes several settings in one transaction (insert or replace by key).
+pub async fn upsert_all(db: &Db, rows: &[Upsert], by: Option<Uuid>) -> Result<(), sea_orm::DbErr> {
+    let txn = db.conn.begin().await?;
+    let now = Utc::now();
+    for row in rows {
+        config::Entity::insert(config::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            key: Set(row.key.to_string()),
+            value: Set(Some(row.value.clone())),
+            category: Set(row.category.to_string()),
+            is_encrypted: Set(row.is_encrypted),
+            created_at: Set(now),
+            updated_at: Set(now),
+            deleted_at: Set(None),
+            created_by: Set(by),
+            updated_by: Set(by),
+        })
+        .on_conflict(
+            OnConflict::column(config::Column::Key)
+                .update_columns([
+                    config::Column::Value,
+                    config::Column::IsEncrypted,
+                    config::Column::UpdatedAt,
+                    config::Column::UpdatedBy,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    txn.commit().await
 }

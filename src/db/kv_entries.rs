@@ -94,6 +94,59 @@ pub async fn increment(
     Ok((count, expires.unwrap_or(window_end_ms)))
 }
 
+/// Live entries whose key starts with `prefix` (compared with substr, so `%`/`_` are plain).
+pub async fn scan_prefix(
+    db: &Db,
+    namespace: &str,
+    prefix: &str,
+    now_ms: i64,
+) -> Result<Vec<(String, Vec<u8>)>, DbErr> {
+    let rows = db
+        .conn
+        .query_all_raw(stmt(
+            db,
+            "SELECT key, value FROM kv_entries WHERE namespace = $1 AND substr(key, 1, CAST($2 AS INTEGER)) = $3 \
+             AND (expires_at IS NULL OR expires_at > $4) ORDER BY key",
+            vec![namespace.into(), (prefix.chars().count() as i64).into(), prefix.into(), now_ms.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<String>("", "key")?,
+                r.try_get::<Vec<u8>>("", "value")?,
+            ))
+        })
+        .collect()
+}
+
+pub async fn delete_prefix(db: &Db, namespace: &str, prefix: &str) -> Result<u64, DbErr> {
+    db.conn
+        .execute_raw(stmt(
+            db,
+            "DELETE FROM kv_entries WHERE namespace = $1 AND substr(key, 1, CAST($2 AS INTEGER)) = $3",
+            vec![namespace.into(), (prefix.chars().count() as i64).into(), prefix.into()],
+        ))
+        .await
+        .map(|r| r.rows_affected())
+}
+
+pub async fn counter(db: &Db, namespace: &str, key: &str, now_ms: i64) -> Result<i64, DbErr> {
+    let row = db
+        .conn
+        .query_one_raw(stmt(
+            db,
+            "SELECT counter FROM kv_entries WHERE namespace = $1 AND key = $2 \
+             AND (expires_at IS NULL OR expires_at > $3)",
+            vec![namespace.into(), key.into(), now_ms.into()],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "counter"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
 /// Removes expired entries; returns how many went.
 pub async fn purge_expired(db: &Db, now_ms: i64) -> Result<u64, DbErr> {
     db.conn

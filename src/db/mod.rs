@@ -1,12 +1,15 @@
 //! The app database: connection (SQLite by default, Postgres with `database_url`), migrations,
 //! entities and the queries the rest of the program uses. SQL lives here and nowhere else.
 
+pub mod api_tokens;
 pub mod cron_runs;
 pub mod entities;
 pub mod instance_config;
 pub mod kv_entries;
 pub mod probes;
 pub mod queue_records;
+pub mod social_accounts;
+pub mod users;
 
 use std::{path::Path, time::Duration};
 

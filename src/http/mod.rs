@@ -11,17 +11,19 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use poem::{
-    Endpoint, EndpointExt, Request, Response, Route, Server, handler,
+    Endpoint, EndpointExt, Request, Response, Route, Server,
+    endpoint::make_sync,
+    handler,
     http::{StatusCode, header},
     listener::TcpAcceptor,
     middleware::{CatchPanic, Cors, SetHeader},
-    web::{Data, Path},
+    web::{Data, Html, Path},
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    api::{self, error::plane_error_response, v1_auth},
+    api::{self, authn, error::plane_error_response},
     app::AppState,
     config::CorsOrigins,
 };
@@ -33,11 +35,23 @@ use tls::{TlsAcceptor, TlsMaterial};
 /// the web UI.
 pub fn routes(state: &AppState) -> Route {
     let service = api::service(&state.settings().public_url);
+    let raw_spec = service.spec();
+    let spec = api::documented_spec(&service);
+    let swagger = service.swagger_ui_html().replace(&raw_spec, &spec);
+    let redoc = service.redoc_html().replace(&raw_spec, &spec);
     let docs = Route::new()
-        .at("/", service.spec_endpoint())
-        .nest("/swagger-ui", service.swagger_ui())
-        .nest("/redoc", service.redoc());
-    let api = Arc::new(api::endpoint(service));
+        .at(
+            "/",
+            make_sync(move |_| {
+                Response::builder()
+                    .content_type("application/json")
+                    .body(spec.clone())
+            }),
+        )
+        .at("/swagger-ui/", make_sync(move |_| Html(swagger.clone())))
+        .at("/redoc/", make_sync(move |_| Html(redoc.clone())));
+    let docs = NormalizeSlash(docs);
+    let api = Arc::new(api::endpoint(service).around(authn::authenticate));
     Route::new()
         .nest("/api/schema", docs)
         .nest(
@@ -46,11 +60,32 @@ pub fn routes(state: &AppState) -> Route {
                 state: state.clone(),
             },
         )
-        .nest_no_strip("/api/v1", api.clone().around(v1_auth::authenticate))
         .nest_no_strip("/api", api.clone())
+        .nest_no_strip("/auth", api.clone())
         .at("/healthz", api.clone().with(no_store()))
         .at("/readyz", api.with(no_store()))
         .nest("/", web_ui::WebUi)
+}
+
+/// Serves `/x` like `/x/` (the documentation pages are registered with their slash).
+struct NormalizeSlash<E>(E);
+
+impl<E: Endpoint> Endpoint for NormalizeSlash<E> {
+    type Output = E::Output;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
+        let path = req.uri().path();
+        if !path.ends_with('/') {
+            let with_slash = match req.uri().query() {
+                Some(q) => format!("{path}/?{q}"),
+                None => format!("{path}/"),
+            };
+            if let Ok(uri) = with_slash.parse() {
+                *req.uri_mut() = uri;
+            }
+        }
+        self.0.call(req).await
+    }
 }
 
 /// Probes must never be answered from a cache.

@@ -12,6 +12,7 @@
 
 mod probe;
 mod retry;
+mod send_mail;
 
 use std::{path::Path, time::Duration};
 
@@ -39,12 +40,15 @@ pub enum Job {
     /// `plane-aio doctor queue`: records each run in `job_probe_runs`, and fails on purpose for
     /// its first `fail_first` attempts so retries and the dead state can be watched.
     Probe { probe_id: Uuid, fail_first: u32 },
+    /// Delivers a rendered email with the SMTP settings current at send time.
+    SendMail { mail: crate::mail::OutgoingMail },
 }
 
 impl Job {
     pub fn name(&self) -> &'static str {
         match self {
             Job::Probe { .. } => "probe",
+            Job::SendMail { .. } => "send_mail",
         }
     }
 }
@@ -167,13 +171,45 @@ impl JobQueue {
     }
 
     /// Starts this node's worker; it stops taking jobs when `shutdown` is cancelled and returns
-    /// once the jobs in hand have finished.
+    /// once the jobs in hand have finished. A worker that stops on its own (its backend gave up
+    /// after a database error, say) is started again, so the node never silently stops working.
     pub fn spawn_worker(
         &self,
         state: AppState,
         settings: &JobSettings,
         shutdown: CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
+        let queue = self.clone();
+        let settings = settings.clone();
+        tokio::spawn(async move {
+            loop {
+                let outcome = queue
+                    .run_worker(state.clone(), &settings, shutdown.clone())
+                    .await;
+                if shutdown.is_cancelled() {
+                    break;
+                }
+                match outcome {
+                    Ok(()) => tracing::error!("job worker stopped unexpectedly; starting it again"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "job worker stopped with an error; starting it again")
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = shutdown.cancelled() => break,
+                }
+            }
+        })
+    }
+
+    async fn run_worker(
+        &self,
+        state: AppState,
+        settings: &JobSettings,
+        shutdown: CancellationToken,
+    ) -> Result<(), WorkerError> {
+        // A fresh name per start: apalis refuses a name that is still registered.
         let name = format!(
             "{}-{}",
             state.node_name(),
@@ -189,18 +225,15 @@ impl JobQueue {
             Backend::Sqlite(storage) => {
                 // Other processes (the CLI) enqueue too, so the queue is polled, not only woken.
                 let backend = storage.clone().poll_with_interval(POLL_INTERVAL);
-                let worker = WorkerBuilder::new(name.as_str())
+                WorkerBuilder::new(name.as_str())
                     .backend(backend)
                     .data(state)
                     .concurrency(concurrency)
                     .retry(policy)
                     .enable_tracing()
-                    .build(run_job);
-                tokio::spawn(async move {
-                    if let Err(e) = worker.run_until(stop).await {
-                        tracing::error!(error = %e, "job worker stopped with an error");
-                    }
-                })
+                    .build(run_job)
+                    .run_until(stop)
+                    .await
             }
             Backend::Postgres(storage) => {
                 // LISTEN/NOTIFY wakes the worker at once for new jobs on any node; the interval
@@ -215,18 +248,15 @@ impl JobQueue {
                             QUEUE.to_string(),
                         ));
                 let backend = storage.clone().poll_with_strategy(strategy);
-                let worker = WorkerBuilder::new(name.as_str())
+                WorkerBuilder::new(name.as_str())
                     .backend(backend)
                     .data(state)
                     .concurrency(concurrency)
                     .retry(policy)
                     .enable_tracing()
-                    .build(run_job);
-                tokio::spawn(async move {
-                    if let Err(e) = worker.run_until(stop).await {
-                        tracing::error!(error = %e, "job worker stopped with an error");
-                    }
-                })
+                    .build(run_job)
+                    .run_until(stop)
+                    .await
             }
         }
     }
@@ -242,6 +272,7 @@ async fn run_job(job: Job, state: Data<AppState>, attempt: Attempt) -> Result<()
                 probe_id,
                 fail_first,
             } => probe::run(&state, probe_id, fail_first, attempt.current()).await,
+            Job::SendMail { mail } => send_mail::run(&state, &mail).await,
         }
     };
     // A panicking job is a failed attempt, not a dead worker.

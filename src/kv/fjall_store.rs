@@ -96,6 +96,49 @@ impl FjallStore {
         Ok(existed)
     }
 
+    pub fn scan_prefix(
+        &self,
+        ns: Namespace,
+        prefix: &str,
+        now_ms: i64,
+    ) -> Result<Vec<(String, Vec<u8>)>, fjall::Error> {
+        let mut out = Vec::new();
+        for guard in self.keyspace(ns).prefix(prefix) {
+            let (key, value) = guard.into_inner()?;
+            if let Some((expiry, payload)) = decode(&value)
+                && is_live(expiry, now_ms)
+            {
+                out.push((String::from_utf8_lossy(&key).into_owned(), payload.to_vec()));
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn remove_prefix(&self, ns: Namespace, prefix: &str) -> Result<u64, fjall::Error> {
+        let keyspace = self.keyspace(ns);
+        let mut keys = Vec::new();
+        for guard in keyspace.prefix(prefix) {
+            keys.push(guard.key()?);
+        }
+        let n = keys.len() as u64;
+        for key in keys {
+            keyspace.remove(key)?;
+        }
+        Ok(n)
+    }
+
+    pub fn counter(&self, ns: Namespace, key: &str, now_ms: i64) -> Result<i64, fjall::Error> {
+        Ok(self
+            .keyspace(ns)
+            .get(key)?
+            .and_then(|stored| {
+                let (expiry, payload) = decode(&stored)?;
+                let count = i64::from_be_bytes(payload.try_into().ok()?);
+                is_live(expiry, now_ms).then_some(count)
+            })
+            .unwrap_or(0))
+    }
+
     pub fn increment(
         &self,
         ns: Namespace,

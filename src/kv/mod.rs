@@ -28,16 +28,24 @@ pub enum Namespace {
     Sessions,
     RateLimits,
     Cache,
+    /// Magic sign-in codes and password-reset tokens.
+    AuthCodes,
 }
 
 impl Namespace {
-    pub const ALL: [Namespace; 3] = [Namespace::Sessions, Namespace::RateLimits, Namespace::Cache];
+    pub const ALL: [Namespace; 4] = [
+        Namespace::Sessions,
+        Namespace::RateLimits,
+        Namespace::Cache,
+        Namespace::AuthCodes,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Namespace::Sessions => "sessions",
             Namespace::RateLimits => "rate_limits",
             Namespace::Cache => "cache",
+            Namespace::AuthCodes => "auth_codes",
         }
     }
 }
@@ -133,6 +141,31 @@ impl Kv {
         })
     }
 
+    /// Live entries whose key starts with `prefix`, in key order.
+    pub async fn scan_prefix<T: DeserializeOwned>(
+        &self,
+        ns: Namespace,
+        prefix: &str,
+    ) -> Result<Vec<(String, T)>, KvError> {
+        let raw = match self {
+            Kv::Fjall(store) => store.scan_prefix(ns, prefix, now_ms())?,
+            Kv::Shared(db) => {
+                db::kv_entries::scan_prefix(db, ns.as_str(), prefix, now_ms()).await?
+            }
+        };
+        raw.into_iter()
+            .map(|(k, v)| Ok((k, serde_json::from_slice(&v)?)))
+            .collect()
+    }
+
+    /// Removes every entry whose key starts with `prefix`; returns how many went.
+    pub async fn remove_prefix(&self, ns: Namespace, prefix: &str) -> Result<u64, KvError> {
+        Ok(match self {
+            Kv::Fjall(store) => store.remove_prefix(ns, prefix)?,
+            Kv::Shared(db) => db::kv_entries::delete_prefix(db, ns.as_str(), prefix).await?,
+        })
+    }
+
     /// Counts one hit on a fixed-window counter: the first hit starts a window of `window`,
     /// hits inside it add up, and the counter starts again after it. Atomic on both backends.
     pub async fn increment(
@@ -153,6 +186,15 @@ impl Kv {
             count: count.max(0) as u64,
             resets_at_ms,
         })
+    }
+
+    /// The current count of a live counter (0 when absent or expired), without counting a hit.
+    pub async fn counter(&self, ns: Namespace, key: &str) -> Result<u64, KvError> {
+        let count = match self {
+            Kv::Fjall(store) => store.counter(ns, key, now_ms())?,
+            Kv::Shared(db) => db::kv_entries::counter(db, ns.as_str(), key, now_ms()).await?,
+        };
+        Ok(count.max(0) as u64)
     }
 
     /// Deletes every expired entry; returns how many went.

@@ -32,7 +32,7 @@ on_both_engines!(an_enqueued_job_runs_once, |engine: Engine| async move {
         )
         .await
         .unwrap();
-    eventually(Duration::from_secs(15), "the probe to run", || async {
+    eventually(Duration::from_secs(60), "the probe to run", || async {
         let runs = db::probes::runs(app.state.db(), probe_id).await.unwrap();
         (!runs.is_empty()).then_some(())
     })
@@ -127,7 +127,8 @@ on_both_engines!(
     |engine: Engine| async move {
         let node = Node::new(engine).await;
         let server = node.serve(&[], &[]);
-        let out = node.cli(&["doctor", "queue", "--delay", "3s", "--no-wait"], &[]);
+        // Due in 10 s: the kill below surely comes first, even on a loaded machine.
+        let out = node.cli(&["doctor", "queue", "--delay", "10s", "--no-wait"], &[]);
         assert!(out.status.success(), "{}", process::stderr(&out));
         let probe_id = Node::probe_id(&out);
         server.kill9();
@@ -165,7 +166,7 @@ on_both_engines!(
         assert!(out.status.success(), "{}", process::stderr(&out));
         let probe_id = Node::probe_id(&out);
 
-        let runs = eventually(Duration::from_secs(20), "three failed attempts", || async {
+        let runs = eventually(Duration::from_secs(60), "three failed attempts", || async {
             let runs = node.probe_runs(probe_id).await;
             (runs.len() >= 3).then_some(runs)
         })

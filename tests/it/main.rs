@@ -3,12 +3,18 @@
 
 mod support;
 
+mod accounts;
+mod admin_cli;
 mod api_helpers;
+mod api_tokens;
 mod cli;
 mod cron;
+mod email;
 mod http_basics;
 mod jobs;
 mod kv;
+mod oauth;
+mod profile;
 mod storage;
 mod tls;
 mod web_ui;

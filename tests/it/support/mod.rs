@@ -1,8 +1,12 @@
 //! The integration harness: the real server on an ephemeral port with a temporary data folder,
 //! on SQLite or on a fresh Postgres database, and an HTTP client to talk to it.
 
+pub mod browser;
+pub mod fake_provider;
+pub mod pki;
 pub mod postgres;
 pub mod process;
+pub mod smtp;
 pub mod tools;
 
 use std::{net::SocketAddr, time::Duration};
@@ -138,6 +142,8 @@ pub fn test_settings(
         ("data_dir", data_dir.display().to_string()),
         ("listen", "127.0.0.1:0".into()),
         ("job_retry_backoff", "100ms".into()),
+        // Tests make many anonymous calls from one address; the limit has its own test.
+        ("anonymous_rate_limit", "100000/minute".into()),
         ("shutdown_timeout", "5s".into()),
     ];
     if let Some(pg) = pg {
@@ -148,6 +154,72 @@ pub fn test_settings(
         flags.push((key, value.to_string()));
     }
     Settings::from_flags(&flags).expect("test settings are valid")
+}
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+/// Strong enough for zxcvbn.
+pub const PASSWORD: &str = "orbit-velvet-cactus-91";
+
+impl TestApp {
+    pub fn browser(&self) -> browser::Browser {
+        browser::Browser::new(&self.url(""))
+    }
+
+    /// Runs the first-run set-up; returns the admin's signed-in browser.
+    pub async fn admin(&self) -> browser::Browser {
+        let admin = self.browser();
+        let resp = admin
+            .post(
+                "/api/instances/admins/sign-up/",
+                serde_json::json!({"email": ADMIN_EMAIL, "password": PASSWORD, "first_name": "Ada", "last_name": "Admin"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+        admin
+    }
+
+    /// Changes instance settings as the admin.
+    pub async fn configure(&self, admin: &browser::Browser, changes: serde_json::Value) {
+        let resp = admin.patch("/api/instances/configurations/", changes).await;
+        assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    }
+
+    /// Points email delivery at a sink and turns sign-up on.
+    pub async fn with_mail(&self, admin: &browser::Browser) -> smtp::SmtpSink {
+        let sink = smtp::SmtpSink::start(smtp::SinkOptions {
+            security: smtp::Security::Plain,
+            credentials: None,
+            tls: None,
+        })
+        .await;
+        self.configure(
+            admin,
+            serde_json::json!({
+                "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": sink.addr.port().to_string(),
+                "EMAIL_SECURITY": "none", "EMAIL_FROM": "Plane <plane@example.com>",
+                "ENABLE_SIGNUP": "1",
+            }),
+        )
+        .await;
+        sink
+    }
+
+    /// Creates a user directly (as the admin CLI does) and returns their signed-in browser.
+    pub async fn user(&self, email: &str) -> browser::Browser {
+        plane_aio::domain::accounts::create_user(
+            self.state.db(),
+            email,
+            PASSWORD,
+            &Default::default(),
+            false,
+        )
+        .await
+        .expect("create user");
+        let browser = self.browser();
+        let resp = browser.sign_in(email, PASSWORD).await;
+        assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+        browser
+    }
 }
 
 /// Polls `check` until it returns Some, or panics after `timeout`.

@@ -23,6 +23,26 @@ pub fn run(args: &[&str], envs: &[(&str, &str)], cwd: &Path) -> Output {
     cmd.output().expect("run plane-aio")
 }
 
+/// Runs the binary with `input` on standard input.
+pub fn run_with_stdin(args: &[&str], envs: &[(&str, &str)], cwd: &Path, input: &str) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    clear_plane_env(&mut cmd);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run plane-aio");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    child.wait_with_output().expect("wait for plane-aio")
+}
+
 fn clear_plane_env(cmd: &mut Command) {
     for (key, _) in std::env::vars() {
         if key.starts_with("PLANE_AIO_") {

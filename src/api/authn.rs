@@ -1,0 +1,362 @@
+//! Who is calling, for every request under `/api/` and `/auth/`.
+//!
+//! * `X-Api-Key` (any case) authenticates `/api/v1/`: missing → Plane's 401, unknown, expired or
+//!   revoked → Plane's 403. Each token is rate limited (`api_key_rate_limit`; service tokens
+//!   300/minute) with `X-RateLimit-Remaining`/`X-RateLimit-Reset`, and 429 with Plane's body.
+//! * The `session-id` cookie authenticates everything, the UI's calls included. Unsafe requests
+//!   authenticated by the cookie, and every unsafe request to `/auth/`, must carry the
+//!   `csrftoken` cookie's value in `X-CSRFToken` (double submit) and, when the browser sends an
+//!   `Origin`, come from this site.
+//! * Requests without credentials are limited per client address (`anonymous_rate_limit`).
+//!
+//! The result is a [`CallerSlot`] in the request's extensions; handlers ask it for the caller.
+
+use std::net::IpAddr;
+
+use poem::{
+    Endpoint, IntoResponse, Request, Response, Result,
+    http::{HeaderValue, Method, StatusCode, header},
+    web::RemoteAddr,
+};
+use serde_json::json;
+
+use super::error::{ApiError, json_response};
+use crate::{
+    app::AppState,
+    db::{self, users::User},
+    domain::{
+        rate_limit::{self, Decision, Rate},
+        sessions::{self, Session},
+        tokens,
+    },
+    http::middleware::LoggedUser,
+};
+
+pub const API_KEY_HEADER: &str = "x-api-key";
+pub const CSRF_COOKIE: &str = "csrftoken";
+pub const CSRF_HEADER: &str = "x-csrftoken";
+/// Plane's fixed limit for service tokens.
+const SERVICE_TOKEN_RATE: Rate = Rate::per_minute(300);
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone)]
+pub enum Via {
+    ApiToken { id: uuid::Uuid, is_service: bool },
+    Session(Box<Session>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub via: Via,
+}
+
+/// The request's caller, if any; what handlers take (`Data<&CallerSlot>`).
+#[derive(Debug, Clone, Default)]
+pub struct CallerSlot(pub Option<Caller>);
+
+impl CallerSlot {
+    /// The caller, or Plane's 401.
+    pub fn require(&self) -> Result<&Caller, ApiError> {
+        self.0.as_ref().ok_or_else(ApiError::unauthenticated)
+    }
+
+    /// The caller when signed in with the cookie (the UI's own endpoints), or 401.
+    pub fn require_session(&self) -> Result<(&Caller, &Session), ApiError> {
+        match &self.0 {
+            Some(
+                caller @ Caller {
+                    via: Via::Session(session),
+                    ..
+                },
+            ) => Ok((caller, session)),
+            _ => Err(ApiError::unauthenticated()),
+        }
+    }
+}
+
+/// The client's address: the peer, or the nearest untrusted hop in `X-Forwarded-For` when the
+/// peer is a trusted proxy.
+pub fn client_ip(req: &Request, trusted: &[ipnet::IpNet]) -> String {
+    let peer = match req.remote_addr() {
+        RemoteAddr(poem::Addr::SocketAddr(addr)) => Some(addr.ip()),
+        _ => None,
+    };
+    let Some(peer) = peer else {
+        return "unknown".into();
+    };
+    if !trusted.iter().any(|net| net.contains(&peer)) {
+        return peer.to_string();
+    }
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    forwarded
+        .split(',')
+        .rev()
+        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
+        .find(|ip| !trusted.iter().any(|net| net.contains(ip)))
+        .unwrap_or(peer)
+        .to_string()
+}
+
+pub fn user_agent(req: &Request) -> String {
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn cookie_value(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    use hmac::Mac;
+    let key = b"plane-aio csrf comparison";
+    let (Ok(mut x), Ok(mut y)) = (
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(key),
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(key),
+    ) else {
+        return false;
+    };
+    x.update(a.as_bytes());
+    y.update(b.as_bytes());
+    y.verify_slice(&x.finalize().into_bytes()).is_ok()
+}
+
+fn csrf_failure(reason: &str) -> Response {
+    json_response(
+        StatusCode::FORBIDDEN,
+        &json!({ "detail": format!("CSRF Failed: {reason}") }),
+    )
+}
+
+/// The double-submit check, plus the Origin check when the browser sends one.
+fn check_csrf(req: &Request, public_url: &str) -> Option<Response> {
+    if let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
+        let own = url::Url::parse(public_url)
+            .ok()
+            .map(|u| u.origin().ascii_serialization());
+        let host_origin = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(|host| format!("{}://{host}", req.scheme().as_str()));
+        if Some(origin.to_string()) != own && Some(origin.to_string()) != host_origin {
+            return Some(csrf_failure(
+                "Origin checking failed - the request does not come from this site.",
+            ));
+        }
+    }
+    let Some(cookie) = cookie_value(req, CSRF_COOKIE).filter(|c| !c.is_empty()) else {
+        return Some(csrf_failure("CSRF cookie not set."));
+    };
+    match req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        None => Some(csrf_failure("CSRF token missing.")),
+        Some(token) if constant_time_eq(token, &cookie) => None,
+        Some(_) => Some(csrf_failure("CSRF token incorrect.")),
+    }
+}
+
+pub fn rate_limited(decision: &Decision) -> Response {
+    let mut resp = json_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        &json!({ "error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED" }),
+    );
+    if let Ok(v) = HeaderValue::from_str(&decision.retry_after.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
+}
+
+fn add_rate_headers(resp: &mut Response, decision: &Decision) {
+    for (name, value) in [
+        ("x-ratelimit-remaining", decision.remaining.to_string()),
+        ("x-ratelimit-reset", decision.reset_at.to_string()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().insert(name, v);
+        }
+    }
+}
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+async fn session_caller(state: &AppState, cookie: &str) -> Result<Option<Caller>, ApiError> {
+    let Some(session) = sessions::resolve(state.kv(), cookie)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+    else {
+        return Ok(None);
+    };
+    let Some(user) = db::users::by_id(state.db(), session.record.user_id)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+    else {
+        return Ok(None);
+    };
+    let voided = user
+        .sessions_valid_after
+        .is_some_and(|after| session.record.created_at < after);
+    if !user.is_active || voided {
+        return Ok(None);
+    }
+    Ok(Some(Caller {
+        user,
+        via: Via::Session(Box::new(session)),
+    }))
+}
+
+/// A token's caller (with the token's id and kind), or None when the key is not a valid,
+/// active, unexpired token of an active user.
+async fn token_caller(
+    state: &AppState,
+    key: &str,
+) -> Result<Option<(Caller, uuid::Uuid, bool)>, ApiError> {
+    if !tokens::looks_like_token(key) {
+        return Ok(None);
+    }
+    let Some(token) = db::api_tokens::by_hash(state.db(), &tokens::hash(key))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+    else {
+        return Ok(None);
+    };
+    let expired = token.expired_at.is_some_and(|at| at <= chrono::Utc::now());
+    if !token.is_active || token.deleted_at.is_some() || expired {
+        return Ok(None);
+    }
+    let Some(user) = db::users::by_id(state.db(), token.user_id)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .filter(|u| u.is_active)
+    else {
+        return Ok(None);
+    };
+    Ok(Some((
+        Caller {
+            user,
+            via: Via::ApiToken {
+                id: token.id,
+                is_service: token.is_service,
+            },
+        },
+        token.id,
+        token.is_service,
+    )))
+}
+
+/// The middleware: resolves the caller, enforces CSRF and rate limits, then calls the API.
+pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
+    let Some(state) = req.data::<AppState>().cloned() else {
+        return Ok(
+            ApiError::Internal(anyhow::anyhow!("application state missing")).into_response(),
+        );
+    };
+    let path = req.uri().path().to_string();
+    let is_v1 = path.starts_with("/api/v1/") || path == "/api/v1";
+    let is_auth = path.starts_with("/auth/");
+    let settings = state.settings();
+
+    let api_key = req
+        .headers()
+        .get(API_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string());
+    let mut decision = None;
+    let caller = match (&api_key, is_v1) {
+        (Some(key), true) => {
+            let (caller, id, is_service) = match token_caller(&state, key).await {
+                Ok(Some(found)) => found,
+                Ok(None) => return Ok(ApiError::invalid_token().into_response()),
+                Err(e) => return Ok(e.into_response()),
+            };
+            let rate = if is_service {
+                SERVICE_TOKEN_RATE
+            } else {
+                settings.api_key_rate_limit
+            };
+            let hit = match rate_limit::hit(state.kv(), &format!("api-key:{id}"), rate).await {
+                Ok(hit) => hit,
+                Err(e) => return Ok(ApiError::Internal(e.into()).into_response()),
+            };
+            if !hit.allowed {
+                return Ok(rate_limited(&hit));
+            }
+            state.token_usage().record(id);
+            decision = Some(hit);
+            Some(caller)
+        }
+        _ => match cookie_value(&req, sessions::COOKIE) {
+            Some(cookie) => match session_caller(&state, &cookie).await {
+                Ok(caller) => caller,
+                Err(e) => return Ok(e.into_response()),
+            },
+            None => None,
+        },
+    };
+
+    let cookie_authenticated = matches!(
+        caller,
+        Some(Caller {
+            via: Via::Session(_),
+            ..
+        })
+    );
+    if is_unsafe(req.method()) && (cookie_authenticated || is_auth) {
+        let instance = state.instance_settings().await.unwrap_or_default();
+        if let Some(refusal) = check_csrf(&req, &state.public_url(&instance)) {
+            return Ok(refusal);
+        }
+    }
+
+    let limited_path = path.starts_with("/api/") || is_auth;
+    if caller.is_none() && limited_path {
+        let ip = client_ip(&req, &settings.trusted_proxies);
+        match rate_limit::hit(
+            state.kv(),
+            &format!("anon:{ip}"),
+            settings.anonymous_rate_limit,
+        )
+        .await
+        {
+            Ok(hit) if !hit.allowed => return Ok(rate_limited(&hit)),
+            Ok(_) => {}
+            Err(e) => return Ok(ApiError::Internal(e.into()).into_response()),
+        }
+        if is_v1 {
+            return Ok(ApiError::unauthenticated().into_response());
+        }
+    }
+
+    let logged = caller.as_ref().map(|c| LoggedUser(c.user.id.to_string()));
+    req.extensions_mut().insert(CallerSlot(caller));
+    let mut resp = next.get_response(req).await;
+    if let Some(decision) = decision {
+        add_rate_headers(&mut resp, &decision);
+    }
+    if let Some(user) = logged {
+        resp.extensions_mut().insert(user);
+    }
+    Ok(resp)
+}

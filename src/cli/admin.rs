@@ -1,0 +1,280 @@
+//! `plane-aio admin …`: account administration from the shell, working while the server runs
+//! (it uses the database, never the server's locked key-value folder). Sessions of a user whose
+//! password is reset or who is disabled stop working at once: the server checks both on every
+//! request.
+
+use std::{io::BufRead, process::ExitCode};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+
+use super::DataFlags;
+use crate::{
+    api::api_tokens,
+    config::Settings,
+    db::{self, Db},
+    domain::{
+        accounts::{self, AuthError, Names},
+        email::Email,
+        password, tokens,
+    },
+    kv::Kv,
+};
+
+#[derive(Debug, Args)]
+pub struct PasswordInput {
+    /// Read the password from the first line of standard input (keeps it out of the process list).
+    #[arg(long, conflicts_with = "password")]
+    password_stdin: bool,
+    /// The password (visible to other users of the machine: prefer --password-stdin).
+    #[arg(long)]
+    password: Option<String>,
+}
+
+impl PasswordInput {
+    fn read(&self) -> anyhow::Result<String> {
+        if let Some(p) = &self.password {
+            return Ok(p.clone());
+        }
+        if !self.password_stdin {
+            bail!("give the password with --password-stdin (or --password)");
+        }
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        let password = line.trim_end_matches(['\n', '\r']).to_string();
+        if password.is_empty() {
+            bail!("no password on standard input");
+        }
+        Ok(password)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account (no sign-up policy applies).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        password: PasswordInput,
+        /// Make the account an instance admin.
+        #[arg(long)]
+        instance_admin: bool,
+        #[arg(long, default_value = "")]
+        first_name: String,
+        #[arg(long, default_value = "")]
+        last_name: String,
+        #[command(flatten)]
+        flags: DataFlags,
+    },
+    /// Set a new password; the user's sessions end.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        password: PasswordInput,
+        #[command(flatten)]
+        flags: DataFlags,
+    },
+    /// Create an API token for a user and print it (shown this once).
+    CreateToken {
+        #[arg(long)]
+        email: String,
+        /// A name to recognise the token by.
+        #[arg(long)]
+        label: Option<String>,
+        /// Lifetime, e.g. 30d or 12h; never expires when absent.
+        #[arg(long)]
+        expires_in: Option<String>,
+        #[command(flatten)]
+        flags: DataFlags,
+    },
+    /// List the accounts.
+    ListUsers {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        flags: DataFlags,
+    },
+    /// Disable an account: its sessions and API tokens stop working at once.
+    DisableUser {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        flags: DataFlags,
+    },
+}
+
+impl AdminCommand {
+    pub fn flags(&self) -> DataFlags {
+        match self {
+            AdminCommand::CreateUser { flags, .. }
+            | AdminCommand::ResetPassword { flags, .. }
+            | AdminCommand::CreateToken { flags, .. }
+            | AdminCommand::ListUsers { flags, .. }
+            | AdminCommand::DisableUser { flags, .. } => flags.clone(),
+        }
+    }
+}
+
+async fn find_user(db: &Db, email: &str) -> anyhow::Result<db::users::User> {
+    let parsed = Email::parse(email)
+        .map_err(|_| anyhow::anyhow!("{email:?} is not a valid email address"))?;
+    db::users::by_email(db, parsed.as_str())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user with email {}", parsed))
+}
+
+fn auth_error(error: AuthError, email: &str) -> anyhow::Error {
+    match error {
+        AuthError::Duplicate => anyhow::anyhow!("a user with email {email} already exists"),
+        AuthError::WeakPassword(weak) => anyhow::anyhow!("the password is too weak: {weak}"),
+        AuthError::InvalidEmail => anyhow::anyhow!("{email:?} is not a valid email address"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<ExitCode> {
+    let db = super::ops::open_db(settings, true).await?;
+    db.migrate().await.context("cannot migrate the database")?;
+    // In Postgres mode the sessions live in the database too and can be removed here.
+    let shared_kv = db.is_postgres().then(|| Kv::shared(db.clone()));
+    let result = match command {
+        AdminCommand::CreateUser {
+            email,
+            password,
+            instance_admin,
+            first_name,
+            last_name,
+            ..
+        } => {
+            let secret = password.read()?;
+            let names = Names {
+                first_name,
+                last_name,
+                display_name: String::new(),
+            };
+            let user = accounts::create_user(&db, &email, &secret, &names, instance_admin)
+                .await
+                .map_err(|e| auth_error(e, &email))?;
+            println!(
+                "created {} ({}){}",
+                user.email,
+                user.id,
+                if instance_admin {
+                    ", instance admin"
+                } else {
+                    ""
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AdminCommand::ResetPassword {
+            email, password, ..
+        } => {
+            let user = find_user(&db, &email).await?;
+            let secret = password.read()?;
+            password::check_strength(&secret, &[&user.email, &user.first_name, &user.last_name])
+                .map_err(|weak| anyhow::anyhow!("the password is too weak: {weak}"))?;
+            let user = accounts::store_password(&db, user, &secret)
+                .await
+                .map_err(|e| auth_error(e, &email))?;
+            if let Some(kv) = &shared_kv {
+                crate::domain::sessions::end_all(kv, user.id).await?;
+            }
+            println!(
+                "password of {} changed; their sessions have ended",
+                user.email
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AdminCommand::CreateToken {
+            email,
+            label,
+            expires_in,
+            ..
+        } => {
+            let user = find_user(&db, &email).await?;
+            if !user.is_active {
+                bail!("{} is disabled", user.email);
+            }
+            let expires_at = api_tokens::expiry(None, expires_in.as_deref())
+                .map_err(|e| anyhow::anyhow!("--expires-in: {}", e.body()))?;
+            let fresh = tokens::generate();
+            let label = label.unwrap_or_else(|| "Created with plane-aio admin".to_string());
+            db::api_tokens::create(
+                &db,
+                db::api_tokens::NewToken {
+                    user_id: user.id,
+                    label: &label,
+                    description: "",
+                    hash: &fresh.hash,
+                    hint: &fresh.hint,
+                    expires_at,
+                    is_service: false,
+                },
+            )
+            .await?;
+            println!("{}", fresh.token);
+            eprintln!(
+                "API token for {} ({}); it is shown only this once{}",
+                user.email,
+                label,
+                expires_at
+                    .map(|at| format!(", expires {at}"))
+                    .unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AdminCommand::ListUsers { json, .. } => {
+            let users = db::users::list(&db).await?;
+            if json {
+                for (u, admin) in &users {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "id": u.id, "email": u.email, "display_name": u.display_name,
+                            "is_active": u.is_active, "is_instance_admin": admin,
+                            "date_joined": u.date_joined, "last_login_at": u.last_login_at,
+                        })
+                    );
+                }
+            } else if users.is_empty() {
+                println!("no users yet");
+            } else {
+                println!(
+                    "{:<36} {:<32} {:<8} {:<6} JOINED",
+                    "ID", "EMAIL", "ACTIVE", "ADMIN"
+                );
+                for (u, admin) in &users {
+                    println!(
+                        "{:<36} {:<32} {:<8} {:<6} {}",
+                        u.id,
+                        u.email,
+                        if u.is_active { "yes" } else { "no" },
+                        if *admin { "yes" } else { "no" },
+                        u.date_joined.format("%Y-%m-%d")
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AdminCommand::DisableUser { email, .. } => {
+            let user = find_user(&db, &email).await?;
+            let user = accounts::disable(&db, shared_kv.as_ref(), user)
+                .await
+                .map_err(|e| auth_error(e, &email))?;
+            println!(
+                "{} is disabled; their sessions and API tokens no longer work",
+                user.email
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    db.close().await;
+    result
+}

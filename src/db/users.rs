@@ -1,0 +1,247 @@
+//! Queries on `users` and `instance_admins`.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    Db,
+    entities::{instance_admin as admin, instance_configuration as config, user},
+    is_unique_violation,
+};
+
+pub use user::Model as User;
+
+/// What creating a user needs; everything else starts at its default.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub is_email_verified: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("a user with this email already exists")]
+    Duplicate,
+    #[error("the instance is already set up")]
+    AlreadySetUp,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+fn active_model(new: &NewUser) -> user::ActiveModel {
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    user::ActiveModel {
+        id: Set(id),
+        username: Set(Uuid::new_v4().simple().to_string()),
+        email: Set(new.email.clone()),
+        first_name: Set(new.first_name.clone()),
+        last_name: Set(new.last_name.clone()),
+        display_name: Set(new.display_name.clone()),
+        avatar: Set(String::new()),
+        avatar_asset: Set(None),
+        password: Set(new.password_hash.clone()),
+        is_password_autoset: Set(new.password_hash.is_none()),
+        is_active: Set(true),
+        is_bot: Set(false),
+        is_email_verified: Set(new.is_email_verified),
+        user_timezone: Set("UTC".into()),
+        last_login_at: Set(None),
+        last_login_medium: Set(None),
+        last_active: Set(None),
+        sessions_valid_after: Set(None),
+        date_joined: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        created_by: Set(None),
+        updated_by: Set(None),
+    }
+}
+
+async fn insert<C: ConnectionTrait>(conn: &C, new: &NewUser) -> Result<User, CreateUserError> {
+    user::Entity::insert(active_model(new))
+        .exec_with_returning(conn)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                CreateUserError::Duplicate
+            } else {
+                CreateUserError::Db(e)
+            }
+        })
+}
+
+pub async fn create(db: &Db, new: &NewUser) -> Result<User, CreateUserError> {
+    insert(&db.conn, new).await
+}
+
+/// Creates a user who is also an instance admin, in one transaction.
+pub async fn create_admin(db: &Db, new: &NewUser) -> Result<User, CreateUserError> {
+    let txn = db.conn.begin().await?;
+    let user = insert(&txn, new).await?;
+    grant_admin(&txn, user.id).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// The first account of the instance, which becomes its admin. Exactly one caller can win,
+/// even across nodes: the claim is a unique row written in the same transaction.
+pub async fn create_first_admin(db: &Db, new: &NewUser) -> Result<User, CreateUserError> {
+    let txn = db.conn.begin().await?;
+    if user::Entity::find().count(&txn).await? > 0 {
+        return Err(CreateUserError::AlreadySetUp);
+    }
+    let now = Utc::now();
+    let claim = config::Entity::insert(config::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        key: Set("INSTANCE_SETUP_DONE".into()),
+        value: Set(Some("1".into())),
+        category: Set("GENERAL".into()),
+        is_encrypted: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        created_by: Set(None),
+        updated_by: Set(None),
+    })
+    .exec_without_returning(&txn)
+    .await;
+    match claim {
+        Err(e) if is_unique_violation(&e) => return Err(CreateUserError::AlreadySetUp),
+        Err(e) => return Err(e.into()),
+        Ok(_) => {}
+    }
+    let user = insert(&txn, new).await?;
+    grant_admin(&txn, user.id).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+async fn grant_admin<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<(), DbErr> {
+    let now = Utc::now();
+    admin::Entity::insert(admin::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        role: Set(20),
+        is_verified: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        created_by: Set(None),
+        updated_by: Set(None),
+    })
+    .on_conflict_do_nothing_on([admin::Column::UserId])
+    .exec_without_returning(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn make_admin(db: &Db, user_id: Uuid) -> Result<(), DbErr> {
+    grant_admin(&db.conn, user_id).await
+}
+
+pub async fn is_admin(db: &Db, user_id: Uuid) -> Result<bool, DbErr> {
+    Ok(admin::Entity::find()
+        .filter(admin::Column::UserId.eq(user_id))
+        .filter(admin::Column::DeletedAt.is_null())
+        .count(&db.conn)
+        .await?
+        > 0)
+}
+
+pub async fn count(db: &Db) -> Result<u64, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::DeletedAt.is_null())
+        .count(&db.conn)
+        .await
+}
+
+pub async fn by_email(db: &Db, email: &str) -> Result<Option<User>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .filter(user::Column::DeletedAt.is_null())
+        .one(&db.conn)
+        .await
+}
+
+pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<User>, DbErr> {
+    user::Entity::find_by_id(id)
+        .filter(user::Column::DeletedAt.is_null())
+        .one(&db.conn)
+        .await
+}
+
+/// Every user, oldest first, with whether each is an instance admin.
+pub async fn list(db: &Db) -> Result<Vec<(User, bool)>, DbErr> {
+    let users = user::Entity::find()
+        .filter(user::Column::DeletedAt.is_null())
+        .order_by_asc(user::Column::DateJoined)
+        .all(&db.conn)
+        .await?;
+    let admins: Vec<Uuid> = admin::Entity::find()
+        .filter(admin::Column::DeletedAt.is_null())
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|a| a.user_id)
+        .collect();
+    Ok(users
+        .into_iter()
+        .map(|u| {
+            let is_admin = admins.contains(&u.id);
+            (u, is_admin)
+        })
+        .collect())
+}
+
+/// Saves every changed column of `user` (and bumps `updated_at`).
+pub async fn save(
+    db: &Db,
+    user: User,
+    changes: impl FnOnce(&mut user::ActiveModel),
+) -> Result<User, DbErr> {
+    let mut active = user.into_active_model();
+    changes(&mut active);
+    active.updated_at = Set(Utc::now());
+    user::Entity::update(active).exec(&db.conn).await
+}
+
+pub async fn record_login(db: &Db, user: User, medium: &str) -> Result<User, DbErr> {
+    let now = Utc::now();
+    save(db, user, |u| {
+        u.last_login_at = Set(Some(now));
+        u.last_active = Set(Some(now));
+        u.last_login_medium = Set(Some(medium.to_string()));
+    })
+    .await
+}
+
+/// Makes sure an `INSTANCE_SETUP_DONE` claim exists once users exist (users made by the CLI).
+pub async fn mark_setup_done(db: &Db) -> Result<(), DbErr> {
+    let now = Utc::now();
+    config::Entity::insert(config::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        key: Set("INSTANCE_SETUP_DONE".into()),
+        value: Set(Some("1".into())),
+        category: Set("GENERAL".into()),
+        is_encrypted: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        created_by: Set(None),
+        updated_by: Set(None),
+    })
+    .on_conflict_do_nothing_on([config::Column::Key])
+    .exec_without_returning(&db.conn)
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,172 @@
+//! One-time secrets sent by email: magic sign-in codes and password-reset links.
+//!
+//! Both live in the key-value store with an expiry, are stored hashed, are compared in
+//! constant time, and stop working after use. A magic code also stops after a few wrong
+//! guesses, so it cannot be brute-forced within its lifetime.
+
+use std::time::Duration;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::kv::{Kv, KvError, Namespace};
+
+/// How long a magic code is valid.
+pub const MAGIC_CODE_LIFETIME: Duration = Duration::from_secs(10 * 60);
+/// Wrong guesses before a magic code is void.
+pub const MAGIC_CODE_ATTEMPTS: u32 = 5;
+/// How long a password-reset link is valid.
+pub const RESET_LIFETIME: Duration = Duration::from_secs(60 * 60);
+
+fn digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Constant-time comparison of two digests (HMAC verification does it for us).
+fn same(a: &str, b: &str) -> bool {
+    use hmac::Mac;
+    let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(b"plane-aio digest comparison") else {
+        return false;
+    };
+    mac.update(a.as_bytes());
+    let expected = mac.finalize().into_bytes();
+    let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(b"plane-aio digest comparison") else {
+        return false;
+    };
+    mac.update(b.as_bytes());
+    mac.verify_slice(&expected).is_ok()
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct MagicCode {
+    code_hash: String,
+    attempts: u32,
+}
+
+/// Plane's code shape: three groups of four lower-case letters, e.g. `qwer-tyui-opas`.
+fn new_code() -> String {
+    let mut rng = rand::rng();
+    (0..3)
+        .map(|_| {
+            (0..4)
+                .map(|_| rng.random_range(b'a'..=b'z') as char)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Makes a new code for `email` (replacing any earlier one) and returns it for the email.
+pub async fn issue_magic_code(kv: &Kv, email: &str) -> Result<String, KvError> {
+    let code = new_code();
+    let record = MagicCode {
+        code_hash: digest(&code),
+        attempts: 0,
+    };
+    kv.set(
+        Namespace::AuthCodes,
+        &format!("magic:{email}"),
+        &record,
+        Some(MAGIC_CODE_LIFETIME),
+    )
+    .await?;
+    Ok(code)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    Valid,
+    /// Wrong, expired, used, or out of attempts: callers answer all the same way.
+    Invalid,
+}
+
+/// Checks a code; a right code is consumed, a wrong one uses up an attempt.
+pub async fn check_magic_code(kv: &Kv, email: &str, code: &str) -> Result<CodeCheck, KvError> {
+    let key = format!("magic:{email}");
+    let Some(mut record) = kv.get::<MagicCode>(Namespace::AuthCodes, &key).await? else {
+        return Ok(CodeCheck::Invalid);
+    };
+    let code = code.trim().to_ascii_lowercase();
+    if same(&digest(&code), &record.code_hash) {
+        kv.remove(Namespace::AuthCodes, &key).await?;
+        return Ok(CodeCheck::Valid);
+    }
+    record.attempts += 1;
+    if record.attempts >= MAGIC_CODE_ATTEMPTS {
+        kv.remove(Namespace::AuthCodes, &key).await?;
+    } else {
+        kv.set(
+            Namespace::AuthCodes,
+            &key,
+            &record,
+            Some(MAGIC_CODE_LIFETIME),
+        )
+        .await?;
+    }
+    Ok(CodeCheck::Invalid)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ResetRecord {
+    user_id: Uuid,
+    /// Digest of the password hash when the link was made: changing the password voids it.
+    password_fingerprint: String,
+}
+
+/// Fingerprint of a user's current password hash (empty when none).
+pub fn password_fingerprint(password_hash: Option<&str>) -> String {
+    digest(password_hash.unwrap_or(""))
+}
+
+/// Makes a reset token for a user; returns the token for the emailed link.
+pub async fn issue_reset_token(
+    kv: &Kv,
+    user_id: Uuid,
+    fingerprint: String,
+) -> Result<String, KvError> {
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    kv.set(
+        Namespace::AuthCodes,
+        &format!("reset:{}", digest(&token)),
+        &ResetRecord {
+            user_id,
+            password_fingerprint: fingerprint,
+        },
+        Some(RESET_LIFETIME),
+    )
+    .await?;
+    Ok(token)
+}
+
+/// Consumes a reset token: returns the user and fingerprint it was made for, once.
+pub async fn take_reset_token(kv: &Kv, token: &str) -> Result<Option<(Uuid, String)>, KvError> {
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let key = format!("reset:{}", digest(token));
+    let Some(record) = kv.get::<ResetRecord>(Namespace::AuthCodes, &key).await? else {
+        return Ok(None);
+    };
+    if !kv.remove(Namespace::AuthCodes, &key).await? {
+        // Another request took it first.
+        return Ok(None);
+    }
+    Ok(Some((record.user_id, record.password_fingerprint)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_have_planes_shape() {
+        let code = new_code();
+        assert_eq!(code.len(), 14);
+        assert!(
+            code.split('-')
+                .all(|g| g.len() == 4 && g.bytes().all(|b| b.is_ascii_lowercase()))
+        );
+    }
+}

@@ -1,0 +1,552 @@
+//! Sign-in with GitHub, GitLab and Gitea (OAuth 2 with PKCE, then the provider's user API) and
+//! with Google or any OpenID Connect provider (discovery, PKCE, nonce, and a verified ID token),
+//! using the `oauth2` and `openidconnect` crates over our one HTTP client.
+//!
+//! The flow's secrets (state, PKCE verifier, nonce, where to go afterwards) wait in the
+//! key-value store for ten minutes, keyed by the `state` value, and are used once. The redirect
+//! URI is always `<public URL>/auth/<provider>/callback/`: the instance-settings page shows it.
+
+use std::{future::Future, pin::Pin, time::Duration};
+
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
+    basic::BasicClient,
+};
+use openidconnect::{
+    IssuerUrl, Nonce,
+    core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata},
+};
+use serde::{Deserialize, Serialize};
+
+use super::instance::ProviderSettings;
+use crate::kv::{Kv, KvError, Namespace};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Github,
+    Google,
+    Gitlab,
+    Gitea,
+    Oidc,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 5] = [
+        Provider::Github,
+        Provider::Google,
+        Provider::Gitlab,
+        Provider::Gitea,
+        Provider::Oidc,
+    ];
+
+    pub fn parse(name: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Github => "github",
+            Provider::Google => "google",
+            Provider::Gitlab => "gitlab",
+            Provider::Gitea => "gitea",
+            Provider::Oidc => "oidc",
+        }
+    }
+
+    fn is_oidc(self) -> bool {
+        matches!(self, Provider::Google | Provider::Oidc)
+    }
+}
+
+/// Who the provider says the user is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub provider_account_id: String,
+    pub email: Option<String>,
+    /// Only a verified address may be matched to an existing account.
+    pub email_verified: bool,
+    pub first_name: String,
+    pub last_name: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    #[error("the provider is misconfigured: {0}")]
+    Config(String),
+    #[error("the sign-in request expired or was already used")]
+    UnknownState,
+    #[error("the provider refused the sign-in: {0}")]
+    Exchange(String),
+    #[error("the provider's answer could not be used: {0}")]
+    Profile(String),
+    #[error(transparent)]
+    Kv(#[from] KvError),
+}
+
+fn config_err(e: impl std::fmt::Display) -> OAuthError {
+    OAuthError::Config(e.to_string())
+}
+
+/// The HTTP client the OAuth crates use: our reqwest, never following redirects (SSRF).
+#[derive(Clone)]
+pub struct HttpClient(reqwest::Client);
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HttpError(String);
+
+impl HttpClient {
+    pub fn new() -> HttpClient {
+        HttpClient(
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(15))
+                .user_agent(concat!("plane-aio/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .unwrap_or_default(),
+        )
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        token: &str,
+    ) -> Result<T, OAuthError> {
+        let response = self
+            .0
+            .get(url)
+            .bearer_auth(token)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| OAuthError::Profile(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(OAuthError::Profile(format!(
+                "{url} answered {}",
+                response.status()
+            )));
+        }
+        response
+            .json()
+            .await
+            .map_err(|e| OAuthError::Profile(e.to_string()))
+    }
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        HttpClient::new()
+    }
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for HttpClient {
+    type Error = HttpError;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, HttpError>> + Send + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let mut builder = self
+                .0
+                .request(parts.method, parts.uri.to_string())
+                .body(body);
+            for (name, value) in parts.headers.iter() {
+                builder = builder.header(name, value);
+            }
+            let response = builder.send().await.map_err(|e| HttpError(e.to_string()))?;
+            let mut out = oauth2::http::Response::builder().status(response.status());
+            for (name, value) in response.headers() {
+                out = out.header(name, value);
+            }
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| HttpError(e.to_string()))?;
+            out.body(body.to_vec())
+                .map_err(|e| HttpError(e.to_string()))
+        })
+    }
+}
+
+/// What waits between the redirect to the provider and its callback.
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingFlow {
+    provider: Provider,
+    pkce_verifier: String,
+    nonce: Option<String>,
+    next_path: String,
+}
+
+const FLOW_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// A relative path to return to after sign-in; anything else (another host, `//evil`) is `/`.
+pub fn safe_next_path(next: Option<&str>) -> String {
+    match next {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && p.len() <= 512 =>
+        {
+            p.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+type OAuthClient = oauth2::Client<
+    oauth2::basic::BasicErrorResponse,
+    oauth2::basic::BasicTokenResponse,
+    oauth2::basic::BasicTokenIntrospectionResponse,
+    oauth2::StandardRevocableToken,
+    oauth2::basic::BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// Endpoints of the providers that are plain OAuth 2.
+struct Endpoints {
+    authorize: String,
+    token: String,
+    scopes: &'static [&'static str],
+}
+
+fn endpoints(provider: Provider, base: &str) -> Endpoints {
+    match provider {
+        Provider::Github => Endpoints {
+            authorize: format!("{base}/login/oauth/authorize"),
+            token: format!("{base}/login/oauth/access_token"),
+            scopes: &["read:user", "user:email"],
+        },
+        Provider::Gitlab => Endpoints {
+            authorize: format!("{base}/oauth/authorize"),
+            token: format!("{base}/oauth/token"),
+            scopes: &["read_user"],
+        },
+        Provider::Gitea | Provider::Google | Provider::Oidc => Endpoints {
+            authorize: format!("{base}/login/oauth/authorize"),
+            token: format!("{base}/login/oauth/access_token"),
+            scopes: &["read:user"],
+        },
+    }
+}
+
+fn oauth_client(
+    provider: Provider,
+    settings: &ProviderSettings,
+    redirect_uri: &str,
+) -> Result<OAuthClient, OAuthError> {
+    let e = endpoints(provider, &settings.base_url);
+    Ok(BasicClient::new(ClientId::new(settings.client_id.clone()))
+        .set_client_secret(ClientSecret::new(
+            settings.client_secret.expose().to_string(),
+        ))
+        .set_auth_uri(AuthUrl::new(e.authorize).map_err(config_err)?)
+        .set_token_uri(TokenUrl::new(e.token).map_err(config_err)?)
+        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string()).map_err(config_err)?))
+}
+
+async fn oidc_metadata(
+    settings: &ProviderSettings,
+    http: &HttpClient,
+) -> Result<CoreProviderMetadata, OAuthError> {
+    let issuer = IssuerUrl::new(settings.base_url.clone()).map_err(config_err)?;
+    CoreProviderMetadata::discover_async(issuer, http)
+        .await
+        .map_err(|e| {
+            OAuthError::Config(format!(
+                "OpenID discovery at {} failed: {e}",
+                settings.base_url
+            ))
+        })
+}
+
+/// Starts a sign-in: returns the provider URL to send the browser to.
+pub async fn start(
+    kv: &Kv,
+    http: &HttpClient,
+    provider: Provider,
+    settings: &ProviderSettings,
+    redirect_uri: &str,
+    next_path: String,
+) -> Result<String, OAuthError> {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state, nonce) = if provider.is_oidc() {
+        let client = CoreClient::from_provider_metadata(
+            oidc_metadata(settings, http).await?,
+            ClientId::new(settings.client_id.clone()),
+            Some(ClientSecret::new(
+                settings.client_secret.expose().to_string(),
+            )),
+        )
+        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string()).map_err(config_err)?);
+        let (url, state, nonce) = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("email".into()))
+            .add_scope(Scope::new("profile".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        (url, state, Some(nonce.secret().clone()))
+    } else {
+        let client = oauth_client(provider, settings, redirect_uri)?;
+        let mut request = client
+            .authorize_url(CsrfToken::new_random)
+            .set_pkce_challenge(challenge);
+        for scope in endpoints(provider, &settings.base_url).scopes {
+            request = request.add_scope(Scope::new((*scope).into()));
+        }
+        let (url, state) = request.url();
+        (url, state, None)
+    };
+    let flow = PendingFlow {
+        provider,
+        pkce_verifier: verifier.secret().clone(),
+        nonce,
+        next_path,
+    };
+    kv.set(
+        Namespace::AuthCodes,
+        &format!("oauth:{}", state.secret()),
+        &flow,
+        Some(FLOW_LIFETIME),
+    )
+    .await?;
+    Ok(url.to_string())
+}
+
+/// Completes a sign-in from the provider's callback: checks the state, exchanges the code and
+/// reads the user's identity. Returns it with the path to return to.
+pub async fn finish(
+    kv: &Kv,
+    http: &HttpClient,
+    provider: Provider,
+    settings: &ProviderSettings,
+    redirect_uri: &str,
+    code: &str,
+    state: &str,
+) -> Result<(Identity, String), OAuthError> {
+    let key = format!("oauth:{state}");
+    let flow: PendingFlow = kv
+        .get(Namespace::AuthCodes, &key)
+        .await?
+        .ok_or(OAuthError::UnknownState)?;
+    if !kv.remove(Namespace::AuthCodes, &key).await? || flow.provider != provider {
+        return Err(OAuthError::UnknownState);
+    }
+    let verifier = PkceCodeVerifier::new(flow.pkce_verifier);
+    let identity = if provider.is_oidc() {
+        let client = CoreClient::from_provider_metadata(
+            oidc_metadata(settings, http).await?,
+            ClientId::new(settings.client_id.clone()),
+            Some(ClientSecret::new(
+                settings.client_secret.expose().to_string(),
+            )),
+        )
+        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string()).map_err(config_err)?);
+        let token = client
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .map_err(config_err)?
+            .set_pkce_verifier(verifier)
+            .request_async(http)
+            .await
+            .map_err(|e| OAuthError::Exchange(e.to_string()))?;
+        let id_token = openidconnect::TokenResponse::id_token(&token)
+            .ok_or_else(|| OAuthError::Profile("no ID token in the answer".into()))?;
+        let nonce = Nonce::new(flow.nonce.unwrap_or_default());
+        let claims = id_token
+            .claims(&client.id_token_verifier(), &nonce)
+            .map_err(|e| OAuthError::Profile(format!("ID token rejected: {e}")))?;
+        let name = |n: Option<&openidconnect::LocalizedClaim<openidconnect::EndUserGivenName>>| {
+            n.and_then(|c| c.get(None))
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        };
+        let family = claims
+            .family_name()
+            .and_then(|c| c.get(None))
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        let full = claims
+            .name()
+            .and_then(|c| c.get(None))
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        Identity {
+            provider_account_id: claims.subject().to_string(),
+            email: claims.email().map(|e| e.to_string()),
+            email_verified: claims.email_verified().unwrap_or(false),
+            first_name: name(claims.given_name()),
+            last_name: family,
+            display_name: full,
+            avatar_url: claims
+                .picture()
+                .and_then(|c| c.get(None))
+                .map(|v| v.to_string()),
+        }
+    } else {
+        let client = oauth_client(provider, settings, redirect_uri)?;
+        let token = client
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .set_pkce_verifier(verifier)
+            .request_async(http)
+            .await
+            .map_err(|e| OAuthError::Exchange(e.to_string()))?;
+        profile(
+            http,
+            provider,
+            &settings.base_url,
+            token.access_token().secret(),
+        )
+        .await?
+    };
+    Ok((identity, flow.next_path))
+}
+
+#[derive(Deserialize)]
+struct GithubUser {
+    id: i64,
+    login: String,
+    name: Option<String>,
+    email: Option<String>,
+    avatar_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GithubEmail {
+    email: String,
+    primary: bool,
+    verified: bool,
+}
+
+#[derive(Deserialize)]
+struct GitlabUser {
+    id: i64,
+    username: String,
+    name: Option<String>,
+    email: Option<String>,
+    avatar_url: Option<String>,
+    confirmed_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GiteaUser {
+    id: i64,
+    login: String,
+    full_name: Option<String>,
+    email: Option<String>,
+    avatar_url: Option<String>,
+}
+
+fn split_name(full: &str) -> (String, String) {
+    let full = full.trim();
+    match full.split_once(' ') {
+        Some((first, last)) => (first.to_string(), last.trim().to_string()),
+        None => (full.to_string(), String::new()),
+    }
+}
+
+/// The GitHub API base: api.github.com for github.com, `<host>/api/v3` for GitHub Enterprise.
+fn github_api(base: &str) -> String {
+    if base == "https://github.com" {
+        "https://api.github.com".to_string()
+    } else {
+        format!("{base}/api/v3")
+    }
+}
+
+async fn profile(
+    http: &HttpClient,
+    provider: Provider,
+    base: &str,
+    token: &str,
+) -> Result<Identity, OAuthError> {
+    match provider {
+        Provider::Github => {
+            let api = github_api(base);
+            let user: GithubUser = http.get_json(&format!("{api}/user"), token).await?;
+            let emails: Vec<GithubEmail> = http
+                .get_json(&format!("{api}/user/emails"), token)
+                .await
+                .unwrap_or_default();
+            let primary = emails.iter().find(|e| e.primary && e.verified);
+            let (first, last) = split_name(user.name.as_deref().unwrap_or(""));
+            Ok(Identity {
+                provider_account_id: user.id.to_string(),
+                email: primary.map(|e| e.email.clone()).or(user.email),
+                email_verified: primary.is_some(),
+                first_name: first,
+                last_name: last,
+                display_name: user.login,
+                avatar_url: user.avatar_url,
+            })
+        }
+        Provider::Gitlab => {
+            let user: GitlabUser = http.get_json(&format!("{base}/api/v4/user"), token).await?;
+            let (first, last) = split_name(user.name.as_deref().unwrap_or(""));
+            Ok(Identity {
+                provider_account_id: user.id.to_string(),
+                email: user.email,
+                email_verified: user.confirmed_at.is_some(),
+                first_name: first,
+                last_name: last,
+                display_name: user.username,
+                avatar_url: user.avatar_url,
+            })
+        }
+        Provider::Gitea => {
+            let user: GiteaUser = http.get_json(&format!("{base}/api/v1/user"), token).await?;
+            let (first, last) = split_name(user.full_name.as_deref().unwrap_or(""));
+            Ok(Identity {
+                provider_account_id: user.id.to_string(),
+                // Gitea only signs in activated accounts, whose address it has confirmed.
+                email_verified: user.email.is_some(),
+                email: user.email,
+                first_name: first,
+                last_name: last,
+                display_name: user.login,
+                avatar_url: user.avatar_url,
+            })
+        }
+        Provider::Google | Provider::Oidc => {
+            Err(OAuthError::Config("OpenID providers use ID tokens".into()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_paths_stay_on_this_site() {
+        assert_eq!(safe_next_path(Some("/acme/projects")), "/acme/projects");
+        assert_eq!(safe_next_path(Some("//evil.example")), "/");
+        assert_eq!(safe_next_path(Some("https://evil.example")), "/");
+        assert_eq!(safe_next_path(Some("/\\evil")), "/");
+        assert_eq!(safe_next_path(None), "/");
+    }
+
+    #[test]
+    fn providers_round_trip_their_names() {
+        for p in Provider::ALL {
+            assert_eq!(Provider::parse(p.name()), Some(p));
+        }
+        assert_eq!(github_api("https://github.com"), "https://api.github.com");
+        assert_eq!(
+            github_api("https://git.corp.example"),
+            "https://git.corp.example/api/v3"
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! Rate limits ("60/minute") counted in the key-value store, so in Postgres mode every node
+//! counts the same hits. Fixed windows: the first hit opens a window, later hits in it add up.
+
+use std::{str::FromStr, time::Duration};
+
+use crate::kv::{Kv, KvError, Namespace};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u64,
+    pub window: Duration,
+}
+
+impl Rate {
+    pub const fn per_minute(count: u64) -> Rate {
+        Rate {
+            count,
+            window: Duration::from_secs(60),
+        }
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.window.as_secs() {
+            1 => "second",
+            60 => "minute",
+            3600 => "hour",
+            _ => "day",
+        };
+        write!(f, "{}/{unit}", self.count)
+    }
+}
+
+impl FromStr for Rate {
+    type Err = &'static str;
+
+    /// `N/second`, `N/minute`, `N/hour` or `N/day` (also `s`, `m`/`min`, `h`, `d`), as Django.
+    fn from_str(text: &str) -> Result<Rate, Self::Err> {
+        const EXPECTED: &str = "a rate such as 60/minute, 1000/hour or 5/second";
+        let (count, period) = text.trim().split_once('/').ok_or(EXPECTED)?;
+        let count: u64 = count.trim().parse().map_err(|_| EXPECTED)?;
+        if count == 0 {
+            return Err(EXPECTED);
+        }
+        let seconds = match period.trim().to_ascii_lowercase().as_str() {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            "h" | "hour" => 3600,
+            "d" | "day" => 86400,
+            _ => return Err(EXPECTED),
+        };
+        Ok(Rate {
+            count,
+            window: Duration::from_secs(seconds),
+        })
+    }
+}
+
+/// The outcome of one hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u64,
+    /// Hits left in this window after this one.
+    pub remaining: u64,
+    /// Unix seconds at which the window ends.
+    pub reset_at: i64,
+    /// Seconds until then (at least 1).
+    pub retry_after: u64,
+}
+
+/// Counts a hit on `bucket` and says whether it is within `rate`.
+pub async fn hit(kv: &Kv, bucket: &str, rate: Rate) -> Result<Decision, KvError> {
+    let counter = kv
+        .increment(Namespace::RateLimits, bucket, rate.window)
+        .await?;
+    let now_ms = crate::kv::now_ms();
+    let retry_after = ((counter.resets_at_ms - now_ms).max(0) as u64)
+        .div_ceil(1000)
+        .max(1);
+    Ok(Decision {
+        allowed: counter.count <= rate.count,
+        limit: rate.count,
+        remaining: rate.count.saturating_sub(counter.count),
+        reset_at: counter.resets_at_ms.div_euclid(1000),
+        retry_after,
+    })
+}
+
+/// Repeated failed sign-ins lock an address for a while. Counted per address whether or not it
+/// has an account, so the lock tells nothing about accounts.
+pub mod lockout {
+    use super::*;
+
+    /// Failed attempts before the lock.
+    pub const MAX_FAILURES: u64 = 10;
+    /// How long failures are remembered (and the lock lasts).
+    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+
+    fn key(email: &str) -> String {
+        format!("signin-failures:{email}")
+    }
+
+    pub async fn is_locked(kv: &Kv, email: &str) -> Result<bool, KvError> {
+        Ok(kv.counter(Namespace::RateLimits, &key(email)).await? >= MAX_FAILURES)
+    }
+
+    pub async fn record_failure(kv: &Kv, email: &str) -> Result<u64, KvError> {
+        Ok(kv
+            .increment(Namespace::RateLimits, &key(email), WINDOW)
+            .await?
+            .count)
+    }
+
+    pub async fn clear(kv: &Kv, email: &str) -> Result<(), KvError> {
+        kv.remove(Namespace::RateLimits, &key(email))
+            .await
+            .map(|_| ())
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_parse_like_django() {
+        assert_eq!("60/minute".parse(), Ok(Rate::per_minute(60)));
+        assert_eq!("600/min".parse::<Rate>().unwrap().count, 600);
+        assert_eq!(
+            "5/s".parse::<Rate>().unwrap().window,
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            "100/hour".parse::<Rate>().unwrap().window,
+            Duration::from_secs(3600)
+        );
+        assert!("0/minute".parse::<Rate>().is_err());
+        assert!("many".parse::<Rate>().is_err());
+        assert!("10/fortnight".parse::<Rate>().is_err());
+    }
+}

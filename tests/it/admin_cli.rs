@@ -1,0 +1,233 @@
+//! `plane-aio admin …` against a running server, on SQLite and on Postgres.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::{
+    on_both_engines,
+    support::{
+        Engine, PASSWORD, TestApp,
+        process::{self, run, run_with_stdin},
+    },
+};
+
+fn data_args(app: &TestApp) -> Vec<String> {
+    let mut args = vec![
+        "--data-dir".to_string(),
+        app.data_dir.path().display().to_string(),
+    ];
+    if let Some(pg) = &app.pg {
+        args.extend(["--database-url".to_string(), pg.url.clone()]);
+    }
+    args
+}
+
+async fn admin_cli(app: &TestApp, command: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut args: Vec<String> = std::iter::once("admin".to_string())
+        .chain(command.iter().map(|s| s.to_string()))
+        .collect();
+    args.extend(data_args(app));
+    let dir = app.data_dir.path().to_path_buf();
+    let stdin = stdin.map(str::to_string);
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        match stdin {
+            Some(input) => run_with_stdin(&args, &[], &dir, &input),
+            None => run(&args, &[], &dir),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+fn failure(out: &std::process::Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected a failure: {}",
+        process::stdout(out)
+    );
+    process::stderr(out)
+}
+
+on_both_engines!(
+    accounts_are_managed_from_the_shell_while_the_server_runs,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let info: Value = app.get("/api/instances/").await.json().await.unwrap();
+        assert_eq!(info["instance"]["is_setup_done"], false);
+
+        let out = admin_cli(
+            &app,
+            &[
+                "create-user",
+                "--email",
+                "Ops@Example.com",
+                "--password-stdin",
+                "--instance-admin",
+            ],
+            Some(&format!("{PASSWORD}\n")),
+        )
+        .await;
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        assert!(
+            process::stdout(&out).contains("created ops@example.com"),
+            "{}",
+            process::stdout(&out)
+        );
+        let info: Value = app.get("/api/instances/").await.json().await.unwrap();
+        assert_eq!(
+            info["instance"]["is_setup_done"], true,
+            "the first-run path closes"
+        );
+
+        let err = failure(
+            &admin_cli(
+                &app,
+                &[
+                    "create-user",
+                    "--email",
+                    "ops@example.com",
+                    "--password",
+                    PASSWORD,
+                ],
+                None,
+            )
+            .await,
+        );
+        assert!(err.contains("already exists"), "{err}");
+        let err = failure(
+            &admin_cli(
+                &app,
+                &[
+                    "create-user",
+                    "--email",
+                    "weak@example.com",
+                    "--password",
+                    "password",
+                ],
+                None,
+            )
+            .await,
+        );
+        assert!(err.contains("too weak"), "{err}");
+        let err = failure(
+            &admin_cli(
+                &app,
+                &[
+                    "create-user",
+                    "--email",
+                    "not-an-email",
+                    "--password",
+                    PASSWORD,
+                ],
+                None,
+            )
+            .await,
+        );
+        assert!(err.contains("not a valid email"), "{err}");
+        let err = failure(
+            &admin_cli(
+                &app,
+                &[
+                    "reset-password",
+                    "--email",
+                    "ghost@example.com",
+                    "--password-stdin",
+                ],
+                Some("x\n"),
+            )
+            .await,
+        );
+        assert!(
+            err.contains("no user with email ghost@example.com"),
+            "{err}"
+        );
+
+        // A token made by the CLI works against the running server.
+        let out = admin_cli(
+            &app,
+            &[
+                "create-token",
+                "--email",
+                "ops@example.com",
+                "--label",
+                "deploy",
+                "--expires-in",
+                "30d",
+            ],
+            None,
+        )
+        .await;
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        let token = process::stdout(&out).trim().to_string();
+        assert!(token.starts_with("plane_api_"), "{token}");
+        let me = app
+            .client
+            .get(app.url("/api/v1/users/me/"))
+            .header("x-api-key", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), StatusCode::OK);
+
+        // Reset: the user's existing session stops working at once.
+        let browser = app.browser();
+        assert_eq!(
+            browser.sign_in("ops@example.com", PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        let out = admin_cli(
+            &app,
+            &[
+                "reset-password",
+                "--email",
+                "ops@example.com",
+                "--password-stdin",
+            ],
+            Some("harbor-lantern-quiet-47\n"),
+        )
+        .await;
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        assert_eq!(
+            browser.get("/api/users/me/").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            app.browser()
+                .sign_in("ops@example.com", "harbor-lantern-quiet-47")
+                .await
+                .status(),
+            StatusCode::OK
+        );
+
+        let out = admin_cli(&app, &["list-users", "--json"], None).await;
+        let users: Vec<Value> = process::stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0]["is_instance_admin"], true);
+
+        // Disabled: sessions and tokens stop.
+        let out = admin_cli(&app, &["disable-user", "--email", "ops@example.com"], None).await;
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        let me = app
+            .client
+            .get(app.url("/api/v1/users/me/"))
+            .header("x-api-key", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.browser()
+                .sign_in("ops@example.com", "harbor-lantern-quiet-47")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let err =
+            failure(&admin_cli(&app, &["create-token", "--email", "ops@example.com"], None).await);
+        assert!(err.contains("disabled"), "{err}");
+    }
+);

@@ -1,0 +1,229 @@
+//! Sign-in with providers, end to end against a provider served by the test: authorize →
+//! callback → account linked or created → session.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{
+    ADMIN_EMAIL, Engine, PASSWORD, TestApp,
+    browser::Browser,
+    fake_provider::{CLIENT_ID, CLIENT_SECRET, FakeProvider, FakeUser},
+};
+
+fn person(email: &str, verified: bool) -> FakeUser {
+    FakeUser {
+        id: "4242".into(),
+        login: "octo".into(),
+        name: "Octo Cat".into(),
+        email: email.into(),
+        email_verified: verified,
+    }
+}
+
+async fn enable(app: &TestApp, admin: &Browser, provider: &str, base: &str) {
+    let upper = provider.to_uppercase();
+    let host_key = if provider == "oidc" {
+        "OIDC_ISSUER_URL".to_string()
+    } else {
+        format!("{upper}_HOST")
+    };
+    app.configure(
+        admin,
+        json!({
+            format!("IS_{upper}_ENABLED"): "1", format!("{upper}_CLIENT_ID"): CLIENT_ID,
+            format!("{upper}_CLIENT_SECRET"): CLIENT_SECRET, host_key: base, "ENABLE_SIGNUP": "1",
+        }),
+    )
+    .await;
+}
+
+/// Runs the browser side of the flow; returns where the server finally sends the browser.
+async fn sign_in_with(browser: &Browser, provider: &str, next: &str) -> String {
+    let start = browser
+        .get(&format!("/auth/{provider}/?next_path={next}"))
+        .await;
+    assert_eq!(
+        start.status(),
+        StatusCode::FOUND,
+        "{}",
+        start.text().await.unwrap()
+    );
+    let to_provider = start.headers()["location"].to_str().unwrap().to_string();
+    let back = browser.client.get(&to_provider).send().await.unwrap();
+    assert_eq!(
+        back.status(),
+        StatusCode::FOUND,
+        "provider: {}",
+        back.text().await.unwrap()
+    );
+    let callback = back.headers()["location"].to_str().unwrap().to_string();
+    let done = browser.client.get(&callback).send().await.unwrap();
+    assert_eq!(done.status(), StatusCode::FOUND);
+    done.headers()["location"].to_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_creates_then_signs_in_the_same_account() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let admin = app.admin().await;
+    let provider = FakeProvider::start(person("octo@example.com", true)).await;
+    enable(&app, &admin, "github", &provider.base).await;
+
+    let info: Value = app.get("/api/instances/").await.json().await.unwrap();
+    assert_eq!(info["config"]["is_github_enabled"], true);
+    let redirect = info["config"]["oauth_redirect_uris"]["github"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(redirect, format!("{}/auth/github/callback/", app.url("")));
+
+    let browser = app.browser();
+    let start = browser.get("/auth/github/").await;
+    let authorize = url::Url::parse(start.headers()["location"].to_str().unwrap()).unwrap();
+    let params: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    assert_eq!(
+        params["redirect_uri"], redirect,
+        "the redirect URI the settings page shows"
+    );
+    assert_eq!(params["code_challenge_method"], "S256");
+    assert!(params["scope"].contains("user:email"));
+
+    assert_eq!(
+        sign_in_with(&browser, "github", "/acme/projects").await,
+        "/acme/projects"
+    );
+    let me: Value = browser.get("/api/users/me/").await.json().await.unwrap();
+    assert_eq!(me["email"], "octo@example.com");
+    assert_eq!(me["first_name"], "Octo");
+    assert_eq!(me["last_login_medium"], "github");
+    assert_eq!(me["is_email_verified"], true);
+
+    // The provider now reports another email: the link by provider id still finds the account.
+    provider.set_user(person("renamed@example.com", true));
+    let again = app.browser();
+    assert_eq!(
+        sign_in_with(&again, "github", "//evil.example").await,
+        "/",
+        "no open redirect"
+    );
+    let me2: Value = again.get("/api/users/me/").await.json().await.unwrap();
+    assert_eq!(me2["id"], me["id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verified_email_links_the_existing_account_and_an_unverified_one_does_not() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let admin = app.admin().await;
+    let provider = FakeProvider::start(person(ADMIN_EMAIL, false)).await;
+    enable(&app, &admin, "gitlab", &provider.base).await;
+    let browser = app.browser();
+    let landing = sign_in_with(&browser, "gitlab", "/").await;
+    assert!(
+        landing.starts_with("/sign-in?error_code=OAUTH_EMAIL_NOT_VERIFIED"),
+        "{landing}"
+    );
+    assert_eq!(
+        browser.get("/api/users/me/").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    provider.set_user(person(ADMIN_EMAIL, true));
+    assert_eq!(sign_in_with(&browser, "gitlab", "/").await, "/");
+    let me: Value = browser.get("/api/users/me/").await.json().await.unwrap();
+    assert_eq!(me["email"], ADMIN_EMAIL);
+    assert_eq!(
+        me["is_instance_admin"], true,
+        "the same account, not a new one"
+    );
+    // The password still works too.
+    assert_eq!(
+        app.browser().sign_in(ADMIN_EMAIL, PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitea_respects_the_sign_up_switch_and_the_state_is_single_use() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let admin = app.admin().await;
+    let provider = FakeProvider::start(person("newcomer@example.com", true)).await;
+    enable(&app, &admin, "gitea", &provider.base).await;
+    app.configure(&admin, json!({"ENABLE_SIGNUP": "0"})).await;
+    let browser = app.browser();
+    let landing = sign_in_with(&browser, "gitea", "/").await;
+    assert!(landing.contains("error_code=SIGNUP_DISABLED"), "{landing}");
+
+    // A callback with a made-up or replayed state is refused.
+    app.configure(&admin, json!({"ENABLE_SIGNUP": "1"})).await;
+    let start = browser.get("/auth/gitea/").await;
+    let to_provider = start.headers()["location"].to_str().unwrap().to_string();
+    let back = browser.client.get(&to_provider).send().await.unwrap();
+    let callback = back.headers()["location"].to_str().unwrap().to_string();
+    let forged = callback.replace("state=", "state=x");
+    let refused = browser.client.get(&forged).send().await.unwrap();
+    assert!(
+        refused.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("OAUTH_PROVIDER_ERROR")
+    );
+    let ok = browser.client.get(&callback).send().await.unwrap();
+    assert_eq!(ok.headers()["location"], "/");
+    let replay = app.browser().client.get(&callback).send().await.unwrap();
+    assert!(
+        replay.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("error_code"),
+        "single use"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openid_connect_verifies_the_id_token() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let admin = app.admin().await;
+    let provider = FakeProvider::start(person("sso@example.com", true)).await;
+    enable(&app, &admin, "oidc", &provider.base).await;
+    app.configure(&admin, json!({"OIDC_DISPLAY_NAME": "Company SSO"}))
+        .await;
+    let info: Value = app.get("/api/instances/").await.json().await.unwrap();
+    assert_eq!(info["config"]["is_oidc_enabled"], true);
+    assert_eq!(info["config"]["oidc_display_name"], "Company SSO");
+
+    let browser = app.browser();
+    assert_eq!(sign_in_with(&browser, "oidc", "/").await, "/");
+    let me: Value = browser.get("/api/users/me/").await.json().await.unwrap();
+    assert_eq!(me["email"], "sso@example.com");
+    assert_eq!(me["last_name"], "Cat");
+
+    provider.forge_signatures();
+    let other = app.browser();
+    let landing = sign_in_with(&other, "oidc", "/").await;
+    assert!(
+        landing.contains("OAUTH_PROVIDER_ERROR"),
+        "a forged ID token is refused: {landing}"
+    );
+    assert_eq!(
+        other.get("/api/users/me/").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_is_not_set_up_sends_back_to_sign_in() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    app.admin().await;
+    let resp = app.browser().get("/auth/google/").await;
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    assert!(
+        resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("OAUTH_NOT_CONFIGURED")
+    );
+    assert_eq!(
+        app.browser().get("/auth/myspace/").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
