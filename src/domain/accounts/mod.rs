@@ -1,0 +1,203 @@
+//! The account rules: signing up, signing in (password, magic code, provider), resetting and
+//! changing passwords. HTTP handlers and the admin CLI both go through here.
+//!
+//! No answer tells whether an email has an account: failures look the same, codes and reset
+//! links are "sent" for any address, and a password check for an unknown account costs the same
+//! time as a real one.
+
+mod admin;
+mod providers;
+mod recovery;
+mod sign_in;
+
+pub use admin::{create_first_admin, create_user, disable};
+pub use providers::sign_in_with_provider;
+pub use recovery::{
+    change_password, request_password_reset, reset_password, set_password, store_password,
+};
+pub use sign_in::{request_magic_code, sign_in_with_code, sign_in_with_password, sign_up};
+
+use super::{
+    email::Email,
+    instance::InstanceSettings,
+    password::{self, WeakPassword},
+};
+use crate::{
+    app::AppState,
+    db::{
+        self,
+        users::{CreateUserError, NewUser, User},
+    },
+    jobs::Job,
+    mail::{MailContext, MailKind},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("The email or password is not correct.")]
+    InvalidCredentials,
+    #[error("Too many failed attempts. Try again in a few minutes.")]
+    Locked,
+    #[error("This instance does not allow signing up. Ask an administrator for an invitation.")]
+    SignUpDisabled,
+    #[error("Accounts with this email domain cannot be created here.")]
+    DomainNotAllowed,
+    #[error("{0}")]
+    WeakPassword(#[from] WeakPassword),
+    #[error("Enter a valid email address.")]
+    InvalidEmail,
+    #[error("The code is not valid or has expired.")]
+    InvalidCode,
+    #[error("The link is not valid or has expired.")]
+    InvalidLink,
+    #[error("Email delivery is not set up on this instance.")]
+    EmailNotConfigured,
+    #[error("Signing in with a password is turned off on this instance.")]
+    PasswordLoginDisabled,
+    #[error("Signing in with an emailed code is turned off on this instance.")]
+    MagicLoginDisabled,
+    #[error("The current password is not correct.")]
+    WrongCurrentPassword,
+    #[error("An account with this email exists. Sign in with it first, then connect {0}.")]
+    UnverifiedProviderEmail(String),
+    #[error("{0} did not share an email address.")]
+    ProviderWithoutEmail(String),
+    #[error("The instance is already set up.")]
+    AlreadySetUp,
+    #[error("A user with this email already exists.")]
+    Duplicate,
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AuthError {
+    /// A stable code for clients (and the UI's messages), in Plane's style.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::InvalidCredentials => "AUTHENTICATION_FAILED",
+            AuthError::Locked => "RATE_LIMIT_EXCEEDED",
+            AuthError::SignUpDisabled => "SIGNUP_DISABLED",
+            AuthError::DomainNotAllowed => "EMAIL_DOMAIN_NOT_ALLOWED",
+            AuthError::WeakPassword(_) => "INVALID_PASSWORD",
+            AuthError::InvalidEmail => "INVALID_EMAIL",
+            AuthError::InvalidCode => "INVALID_MAGIC_CODE",
+            AuthError::InvalidLink => "INVALID_PASSWORD_TOKEN",
+            AuthError::EmailNotConfigured => "SMTP_NOT_CONFIGURED",
+            AuthError::PasswordLoginDisabled => "PASSWORD_LOGIN_DISABLED",
+            AuthError::MagicLoginDisabled => "MAGIC_LINK_LOGIN_DISABLED",
+            AuthError::WrongCurrentPassword => "INCORRECT_OLD_PASSWORD",
+            AuthError::UnverifiedProviderEmail(_) => "OAUTH_EMAIL_NOT_VERIFIED",
+            AuthError::ProviderWithoutEmail(_) => "OAUTH_NO_EMAIL",
+            AuthError::AlreadySetUp => "INSTANCE_ALREADY_SETUP",
+            AuthError::Duplicate => "USER_ALREADY_EXIST",
+            AuthError::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+pub(super) fn internal(e: impl Into<anyhow::Error>) -> AuthError {
+    AuthError::Internal(e.into())
+}
+
+/// Names for a new account; empty parts are derived from the email.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub first_name: String,
+    pub last_name: String,
+    pub display_name: String,
+}
+
+pub(super) fn new_user(
+    email: &Email,
+    names: &Names,
+    password_hash: Option<String>,
+    verified: bool,
+) -> NewUser {
+    let display_name = if names.display_name.trim().is_empty() {
+        email.local_part().to_string()
+    } else {
+        names.display_name.trim().to_string()
+    };
+    NewUser {
+        email: email.as_str().to_string(),
+        first_name: names.first_name.trim().chars().take(255).collect(),
+        last_name: names.last_name.trim().chars().take(255).collect(),
+        display_name: display_name.chars().take(255).collect(),
+        password_hash,
+        is_email_verified: verified,
+    }
+}
+
+pub(super) async fn settings(state: &AppState) -> Result<InstanceSettings, AuthError> {
+    state.instance_settings().await.map_err(internal)
+}
+
+/// Refuses new accounts the instance does not allow.
+pub(super) fn check_sign_up_allowed(
+    settings: &InstanceSettings,
+    email: &Email,
+) -> Result<(), AuthError> {
+    if !settings.signup_enabled() {
+        return Err(AuthError::SignUpDisabled);
+    }
+    if !settings.email_domain_allowed(email.domain()) {
+        return Err(AuthError::DomainNotAllowed);
+    }
+    Ok(())
+}
+
+pub(super) fn hash(password: &str) -> Result<String, AuthError> {
+    password::hash(password).map_err(|e| internal(anyhow::anyhow!("password hashing failed: {e}")))
+}
+
+/// Renders a mail and queues it.
+pub async fn send_mail(
+    state: &AppState,
+    settings: &InstanceSettings,
+    to: &str,
+    kind: MailKind,
+) -> Result<(), AuthError> {
+    if settings.smtp().is_none() {
+        return Err(AuthError::EmailNotConfigured);
+    }
+    let context = MailContext {
+        instance_name: settings.instance_name().to_string(),
+        public_url: state.public_url(settings).trim_end_matches('/').to_string(),
+    };
+    let mail = crate::mail::render(&kind, &context, to).map_err(internal)?;
+    state
+        .queue()
+        .enqueue(Job::SendMail { mail }, None)
+        .await
+        .map_err(internal)
+}
+
+pub(super) async fn create_verified(
+    state: &AppState,
+    email: &Email,
+    names: &Names,
+    password_hash: Option<String>,
+) -> Result<User, AuthError> {
+    let new = new_user(email, names, password_hash, true);
+    match db::users::create(state.db(), &new).await {
+        Ok(user) => {
+            db::users::mark_setup_done(state.db())
+                .await
+                .map_err(internal)?;
+            Ok(user)
+        }
+        Err(CreateUserError::Duplicate) => Err(AuthError::Duplicate),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+pub(super) async fn verify_email(state: &AppState, user: User) -> Result<User, AuthError> {
+    if user.is_email_verified {
+        return Ok(user);
+    }
+    db::users::save(state.db(), user, |u| {
+        u.is_email_verified = sea_orm::ActiveValue::Set(true)
+    })
+    .await
+    .map_err(internal)
+}

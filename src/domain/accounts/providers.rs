@@ -1,0 +1,93 @@
+//! Signing in with a provider identity (GitHub, GitLab, Gitea, Google, OIDC).
+
+use super::{AuthError, Names, check_sign_up_allowed, create_verified, internal, settings};
+use crate::{
+    app::AppState,
+    db::{self, users::User},
+    domain::{
+        email::Email,
+        oauth::{Identity, Provider},
+    },
+};
+
+/// Signs in with a provider identity: the linked account, else the account with the same
+/// verified email (then linked), else a new account when sign-up is allowed.
+pub async fn sign_in_with_provider(
+    state: &AppState,
+    provider: Provider,
+    identity: &Identity,
+) -> Result<(User, bool), AuthError> {
+    let label = provider.name().to_string();
+    if let Some(link) =
+        db::social_accounts::find(state.db(), provider.name(), &identity.provider_account_id)
+            .await
+            .map_err(internal)?
+    {
+        let user = db::users::by_id(state.db(), link.user_id)
+            .await
+            .map_err(internal)?
+            .filter(|u| u.is_active)
+            .ok_or(AuthError::InvalidCredentials)?;
+        db::social_accounts::touch(state.db(), link.id)
+            .await
+            .map_err(internal)?;
+        return Ok((
+            db::users::record_login(state.db(), user, provider.name())
+                .await
+                .map_err(internal)?,
+            false,
+        ));
+    }
+    let email = identity
+        .email
+        .as_deref()
+        .and_then(|e| Email::parse(e).ok())
+        .ok_or_else(|| AuthError::ProviderWithoutEmail(label.clone()))?;
+    let metadata = serde_json::json!({ "display_name": identity.display_name, "avatar_url": identity.avatar_url });
+    let (user, created) = match db::users::by_email(state.db(), email.as_str())
+        .await
+        .map_err(internal)?
+    {
+        Some(user) if !identity.email_verified => {
+            let _ = user;
+            return Err(AuthError::UnverifiedProviderEmail(label));
+        }
+        Some(user) if !user.is_active => return Err(AuthError::InvalidCredentials),
+        Some(user) => (user, false),
+        None => {
+            if !identity.email_verified {
+                return Err(AuthError::UnverifiedProviderEmail(label));
+            }
+            check_sign_up_allowed(&settings(state).await?, &email)?;
+            let names = Names {
+                first_name: identity.first_name.clone(),
+                last_name: identity.last_name.clone(),
+                display_name: identity.display_name.clone(),
+            };
+            let mut user = create_verified(state, &email, &names, None).await?;
+            if let Some(avatar) = identity.avatar_url.clone() {
+                user = db::users::save(state.db(), user, |u| {
+                    u.avatar = sea_orm::ActiveValue::Set(avatar)
+                })
+                .await
+                .map_err(internal)?;
+            }
+            (user, true)
+        }
+    };
+    db::social_accounts::link(
+        state.db(),
+        user.id,
+        provider.name(),
+        &identity.provider_account_id,
+        metadata,
+    )
+    .await
+    .map_err(internal)?;
+    Ok((
+        db::users::record_login(state.db(), user, provider.name())
+            .await
+            .map_err(internal)?,
+        created,
+    ))
+}

@@ -1,0 +1,121 @@
+//! Forgotten and changed passwords. A new password voids every existing session.
+
+use super::{AuthError, hash, internal, send_mail, settings};
+use crate::{
+    app::AppState,
+    db::{self, users::User},
+    domain::{codes, email::Email, password, rate_limit::lockout},
+    mail::MailKind,
+};
+
+/// Emails a reset link when the address has an active account; answers the same either way.
+pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(), AuthError> {
+    let settings = settings(state).await?;
+    if settings.smtp().is_none() {
+        return Err(AuthError::EmailNotConfigured);
+    }
+    let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
+    if let Some(user) = db::users::by_email(state.db(), email.as_str())
+        .await
+        .map_err(internal)?
+        && user.is_active
+    {
+        let fingerprint = codes::password_fingerprint(user.password.as_deref());
+        let token = codes::issue_reset_token(state.kv(), user.id, fingerprint)
+            .await
+            .map_err(internal)?;
+        let link = format!(
+            "{}/accounts/reset-password?token={token}",
+            state.public_url(&settings).trim_end_matches('/')
+        );
+        let minutes = codes::RESET_LIFETIME.as_secs() / 60;
+        send_mail(
+            state,
+            &settings,
+            email.as_str(),
+            MailKind::PasswordReset { link, minutes },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Sets a new password from a reset link; every session of the user ends.
+pub async fn reset_password(
+    state: &AppState,
+    token: &str,
+    new_password: &str,
+) -> Result<User, AuthError> {
+    // Check the password first so a weak one does not use up the link.
+    password::check_strength(new_password, &[])?;
+    let Some((user_id, fingerprint)) = codes::take_reset_token(state.kv(), token)
+        .await
+        .map_err(internal)?
+    else {
+        return Err(AuthError::InvalidLink);
+    };
+    let user = db::users::by_id(state.db(), user_id)
+        .await
+        .map_err(internal)?
+        .filter(|u| {
+            u.is_active && codes::password_fingerprint(u.password.as_deref()) == fingerprint
+        })
+        .ok_or(AuthError::InvalidLink)?;
+    password::check_strength(
+        new_password,
+        &[&user.email, &user.first_name, &user.last_name],
+    )?;
+    set_password(state, user, new_password).await
+}
+
+/// Replaces a user's password and ends all their sessions.
+pub async fn set_password(
+    state: &AppState,
+    user: User,
+    new_password: &str,
+) -> Result<User, AuthError> {
+    let user = store_password(state.db(), user, new_password).await?;
+    crate::domain::sessions::end_all(state.kv(), user.id)
+        .await
+        .map_err(internal)?;
+    lockout::clear(state.kv(), &user.email)
+        .await
+        .map_err(internal)?;
+    Ok(user)
+}
+
+/// Stores a new password hash and voids every existing session (also those the caller cannot
+/// delete from the key-value store, such as the CLI while the server holds it).
+pub async fn store_password(
+    db: &db::Db,
+    user: User,
+    new_password: &str,
+) -> Result<User, AuthError> {
+    let hashed = hash(new_password)?;
+    db::users::save(db, user, |u| {
+        u.password = sea_orm::ActiveValue::Set(Some(hashed));
+        u.is_password_autoset = sea_orm::ActiveValue::Set(false);
+        u.sessions_valid_after = sea_orm::ActiveValue::Set(Some(chrono::Utc::now()));
+    })
+    .await
+    .map_err(internal)
+}
+
+/// Changes the signed-in user's password (the current one is required when there is one).
+pub async fn change_password(
+    state: &AppState,
+    user: User,
+    current: Option<&str>,
+    new_password: &str,
+) -> Result<User, AuthError> {
+    if let Some(phc) = user.password.as_deref()
+        && !password::verify(current.unwrap_or(""), phc)
+    {
+        return Err(AuthError::WrongCurrentPassword);
+    }
+    password::check_strength(
+        new_password,
+        &[&user.email, &user.first_name, &user.last_name],
+    )?;
+    set_password(state, user, new_password).await
+}

@@ -1,0 +1,194 @@
+//! Signing in and up: password, emailed code, and password sign-up proven by a code.
+
+use super::{
+    AuthError, Names, check_sign_up_allowed, create_verified, hash, internal, send_mail, settings,
+    verify_email,
+};
+use crate::{
+    app::AppState,
+    db::{self, users::User},
+    domain::{
+        codes::{self, CodeCheck},
+        email::Email,
+        password,
+        rate_limit::lockout,
+    },
+    mail::MailKind,
+};
+
+/// Email + password sign-in.
+pub async fn sign_in_with_password(
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> Result<User, AuthError> {
+    let settings = settings(state).await?;
+    if !settings.password_login_enabled() {
+        return Err(AuthError::PasswordLoginDisabled);
+    }
+    let Ok(email) = Email::parse(email) else {
+        password::verify_dummy(password);
+        return Err(AuthError::InvalidCredentials);
+    };
+    let kv = state.kv();
+    if lockout::is_locked(kv, email.as_str())
+        .await
+        .map_err(internal)?
+    {
+        password::verify_dummy(password);
+        return Err(AuthError::Locked);
+    }
+    let user = db::users::by_email(state.db(), email.as_str())
+        .await
+        .map_err(internal)?;
+    let verified = match user
+        .as_ref()
+        .and_then(|u| u.password.as_deref().map(|p| (u, p)))
+    {
+        Some((user, phc)) => password::verify(password, phc) && user.is_active,
+        None => {
+            password::verify_dummy(password);
+            false
+        }
+    };
+    match (verified, user) {
+        (true, Some(user)) => {
+            lockout::clear(kv, email.as_str()).await.map_err(internal)?;
+            db::users::record_login(state.db(), user, "email")
+                .await
+                .map_err(internal)
+        }
+        _ => {
+            lockout::record_failure(kv, email.as_str())
+                .await
+                .map_err(internal)?;
+            Err(AuthError::InvalidCredentials)
+        }
+    }
+}
+
+/// Sends a sign-in code to `email` when it may sign in or sign up; answers the same either way.
+pub async fn request_magic_code(state: &AppState, email: &str) -> Result<(), AuthError> {
+    let settings = settings(state).await?;
+    if !settings.magic_login_enabled() {
+        return Err(AuthError::MagicLoginDisabled);
+    }
+    if settings.smtp().is_none() {
+        return Err(AuthError::EmailNotConfigured);
+    }
+    let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
+    let user = db::users::by_email(state.db(), email.as_str())
+        .await
+        .map_err(internal)?;
+    let may_use = match &user {
+        Some(user) => user.is_active,
+        None => check_sign_up_allowed(&settings, &email).is_ok(),
+    };
+    if may_use {
+        let code = codes::issue_magic_code(state.kv(), email.as_str())
+            .await
+            .map_err(internal)?;
+        let minutes = codes::MAGIC_CODE_LIFETIME.as_secs() / 60;
+        send_mail(
+            state,
+            &settings,
+            email.as_str(),
+            MailKind::MagicCode { code, minutes },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Signs in (or, when allowed, signs up) with an emailed code. Returns the user and whether
+/// the account was created.
+pub async fn sign_in_with_code(
+    state: &AppState,
+    email: &str,
+    code: &str,
+    names: &Names,
+) -> Result<(User, bool), AuthError> {
+    let settings = settings(state).await?;
+    if !settings.magic_login_enabled() {
+        return Err(AuthError::MagicLoginDisabled);
+    }
+    let email = Email::parse(email).map_err(|_| AuthError::InvalidCode)?;
+    if codes::check_magic_code(state.kv(), email.as_str(), code)
+        .await
+        .map_err(internal)?
+        != CodeCheck::Valid
+    {
+        return Err(AuthError::InvalidCode);
+    }
+    match db::users::by_email(state.db(), email.as_str())
+        .await
+        .map_err(internal)?
+    {
+        Some(user) if user.is_active => {
+            let user = verify_email(state, user).await?;
+            Ok((
+                db::users::record_login(state.db(), user, "magic-code")
+                    .await
+                    .map_err(internal)?,
+                false,
+            ))
+        }
+        Some(_) => Err(AuthError::InvalidCode),
+        None => {
+            check_sign_up_allowed(&settings, &email)?;
+            let user = create_verified(state, &email, names, None).await?;
+            Ok((
+                db::users::record_login(state.db(), user, "magic-code")
+                    .await
+                    .map_err(internal)?,
+                true,
+            ))
+        }
+    }
+}
+
+/// Signs up with a password. The address is proven by a code from `request_magic_code`, so a
+/// sign-up attempt for someone else's address reveals nothing and creates nothing.
+pub async fn sign_up(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    names: &Names,
+    code: &str,
+) -> Result<User, AuthError> {
+    let settings = settings(state).await?;
+    let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
+    check_sign_up_allowed(&settings, &email)?;
+    password::check_strength(
+        password,
+        &[email.as_str(), &names.first_name, &names.last_name],
+    )?;
+    if codes::check_magic_code(state.kv(), email.as_str(), code)
+        .await
+        .map_err(internal)?
+        != CodeCheck::Valid
+    {
+        return Err(AuthError::InvalidCode);
+    }
+    let hashed = hash(password)?;
+    let user = match db::users::by_email(state.db(), email.as_str())
+        .await
+        .map_err(internal)?
+    {
+        // The owner of the address proved it: an existing account without a password gets one;
+        // one with a password is simply signed in (its password is not replaced).
+        Some(user) if user.password.is_none() => db::users::save(state.db(), user, |u| {
+            u.password = sea_orm::ActiveValue::Set(Some(hashed));
+            u.is_password_autoset = sea_orm::ActiveValue::Set(false);
+            u.is_email_verified = sea_orm::ActiveValue::Set(true);
+        })
+        .await
+        .map_err(internal)?,
+        Some(user) if user.is_active => user,
+        Some(_) => return Err(AuthError::InvalidCode),
+        None => create_verified(state, &email, names, Some(hashed)).await?,
+    };
+    db::users::record_login(state.db(), user, "email")
+        .await
+        .map_err(internal)
+}
