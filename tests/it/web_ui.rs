@@ -1,4 +1,5 @@
-//! The web UI end to end in headless Chromium (web/e2e/run.mjs), against the real server.
+//! The web UI end to end in headless Chromium (web/e2e/run.mjs), against the real server:
+//! first-run set-up, the shell, profile, sessions, API tokens, instance settings, sign-in.
 //! Screenshots land in the target folder's tmp dir (`web-ui-screenshots/`).
 
 use std::path::PathBuf;
@@ -6,7 +7,7 @@ use std::path::PathBuf;
 use crate::support::{Engine, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_app_shell_shows_version_and_readiness_in_a_browser() {
+async fn first_run_sign_in_profile_tokens_and_settings_work_in_a_browser() {
     let web = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     if !PathBuf::from(&chromium).exists() {

@@ -1,4 +1,5 @@
 import type { ReadinessResult } from "../api";
+import { useSession } from "../auth/session";
 
 const PART_NAMES: Record<string, string> = {
   database: "Database",
@@ -10,10 +11,12 @@ const PART_NAMES: Record<string, string> = {
 type Props = { readiness: ReadinessResult | null };
 
 export function Home({ readiness }: Props) {
+  const { user } = useSession();
+  const name = user?.first_name || user?.display_name;
   return (
     <div className="page">
       <section className="hero">
-        <h1>Plane</h1>
+        <h1 data-testid="greeting">{name ? `Welcome, ${name}` : "Plane"}</h1>
         <p>
           Projects, work items, cycles and pages for your team, served by one self-contained
           program.
