@@ -259,11 +259,7 @@ impl AuthApi {
         body: Json<SignUpRequest>,
     ) -> Result<Json<SignedIn>, ApiError> {
         limit(&state, req, None).await?;
-        let names = Names {
-            first_name: body.first_name.clone(),
-            last_name: body.last_name.clone(),
-            display_name: String::new(),
-        };
+        let names = Names::new(&body.first_name, &body.last_name);
         let user =
             accounts::sign_up(&state, &body.email, &body.password, &names, &body.code).await?;
         start_session(&state, req, jar, &user, "email").await?;
@@ -295,11 +291,7 @@ impl AuthApi {
         body: Json<MagicSignInRequest>,
     ) -> Result<Json<SignedIn>, ApiError> {
         limit(&state, req, None).await?;
-        let names = Names {
-            first_name: body.first_name.clone(),
-            last_name: body.last_name.clone(),
-            display_name: String::new(),
-        };
+        let names = Names::new(&body.first_name, &body.last_name);
         let (user, is_new) =
             accounts::sign_in_with_code(&state, &body.email, &body.code, &names).await?;
         start_session(&state, req, jar, &user, "magic-code").await?;

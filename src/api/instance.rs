@@ -95,6 +95,22 @@ pub struct AdminUserView {
     pub last_login_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+impl AdminUserView {
+    fn new(u: db::users::User, is_instance_admin: bool) -> AdminUserView {
+        AdminUserView {
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            first_name: u.first_name,
+            last_name: u.last_name,
+            is_active: u.is_active,
+            is_instance_admin,
+            date_joined: u.date_joined,
+            last_login_at: u.last_login_at,
+        }
+    }
+}
+
 #[derive(Debug, Object)]
 pub struct AdminUserUpdate {
     pub is_active: Option<bool>,
@@ -189,11 +205,7 @@ impl InstanceApi {
         jar: &CookieJar,
         body: Json<AdminSignUp>,
     ) -> Result<Json<SignedIn>, ApiError> {
-        let names = Names {
-            first_name: body.first_name.clone(),
-            last_name: body.last_name.clone(),
-            display_name: String::new(),
-        };
+        let names = Names::new(&body.first_name, &body.last_name);
         let user =
             accounts::create_first_admin(&state, &body.email, &body.password, &names).await?;
         start_session(&state, req, jar, &user, "email").await?;
@@ -283,17 +295,7 @@ impl InstanceApi {
         Ok(Json(
             users
                 .into_iter()
-                .map(|(u, is_admin)| AdminUserView {
-                    id: u.id,
-                    email: u.email,
-                    display_name: u.display_name,
-                    first_name: u.first_name,
-                    last_name: u.last_name,
-                    is_active: u.is_active,
-                    is_instance_admin: is_admin,
-                    date_joined: u.date_joined,
-                    last_login_at: u.last_login_at,
-                })
+                .map(|(u, is_admin)| AdminUserView::new(u, is_admin))
                 .collect(),
         ))
     }
@@ -329,16 +331,6 @@ impl InstanceApi {
         let is_admin = db::users::is_admin(state.db(), user.id)
             .await
             .map_err(internal)?;
-        Ok(Json(AdminUserView {
-            id: user.id,
-            email: user.email,
-            display_name: user.display_name,
-            first_name: user.first_name,
-            last_name: user.last_name,
-            is_active: user.is_active,
-            is_instance_admin: is_admin,
-            date_joined: user.date_joined,
-            last_login_at: user.last_login_at,
-        }))
+        Ok(Json(AdminUserView::new(user, is_admin)))
     }
 }

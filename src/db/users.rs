@@ -100,8 +100,24 @@ pub async fn create_first_admin(db: &Db, new: &NewUser) -> Result<User, CreateUs
     if user::Entity::find().count(&txn).await? > 0 {
         return Err(CreateUserError::AlreadySetUp);
     }
+    let claim = config::Entity::insert(setup_claim())
+        .exec_without_returning(&txn)
+        .await;
+    match claim {
+        Err(e) if is_unique_violation(&e) => return Err(CreateUserError::AlreadySetUp),
+        Err(e) => return Err(e.into()),
+        Ok(_) => {}
+    }
+    let user = insert(&txn, new).await?;
+    grant_admin(&txn, user.id).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// The row that says the instance is set up (its unique key makes the first run single-winner).
+fn setup_claim() -> config::ActiveModel {
     let now = Utc::now();
-    let claim = config::Entity::insert(config::ActiveModel {
+    config::ActiveModel {
         id: Set(Uuid::now_v7()),
         key: Set("INSTANCE_SETUP_DONE".into()),
         value: Set(Some("1".into())),
@@ -112,18 +128,7 @@ pub async fn create_first_admin(db: &Db, new: &NewUser) -> Result<User, CreateUs
         deleted_at: Set(None),
         created_by: Set(None),
         updated_by: Set(None),
-    })
-    .exec_without_returning(&txn)
-    .await;
-    match claim {
-        Err(e) if is_unique_violation(&e) => return Err(CreateUserError::AlreadySetUp),
-        Err(e) => return Err(e.into()),
-        Ok(_) => {}
     }
-    let user = insert(&txn, new).await?;
-    grant_admin(&txn, user.id).await?;
-    txn.commit().await?;
-    Ok(user)
 }
 
 async fn grant_admin<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<(), DbErr> {
@@ -227,21 +232,9 @@ pub async fn record_login(db: &Db, user: User, medium: &str) -> Result<User, DbE
 
 /// Makes sure an `INSTANCE_SETUP_DONE` claim exists once users exist (users made by the CLI).
 pub async fn mark_setup_done(db: &Db) -> Result<(), DbErr> {
-    let now = Utc::now();
-    config::Entity::insert(config::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        key: Set("INSTANCE_SETUP_DONE".into()),
-        value: Set(Some("1".into())),
-        category: Set("GENERAL".into()),
-        is_encrypted: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        created_by: Set(None),
-        updated_by: Set(None),
-    })
-    .on_conflict_do_nothing_on([config::Column::Key])
-    .exec_without_returning(&db.conn)
-    .await
-    .map(|_| ())
+    config::Entity::insert(setup_claim())
+        .on_conflict_do_nothing_on([config::Column::Key])
+        .exec_without_returning(&db.conn)
+        .await
+        .map(|_| ())
 }

@@ -107,6 +107,16 @@ pub struct Names {
     pub display_name: String,
 }
 
+impl Names {
+    pub fn new(first_name: &str, last_name: &str) -> Names {
+        Names {
+            first_name: first_name.to_string(),
+            last_name: last_name.to_string(),
+            display_name: String::new(),
+        }
+    }
+}
+
 pub(super) fn new_user(
     email: &Email,
     names: &Names,
