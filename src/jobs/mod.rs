@@ -13,6 +13,7 @@
 mod probe;
 mod retry;
 mod send_mail;
+mod tick;
 
 use std::{path::Path, time::Duration};
 
@@ -224,7 +225,9 @@ impl JobQueue {
         match &self.backend {
             Backend::Sqlite(storage) => {
                 // Other processes (the CLI) enqueue too, so the queue is polled, not only woken.
-                let backend = storage.clone().poll_with_interval(POLL_INTERVAL);
+                let backend = storage
+                    .clone()
+                    .poll_with_strategy(tick::Tick::every(POLL_INTERVAL));
                 WorkerBuilder::new(name.as_str())
                     .backend(backend)
                     .data(state)
@@ -240,13 +243,12 @@ impl JobQueue {
                 // picks up delayed jobs and retries. The interval comes first: strategies are
                 // polled in order until one is ready, and a listener whose connection dropped
                 // stays "ready" forever, which would otherwise starve the interval's timer.
-                let strategy =
-                    Strategy::new()
-                        .interval(POLL_INTERVAL)
-                        .stream(apalis_postgres::Pubsub::new(
-                            storage.pool().clone(),
-                            QUEUE.to_string(),
-                        ));
+                let strategy = Strategy::new()
+                    .apply(tick::Tick::every(POLL_INTERVAL))
+                    .stream(apalis_postgres::Pubsub::new(
+                        storage.pool().clone(),
+                        QUEUE.to_string(),
+                    ));
                 let backend = storage.clone().poll_with_strategy(strategy);
                 WorkerBuilder::new(name.as_str())
                     .backend(backend)
