@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_foundation;
 mod m20261126_000001_accounts;
+mod m20261127_000001_workspaces;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261126_000001_accounts::Migration),
+            Box::new(m20261127_000001_workspaces::Migration),
         ]
     }
 }

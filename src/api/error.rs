@@ -117,6 +117,37 @@ impl ApiError {
     }
 }
 
+impl From<crate::domain::problem::Problem> for ApiError {
+    fn from(problem: crate::domain::problem::Problem) -> ApiError {
+        use crate::domain::problem::Problem;
+        match problem {
+            Problem::Invalid(fields) => ApiError::Fields(fields),
+            Problem::Refused(message) => ApiError::bad_request(message),
+            Problem::RefusedWith(body) => ApiError::Body {
+                status: StatusCode::BAD_REQUEST,
+                body,
+            },
+            Problem::Conflict(body) => ApiError::Body {
+                status: StatusCode::CONFLICT,
+                body,
+            },
+            Problem::Forbidden => ApiError::forbidden(),
+            Problem::ForbiddenBecause(message) => ApiError::Message {
+                status: StatusCode::FORBIDDEN,
+                message,
+            },
+            Problem::NotFound => ApiError::not_found(),
+            Problem::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(error: sea_orm::DbErr) -> ApiError {
+        ApiError::Internal(error.into())
+    }
+}
+
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
     Response::builder()
         .status(status)

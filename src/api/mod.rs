@@ -2,15 +2,29 @@
 //! resource. One file (or folder) per resource; [`service`] composes them into the OpenAPI
 //! document served at `/api/schema/`.
 
+// poem-openapi handlers take each path and query parameter as an argument.
+#![allow(clippy::too_many_arguments)]
+
 pub mod api_tokens;
 pub mod auth;
 pub mod authn;
 pub mod error;
+pub mod estimates;
+pub mod input;
 pub mod instance;
+pub mod invitations;
+pub mod json;
+pub mod labels;
 pub mod oauth;
 pub mod ops;
 pub mod pagination;
+pub mod project_input;
+pub mod project_members;
+pub mod projects;
+pub mod shape;
+pub mod states;
 pub mod users;
+pub mod workspaces;
 
 use poem::{
     EndpointExt, IntoEndpoint, Response,
@@ -29,6 +43,13 @@ pub enum Tag {
     Users,
     /// The instance and its settings (instance admins).
     Instance,
+    /// Workspaces, their members and invitations.
+    Workspaces,
+    /// Projects and their members.
+    Projects,
+    /// States, labels and estimates of a project.
+    #[oai(rename = "Project data")]
+    ProjectData,
 }
 
 /// Every documented operation, in one OpenAPI service mounted at the site root
@@ -40,6 +61,13 @@ pub type Apis = (
     auth::AuthApi,
     oauth::OAuthApi,
     instance::InstanceApi,
+    workspaces::WorkspacesApi,
+    invitations::InvitationsApi,
+    projects::ProjectsApi,
+    project_members::ProjectMembersApi,
+    states::StatesApi,
+    labels::LabelsApi,
+    estimates::EstimatesApi,
 );
 
 pub type ApiService = OpenApiService<Apis, ()>;
@@ -59,7 +87,21 @@ pub fn endpoint<T: OpenApi + 'static, W: Webhook + 'static>(
 
 pub fn service(public_url: &url::Url) -> ApiService {
     OpenApiService::new(
-        (ops::OpsApi, users::UsersApi, api_tokens::ApiTokensApi, auth::AuthApi, oauth::OAuthApi, instance::InstanceApi),
+        (
+            ops::OpsApi,
+            users::UsersApi,
+            api_tokens::ApiTokensApi,
+            auth::AuthApi,
+            oauth::OAuthApi,
+            instance::InstanceApi,
+            workspaces::WorkspacesApi,
+            invitations::InvitationsApi,
+            projects::ProjectsApi,
+            project_members::ProjectMembersApi,
+            states::StatesApi,
+            labels::LabelsApi,
+            estimates::EstimatesApi,
+        ),
         "The Plane REST API (plane-aio)",
         env!("CARGO_PKG_VERSION"),
     )

@@ -78,7 +78,6 @@ impl OAuthApi {
 
     /// Where the provider sends the browser back: signs in, links or creates the account.
     #[oai(path = "/:provider/callback/", method = "get")]
-    #[allow(clippy::too_many_arguments)]
     async fn callback(
         &self,
         state: Data<&AppState>,

@@ -4,12 +4,20 @@
 pub mod api_tokens;
 pub mod cron_runs;
 pub mod entities;
+pub mod estimates;
 pub mod instance_config;
+pub mod invitations;
 pub mod kv_entries;
+pub mod labels;
 pub mod probes;
+pub mod project_members;
+pub mod projects;
 pub mod queue_records;
 pub mod social_accounts;
+pub mod states;
 pub mod users;
+pub mod workspace_members;
+pub mod workspaces;
 
 use std::{path::Path, time::Duration};
 
@@ -161,6 +169,14 @@ pub fn describe_sqlx_error(error: &sqlx::Error) -> String {
         sqlx::Error::PoolTimedOut => "timed out waiting for a connection".to_string(),
         other => other.to_string(),
     }
+}
+
+/// `now`, to the microsecond: what both databases keep, so a value reads back unchanged.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::Timelike;
+    let now = chrono::Utc::now();
+    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
 }
 
 /// True when the error is a unique-constraint violation (the same on both engines).

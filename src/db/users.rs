@@ -178,6 +178,13 @@ pub async fn by_email(db: &Db, email: &str) -> Result<Option<User>, DbErr> {
         .await
 }
 
+pub async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<User>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .all(&db.conn)
+        .await
+}
+
 pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<User>, DbErr> {
     user::Entity::find_by_id(id)
         .filter(user::Column::DeletedAt.is_null())

@@ -62,6 +62,8 @@ const fn secret(key: &'static str, category: &'static str) -> SettingKey {
 pub const SETTINGS: &[SettingKey] = &[
     setting("INSTANCE_NAME", "GENERAL", Kind::Text, "Plane"),
     setting("PUBLIC_URL", "GENERAL", Kind::Url, ""),
+    // Plane's switch: when on, only instance admins create workspaces.
+    setting("DISABLE_WORKSPACE_CREATION", "GENERAL", Kind::Bool, "0"),
     setting("ENABLE_SIGNUP", "AUTHENTICATION", Kind::Bool, "0"),
     setting("ALLOWED_EMAIL_DOMAINS", "AUTHENTICATION", Kind::Domains, ""),
     setting("ENABLE_MAGIC_LINK_LOGIN", "AUTHENTICATION", Kind::Bool, "1"),
@@ -202,6 +204,10 @@ impl InstanceSettings {
 
     pub fn signup_enabled(&self) -> bool {
         self.flag("ENABLE_SIGNUP")
+    }
+
+    pub fn workspace_creation_disabled(&self) -> bool {
+        self.flag("DISABLE_WORKSPACE_CREATION")
     }
 
     pub fn magic_login_enabled(&self) -> bool {

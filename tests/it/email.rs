@@ -14,7 +14,7 @@ use crate::{
     },
 };
 
-fn code_in(mail: &str) -> String {
+pub fn code_in(mail: &str) -> String {
     let bytes = mail.as_bytes();
     (0..bytes.len().saturating_sub(14))
         .map(|i| &mail[i..i + 14])

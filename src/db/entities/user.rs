@@ -35,6 +35,23 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::workspace_member::Entity")]
+    WorkspaceMemberships,
+    #[sea_orm(has_many = "super::project_member::Entity")]
+    ProjectMemberships,
+}
+
+impl Related<super::workspace_member::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::WorkspaceMemberships.def()
+    }
+}
+
+impl Related<super::project_member::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ProjectMemberships.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -142,11 +142,19 @@ pub(super) async fn settings(state: &AppState) -> Result<InstanceSettings, AuthE
     state.instance_settings().await.map_err(internal)
 }
 
-/// Refuses new accounts the instance does not allow.
-pub(super) fn check_sign_up_allowed(
+/// Refuses new accounts the instance does not allow. Someone invited to a workspace may sign up
+/// with the invited address even when sign-up is closed (as in Plane).
+pub(super) async fn check_sign_up_allowed(
+    state: &AppState,
     settings: &InstanceSettings,
     email: &Email,
 ) -> Result<(), AuthError> {
+    if super::invitations::is_invited(state.db(), email.as_str())
+        .await
+        .map_err(internal)?
+    {
+        return Ok(());
+    }
     if !settings.signup_enabled() {
         return Err(AuthError::SignUpDisabled);
     }

@@ -58,7 +58,7 @@ pub async fn sign_in_with_provider(
             if !identity.email_verified {
                 return Err(AuthError::UnverifiedProviderEmail(label));
             }
-            check_sign_up_allowed(&settings(state).await?, &email)?;
+            check_sign_up_allowed(state, &settings(state).await?, &email).await?;
             let names = Names {
                 first_name: identity.first_name.clone(),
                 last_name: identity.last_name.clone(),

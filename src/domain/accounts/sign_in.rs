@@ -82,7 +82,9 @@ pub async fn request_magic_code(state: &AppState, email: &str) -> Result<(), Aut
         .map_err(internal)?;
     let may_use = match &user {
         Some(user) => user.is_active,
-        None => check_sign_up_allowed(&settings, &email).is_ok(),
+        None => check_sign_up_allowed(state, &settings, &email)
+            .await
+            .is_ok(),
     };
     if may_use {
         let code = codes::issue_magic_code(state.kv(), email.as_str())
@@ -135,7 +137,7 @@ pub async fn sign_in_with_code(
         }
         Some(_) => Err(AuthError::InvalidCode),
         None => {
-            check_sign_up_allowed(&settings, &email)?;
+            check_sign_up_allowed(state, &settings, &email).await?;
             let user = create_verified(state, &email, names, None).await?;
             Ok((
                 db::users::record_login(state.db(), user, "magic-code")
@@ -158,7 +160,7 @@ pub async fn sign_up(
 ) -> Result<User, AuthError> {
     let settings = settings(state).await?;
     let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
-    check_sign_up_allowed(&settings, &email)?;
+    check_sign_up_allowed(state, &settings, &email).await?;
     password::check_strength(
         password,
         &[email.as_str(), &names.first_name, &names.last_name],

@@ -1,6 +1,7 @@
 //! The integration harness: the real server on an ephemeral port with a temporary data folder,
 //! on SQLite or on a fresh Postgres database, and an HTTP client to talk to it.
 
+pub mod api;
 pub mod browser;
 pub mod fake_provider;
 pub mod pki;

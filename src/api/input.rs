@@ -1,0 +1,417 @@
+//! Request bodies read the way Django REST framework reads them, so a wrong value gets Plane's
+//! answer: every field is checked, and all problems come back at once as
+//! `{"field": ["message"]}` (400). Strings are trimmed, numbers may arrive as strings, booleans
+//! as `"true"`/`1`, as DRF accepts them.
+//!
+//! [`PlaneBody<T>`] takes the raw JSON (bad JSON: 400 `{"detail": "JSON parse error - …"}`,
+//! another content type: 415) while `T` documents the body in the OpenAPI document; the handler
+//! then reads it field by field with an [`Input`].
+
+use std::{collections::BTreeMap, marker::PhantomData};
+
+use poem::{FromRequest, Request, RequestBody, Result};
+use poem_openapi::{
+    impl_apirequest_for_payload,
+    payload::{ParsePayload, Payload},
+    registry::{MetaSchemaRef, Registry},
+    types::Type,
+};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::error::ApiError;
+
+pub const REQUIRED: &str = "This field is required.";
+pub const NOT_NULL: &str = "This field may not be null.";
+pub const NOT_BLANK: &str = "This field may not be blank.";
+
+/// A JSON request body, documented as `T`.
+pub struct PlaneBody<T> {
+    pub value: Value,
+    _schema: PhantomData<fn() -> T>,
+}
+
+impl<T> PlaneBody<T> {
+    /// The body as an object to read fields from.
+    pub fn input(self) -> Result<Input, ApiError> {
+        Input::new(self.value)
+    }
+}
+
+impl<T: Type> Payload for PlaneBody<T> {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        matches!(content_type.parse::<mime::Mime>(), Ok(mime) if mime.type_() == "application"
+            && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")))
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type> ParsePayload for PlaneBody<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
+        let data = Vec::<u8>::from_request(request, body).await?;
+        let value = if data.iter().all(u8::is_ascii_whitespace) {
+            Value::Null
+        } else {
+            serde_json::from_slice(&data).map_err(|err| {
+                poem_openapi::error::ParseRequestPayloadError {
+                    reason: err.to_string(),
+                }
+            })?
+        };
+        Ok(PlaneBody {
+            value,
+            _schema: PhantomData,
+        })
+    }
+}
+
+impl_apirequest_for_payload!(PlaneBody<T>, T: Type);
+
+/// Rules for a text field (DRF `CharField`).
+#[derive(Debug, Clone, Copy)]
+pub struct Text {
+    pub max_len: usize,
+    pub allow_blank: bool,
+}
+
+impl Text {
+    pub const fn max(max_len: usize) -> Text {
+        Text {
+            max_len,
+            allow_blank: false,
+        }
+    }
+
+    pub const fn blank_ok(max_len: usize) -> Text {
+        Text {
+            max_len,
+            allow_blank: true,
+        }
+    }
+}
+
+/// A request body being read; collects every field's problems.
+#[derive(Debug)]
+pub struct Input {
+    map: Map<String, Value>,
+    errors: BTreeMap<String, Vec<String>>,
+}
+
+impl Input {
+    /// An empty body reads as `{}`; anything but an object is refused as DRF does.
+    pub fn new(body: Value) -> Result<Input, ApiError> {
+        let map = match body {
+            Value::Object(map) => map,
+            Value::Null => Map::new(),
+            other => {
+                let kind = match other {
+                    Value::Array(_) => "list",
+                    Value::String(_) => "str",
+                    Value::Bool(_) => "bool",
+                    Value::Number(n) if n.is_f64() => "float",
+                    _ => "int",
+                };
+                return Err(ApiError::field(
+                    "non_field_errors",
+                    format!("Invalid data. Expected a dictionary, but got {kind}."),
+                ));
+            }
+        };
+        Ok(Input {
+            map,
+            errors: BTreeMap::new(),
+        })
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.map.contains_key(key)
+    }
+
+    pub fn raw(&self, key: &str) -> Option<&Value> {
+        self.map.get(key)
+    }
+
+    /// Records a problem with `key`.
+    pub fn fail(&mut self, key: &str, message: impl Into<String>) {
+        self.errors
+            .entry(key.to_string())
+            .or_default()
+            .push(message.into());
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// Every problem found, as Plane's 400 body; `Ok` when there were none.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Fields(self.errors))
+        }
+    }
+
+    /// Records "This field is required." for each missing key.
+    pub fn require(&mut self, keys: &[&str]) {
+        for key in keys {
+            if !self.has(key) {
+                self.fail(key, REQUIRED);
+            }
+        }
+    }
+
+    /// A non-null text field: `None` when absent or invalid (the problem is recorded).
+    pub fn text(&mut self, key: &str, rule: Text) -> Option<String> {
+        match self.nullable_text(key, rule)? {
+            Some(text) => Some(text),
+            None => {
+                self.fail(key, NOT_NULL);
+                None
+            }
+        }
+    }
+
+    /// A text field that may be `null`: `Some(None)` for null.
+    pub fn nullable_text(&mut self, key: &str, rule: Text) -> Option<Option<String>> {
+        let text = match self.map.get(key)? {
+            Value::Null => return Some(None),
+            Value::String(s) => s.trim().to_string(),
+            Value::Number(n) => n.to_string(),
+            _ => {
+                self.fail(key, "Not a valid string.");
+                return None;
+            }
+        };
+        if text.is_empty() && !rule.allow_blank {
+            self.fail(key, NOT_BLANK);
+            return None;
+        }
+        if text.chars().count() > rule.max_len {
+            self.fail(
+                key,
+                format!(
+                    "Ensure this field has no more than {} characters.",
+                    rule.max_len
+                ),
+            );
+            return None;
+        }
+        Some(Some(text))
+    }
+
+    /// A boolean (DRF accepts `true`, `"true"`, `"1"`, `1`, `"yes"`, `"on"` and their opposites).
+    pub fn boolean(&mut self, key: &str) -> Option<bool> {
+        let parsed = match self.map.get(key)? {
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) => match n.as_f64() {
+                Some(1.0) => Some(true),
+                Some(0.0) => Some(false),
+                _ => None,
+            },
+            Value::String(s) => match s.as_str() {
+                "true" | "True" | "TRUE" | "t" | "T" | "yes" | "Yes" | "YES" | "y" | "Y" | "on"
+                | "On" | "ON" | "1" => Some(true),
+                "false" | "False" | "FALSE" | "f" | "F" | "no" | "No" | "NO" | "n" | "N"
+                | "off" | "Off" | "OFF" | "0" => Some(false),
+                _ => None,
+            },
+            Value::Null => {
+                self.fail(key, NOT_NULL);
+                return None;
+            }
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.fail(key, "Must be a valid boolean.");
+        }
+        parsed
+    }
+
+    /// An integer within `min..=max` (also from a string or an integral float).
+    pub fn integer(&mut self, key: &str, min: i64, max: i64) -> Option<i64> {
+        let parsed = match self.map.get(key)? {
+            Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+            Value::String(s) => {
+                let s = s.trim();
+                s.parse::<i64>().ok().or_else(|| {
+                    s.parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite() && f.fract() == 0.0)
+                        .map(|f| f as i64)
+                })
+            }
+            Value::Null => {
+                self.fail(key, NOT_NULL);
+                return None;
+            }
+            _ => None,
+        };
+        let Some(value) = parsed else {
+            self.fail(key, "A valid integer is required.");
+            return None;
+        };
+        if value < min {
+            self.fail(
+                key,
+                format!("Ensure this value is greater than or equal to {min}."),
+            );
+            return None;
+        }
+        if value > max {
+            self.fail(
+                key,
+                format!("Ensure this value is less than or equal to {max}."),
+            );
+            return None;
+        }
+        Some(value)
+    }
+
+    /// A finite number (also from a string).
+    pub fn number(&mut self, key: &str) -> Option<f64> {
+        let parsed = match self.map.get(key)? {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            Value::Null => {
+                self.fail(key, NOT_NULL);
+                return None;
+            }
+            _ => None,
+        }
+        .filter(|f| f.is_finite());
+        if parsed.is_none() {
+            self.fail(key, "A valid number is required.");
+        }
+        parsed
+    }
+
+    /// A reference to another row by id; `Some(None)` for null. Malformed ids get DRF's
+    /// "object does not exist" message; whether the row exists is the caller's check.
+    pub fn reference(&mut self, key: &str) -> Option<Option<Uuid>> {
+        match self.map.get(key)? {
+            Value::Null => Some(None),
+            Value::String(s) if s.trim().is_empty() => Some(None),
+            Value::String(s) => match Uuid::parse_str(s.trim()) {
+                Ok(id) => Some(Some(id)),
+                Err(_) => {
+                    let message = does_not_exist(s);
+                    self.fail(key, message);
+                    None
+                }
+            },
+            other => {
+                let kind = json_kind(other);
+                self.fail(
+                    key,
+                    format!("Incorrect type. Expected pk value, received {kind}."),
+                );
+                None
+            }
+        }
+    }
+
+    /// One of `choices` (compared as text, so `20` and `"20"` both match `"20"`).
+    pub fn choice<'c>(&mut self, key: &str, choices: &[&'c str]) -> Option<&'c str> {
+        let text = match self.map.get(key)? {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Null => {
+                self.fail(key, NOT_NULL);
+                return None;
+            }
+            other => other.to_string(),
+        };
+        match choices.iter().find(|c| **c == text) {
+            Some(choice) => Some(choice),
+            None => {
+                self.fail(key, format!("\"{text}\" is not a valid choice."));
+                None
+            }
+        }
+    }
+
+    /// Any JSON value (Plane's `JSONField`); `null` included.
+    pub fn json(&mut self, key: &str) -> Option<Value> {
+        self.map.get(key).cloned()
+    }
+}
+
+/// DRF's message for a reference to a row that does not exist.
+pub fn does_not_exist(value: &str) -> String {
+    format!("Invalid pk \"{value}\" - object does not exist.")
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+        Value::String(_) => "str",
+        Value::Null => "NoneType",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fields_are_read_like_drf() {
+        let mut input = Input::new(json!({
+            "name": "  Apollo  ", "blank": " ", "long": "abcdef", "flag": "true", "n": "12",
+            "f": 2.0, "bad": [1], "id": "not-a-uuid", "role": 20, "nil": null
+        }))
+        .unwrap();
+        assert_eq!(input.text("name", Text::max(10)).as_deref(), Some("Apollo"));
+        assert_eq!(input.text("blank", Text::max(10)), None);
+        assert_eq!(input.text("long", Text::max(3)), None);
+        assert_eq!(input.boolean("flag"), Some(true));
+        assert_eq!(input.integer("n", 0, 100), Some(12));
+        assert_eq!(input.integer("f", 0, 1), None);
+        assert_eq!(input.text("bad", Text::max(3)), None);
+        assert_eq!(input.reference("id"), None);
+        assert_eq!(input.choice("role", &["5", "15", "20"]), Some("20"));
+        assert_eq!(input.text("nil", Text::max(3)), None);
+        assert_eq!(input.text("absent", Text::max(3)), None);
+        input.require(&["absent"]);
+        let body = input.finish().unwrap_err().body();
+        assert_eq!(
+            body,
+            json!({
+                "absent": ["This field is required."],
+                "bad": ["Not a valid string."],
+                "blank": ["This field may not be blank."],
+                "f": ["Ensure this value is less than or equal to 1."],
+                "id": ["Invalid pk \"not-a-uuid\" - object does not exist."],
+                "long": ["Ensure this field has no more than 3 characters."],
+                "nil": ["This field may not be null."],
+            })
+        );
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        assert!(Input::new(Value::Null).is_ok());
+        assert_eq!(
+            Input::new(json!([1])).unwrap_err().body(),
+            json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]})
+        );
+    }
+}

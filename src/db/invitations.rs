@@ -1,0 +1,175 @@
+//! Queries on `workspace_member_invites`.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    Db,
+    entities::{workspace, workspace_invite as invite},
+    workspaces::Workspace,
+};
+
+pub use invite::Model as Invitation;
+
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub workspace_id: Uuid,
+    pub email: String,
+    pub role: i16,
+    pub token_hash: String,
+    pub message: Option<String>,
+    pub by: Uuid,
+}
+
+pub async fn create(db: &Db, new: NewInvitation, now: DateTime<Utc>) -> Result<Invitation, DbErr> {
+    invite::Entity::insert(invite::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        workspace_id: Set(new.workspace_id),
+        email: Set(new.email),
+        role: Set(new.role),
+        token_hash: Set(new.token_hash),
+        message: Set(new.message),
+        accepted: Set(false),
+        responded_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        created_by: Set(Some(new.by)),
+        updated_by: Set(Some(new.by)),
+    })
+    .exec_with_returning(&db.conn)
+    .await
+}
+
+fn live() -> sea_orm::Select<invite::Entity> {
+    invite::Entity::find().filter(invite::Column::DeletedAt.is_null())
+}
+
+/// The workspace's invitations, newest first.
+pub async fn list(db: &Db, workspace_id: Uuid) -> Result<Vec<Invitation>, DbErr> {
+    live()
+        .filter(invite::Column::WorkspaceId.eq(workspace_id))
+        .order_by_desc(invite::Column::CreatedAt)
+        .all(&db.conn)
+        .await
+}
+
+pub async fn get(db: &Db, workspace_id: Uuid, id: Uuid) -> Result<Option<Invitation>, DbErr> {
+    live()
+        .filter(invite::Column::WorkspaceId.eq(workspace_id))
+        .filter(invite::Column::Id.eq(id))
+        .one(&db.conn)
+        .await
+}
+
+/// An invitation and its (live) workspace, by the invitation's id.
+pub async fn with_workspace(db: &Db, id: Uuid) -> Result<Option<(Invitation, Workspace)>, DbErr> {
+    let row = live()
+        .find_also_related(workspace::Entity)
+        .filter(invite::Column::Id.eq(id))
+        .filter(workspace::Column::DeletedAt.is_null())
+        .one(&db.conn)
+        .await?;
+    Ok(row.and_then(|(i, w)| w.map(|w| (i, w))))
+}
+
+/// The invitation for `email` to the workspace that has not been answered yet.
+pub async fn pending(
+    db: &Db,
+    workspace_id: Uuid,
+    email: &str,
+) -> Result<Option<Invitation>, DbErr> {
+    live()
+        .filter(invite::Column::WorkspaceId.eq(workspace_id))
+        .filter(invite::Column::Email.eq(email))
+        .filter(invite::Column::RespondedAt.is_null())
+        .one(&db.conn)
+        .await
+}
+
+/// Unanswered invitations for `email`, with their workspaces, newest first.
+pub async fn pending_for_email(
+    db: &Db,
+    email: &str,
+) -> Result<Vec<(Invitation, Workspace)>, DbErr> {
+    let rows = live()
+        .find_also_related(workspace::Entity)
+        .filter(invite::Column::Email.eq(email))
+        .filter(invite::Column::RespondedAt.is_null())
+        .filter(workspace::Column::DeletedAt.is_null())
+        .order_by_desc(invite::Column::CreatedAt)
+        .all(&db.conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(i, w)| w.map(|w| (i, w)))
+        .collect())
+}
+
+pub async fn set_role(
+    db: &Db,
+    row: Invitation,
+    role: i16,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Invitation, DbErr> {
+    let mut active = row.into_active_model();
+    active.role = Set(role);
+    active.updated_at = Set(now);
+    active.updated_by = Set(Some(by));
+    invite::Entity::update(active).exec(&db.conn).await
+}
+
+pub async fn delete(db: &Db, row: Invitation, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let mut active = row.into_active_model();
+    active.deleted_at = Set(Some(now));
+    active.updated_at = Set(now);
+    active.updated_by = Set(Some(by));
+    invite::Entity::update(active)
+        .exec(&db.conn)
+        .await
+        .map(|_| ())
+}
+
+/// Records the answer; an acceptance makes `user_id` an active member with the invited role,
+/// in the same transaction. Returns false when the invitation was answered meanwhile.
+pub async fn respond(
+    db: &Db,
+    row: &Invitation,
+    accepted: bool,
+    user_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let txn = db.conn.begin().await?;
+    // Only an unanswered invitation can be answered, even when two answers race.
+    let updated = invite::Entity::update_many()
+        .col_expr(invite::Column::Accepted, accepted.into())
+        .col_expr(invite::Column::RespondedAt, Some(now).into())
+        .col_expr(invite::Column::UpdatedAt, now.into())
+        .col_expr(invite::Column::UpdatedBy, user_id.into())
+        .filter(invite::Column::Id.eq(row.id))
+        .filter(invite::Column::RespondedAt.is_null())
+        .filter(invite::Column::DeletedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Ok(false);
+    }
+    if accepted && let Some(user_id) = user_id {
+        super::workspace_members::join(
+            &txn,
+            row.workspace_id,
+            user_id,
+            row.role,
+            row.created_by,
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(true)
+}

@@ -1,0 +1,147 @@
+//! Queries on `labels`.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::{Db, entities::label, is_unique_violation};
+
+pub use label::Model as Label;
+
+fn live(project_id: Uuid) -> sea_orm::Select<label::Entity> {
+    label::Entity::find()
+        .filter(label::Column::ProjectId.eq(project_id))
+        .filter(label::Column::DeletedAt.is_null())
+}
+
+/// One page of the project's labels, newest first; and how many there are.
+pub async fn page(
+    db: &Db,
+    project_id: Uuid,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Label>, u64), DbErr> {
+    let total = live(project_id).count(&db.conn).await?;
+    let rows = live(project_id)
+        .order_by_desc(label::Column::CreatedAt)
+        .order_by_desc(label::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(&db.conn)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn get(db: &Db, project_id: Uuid, id: Uuid) -> Result<Option<Label>, DbErr> {
+    live(project_id)
+        .filter(label::Column::Id.eq(id))
+        .one(&db.conn)
+        .await
+}
+
+pub async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<Label>, DbErr> {
+    label::Entity::find()
+        .filter(label::Column::Id.is_in(ids.iter().copied()))
+        .filter(label::Column::DeletedAt.is_null())
+        .all(&db.conn)
+        .await
+}
+
+pub async fn by_name(db: &Db, project_id: Uuid, name: &str) -> Result<Option<Label>, DbErr> {
+    live(project_id)
+        .filter(label::Column::Name.eq(name))
+        .one(&db.conn)
+        .await
+}
+
+pub async fn by_external(
+    db: &Db,
+    project_id: Uuid,
+    source: &str,
+    external_id: &str,
+) -> Result<Option<Label>, DbErr> {
+    live(project_id)
+        .filter(label::Column::ExternalSource.eq(source))
+        .filter(label::Column::ExternalId.eq(external_id))
+        .one(&db.conn)
+        .await
+}
+
+/// The highest sort order in the project.
+pub async fn max_sort_order(db: &Db, project_id: Uuid) -> Result<Option<f64>, DbErr> {
+    let max: Option<Option<f64>> = label::Entity::find()
+        .select_only()
+        .column_as(Expr::col(label::Column::SortOrder).max(), "max")
+        .filter(label::Column::ProjectId.eq(project_id))
+        .filter(label::Column::DeletedAt.is_null())
+        .into_tuple()
+        .one(&db.conn)
+        .await?;
+    Ok(max.flatten())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveLabelError {
+    #[error("the name is taken")]
+    NameTaken,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+fn clash(e: DbErr) -> SaveLabelError {
+    if is_unique_violation(&e) {
+        SaveLabelError::NameTaken
+    } else {
+        SaveLabelError::Db(e)
+    }
+}
+
+pub async fn create(db: &Db, row: label::ActiveModel) -> Result<Label, SaveLabelError> {
+    label::Entity::insert(row)
+        .exec_with_returning(&db.conn)
+        .await
+        .map_err(clash)
+}
+
+pub async fn save(
+    db: &Db,
+    row: Label,
+    by: Uuid,
+    now: DateTime<Utc>,
+    change: impl FnOnce(&mut label::ActiveModel),
+) -> Result<Label, SaveLabelError> {
+    let mut active = row.into_active_model();
+    change(&mut active);
+    active.updated_at = Set(now);
+    active.updated_by = Set(Some(by));
+    label::Entity::update(active)
+        .exec(&db.conn)
+        .await
+        .map_err(clash)
+}
+
+/// Soft-deletes the label; its children become top-level labels.
+pub async fn soft_delete(db: &Db, row: Label, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let txn = db.conn.begin().await?;
+    label::Entity::update_many()
+        .col_expr(label::Column::ParentId, Expr::value(Option::<Uuid>::None))
+        .col_expr(label::Column::UpdatedAt, Expr::value(now))
+        .filter(label::Column::ParentId.eq(row.id))
+        .exec(&txn)
+        .await?;
+    let mut active = row.into_active_model();
+    active.deleted_at = Set(Some(now));
+    active.updated_at = Set(now);
+    active.updated_by = Set(Some(by));
+    label::Entity::update(active).exec(&txn).await?;
+    txn.commit().await
+}
+
+pub async fn count(db: &Db, project_id: Uuid) -> Result<u64, DbErr> {
+    live(project_id).count(&db.conn).await
+}

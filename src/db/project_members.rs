@@ -1,0 +1,222 @@
+//! Queries on `project_members`: who is in a project, with which role, and each member's own
+//! ordering of their projects.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::{
+    Db,
+    entities::{project_member as member, user},
+    projects::Project,
+    users::User,
+    workspace_members::{MemberFilter, user_filter},
+};
+
+pub use member::Model as ProjectMember;
+
+/// Where a new membership goes in the member's own project order: first (Plane: the lowest
+/// sort order minus 10000, or 65535 for a first project).
+async fn first_place<C: ConnectionTrait>(
+    conn: &C,
+    workspace_id: Uuid,
+    user_id: Uuid,
+) -> Result<f64, DbErr> {
+    let lowest: Option<Option<f64>> = member::Entity::find()
+        .select_only()
+        .column_as(Expr::col(member::Column::SortOrder).min(), "lowest")
+        .filter(member::Column::WorkspaceId.eq(workspace_id))
+        .filter(member::Column::MemberId.eq(user_id))
+        .filter(member::Column::DeletedAt.is_null())
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(match lowest.flatten() {
+        Some(lowest) => lowest - 10000.0,
+        None => 65535.0,
+    })
+}
+
+/// Makes the user an active member with `role`, reviving an earlier membership if any.
+pub async fn join<C: ConnectionTrait>(
+    conn: &C,
+    project: &Project,
+    user_id: Uuid,
+    role: i16,
+    by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<ProjectMember, DbErr> {
+    let existing = member::Entity::find()
+        .filter(member::Column::ProjectId.eq(project.id))
+        .filter(member::Column::MemberId.eq(user_id))
+        .one(conn)
+        .await?;
+    if let Some(row) = existing {
+        let mut active = row.into_active_model();
+        active.is_active = Set(true);
+        active.role = Set(role);
+        active.deleted_at = Set(None);
+        active.updated_at = Set(now);
+        active.updated_by = Set(by);
+        return member::Entity::update(active).exec(conn).await;
+    }
+    let sort_order = first_place(conn, project.workspace_id, user_id).await?;
+    member::Entity::insert(member::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        workspace_id: Set(project.workspace_id),
+        project_id: Set(project.id),
+        member_id: Set(user_id),
+        role: Set(role),
+        is_active: Set(true),
+        comment: Set(None),
+        sort_order: Set(sort_order),
+        view_props: Set(None),
+        preferences: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        created_by: Set(by),
+        updated_by: Set(by),
+    })
+    .exec_with_returning(conn)
+    .await
+}
+
+/// The project's memberships (active or not) with their users, oldest first; and the total.
+pub async fn list(
+    db: &Db,
+    project_id: Uuid,
+    filter: &MemberFilter,
+    page: Option<(u64, u64)>,
+) -> Result<(Vec<(ProjectMember, User)>, u64), DbErr> {
+    let mut query = member::Entity::find()
+        .find_also_related(user::Entity)
+        .filter(member::Column::ProjectId.eq(project_id))
+        .filter(member::Column::DeletedAt.is_null())
+        .filter(user::Column::DeletedAt.is_null())
+        .filter(user_filter(filter));
+    if let Some(active) = filter.is_active {
+        query = query.filter(member::Column::IsActive.eq(active));
+    }
+    if let Some(roles) = &filter.roles {
+        query = query.filter(member::Column::Role.is_in(roles.iter().copied()));
+    }
+    let total = query.clone().count(&db.conn).await?;
+    let mut query = query
+        .order_by_asc(member::Column::CreatedAt)
+        .order_by_asc(member::Column::Id);
+    if let Some((offset, limit)) = page {
+        query = query.offset(offset).limit(limit);
+    }
+    let rows = query.all(&db.conn).await?;
+    Ok((
+        rows.into_iter()
+            .filter_map(|(m, u)| u.map(|u| (m, u)))
+            .collect(),
+        total,
+    ))
+}
+
+/// One membership, by its own id or by the member's user id.
+pub async fn find(
+    db: &Db,
+    project_id: Uuid,
+    id: Uuid,
+) -> Result<Option<(ProjectMember, User)>, DbErr> {
+    let row = member::Entity::find()
+        .find_also_related(user::Entity)
+        .filter(member::Column::ProjectId.eq(project_id))
+        .filter(member::Column::DeletedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(member::Column::Id.eq(id))
+                .add(member::Column::MemberId.eq(id)),
+        )
+        .one(&db.conn)
+        .await?;
+    Ok(row.and_then(|(m, u)| u.map(|u| (m, u))))
+}
+
+/// Any membership row of the user in the project, active or not.
+pub async fn any(db: &Db, project_id: Uuid, user_id: Uuid) -> Result<Option<ProjectMember>, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::ProjectId.eq(project_id))
+        .filter(member::Column::MemberId.eq(user_id))
+        .filter(member::Column::DeletedAt.is_null())
+        .one(&db.conn)
+        .await
+}
+
+/// The user's active membership of the project.
+pub async fn active(
+    db: &Db,
+    project_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<ProjectMember>, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::ProjectId.eq(project_id))
+        .filter(member::Column::MemberId.eq(user_id))
+        .filter(member::Column::IsActive.eq(true))
+        .filter(member::Column::DeletedAt.is_null())
+        .one(&db.conn)
+        .await
+}
+
+/// Active members of the project with role 20.
+pub async fn count_admins(db: &Db, project_id: Uuid) -> Result<u64, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::ProjectId.eq(project_id))
+        .filter(member::Column::IsActive.eq(true))
+        .filter(member::Column::DeletedAt.is_null())
+        .filter(member::Column::Role.gte(20))
+        .count(&db.conn)
+        .await
+}
+
+/// Active members (bots excluded) of the project.
+pub async fn count_active(db: &Db, project_id: Uuid) -> Result<u64, DbErr> {
+    member::Entity::find()
+        .inner_join(user::Entity)
+        .filter(member::Column::ProjectId.eq(project_id))
+        .filter(member::Column::IsActive.eq(true))
+        .filter(member::Column::DeletedAt.is_null())
+        .filter(user::Column::IsBot.eq(false))
+        .count(&db.conn)
+        .await
+}
+
+pub async fn set_role(
+    db: &Db,
+    row: ProjectMember,
+    role: i16,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<ProjectMember, DbErr> {
+    let mut active = row.into_active_model();
+    active.role = Set(role);
+    active.updated_at = Set(now);
+    active.updated_by = Set(Some(by));
+    member::Entity::update(active).exec(&db.conn).await
+}
+
+/// Ends a membership; the row stays, inactive (Plane).
+pub async fn deactivate(
+    db: &Db,
+    row: ProjectMember,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut active = row.into_active_model();
+    active.is_active = Set(false);
+    active.updated_at = Set(now);
+    active.updated_by = Set(Some(by));
+    member::Entity::update(active)
+        .exec(&db.conn)
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,406 @@
+//! Queries on `projects`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+    sea_query::{Expr, ExprTrait, IntoCondition, NullOrdering, Order},
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{
+    Db,
+    entities::{project, project_member, state, user},
+    project_members::ProjectMember,
+};
+
+pub use project::Model as Project;
+
+/// A project to create, validated.
+#[derive(Debug, Clone)]
+pub struct NewProject {
+    pub workspace_id: Uuid,
+    pub name: String,
+    pub identifier: String,
+    pub description: String,
+    pub network: i16,
+    pub emoji: Option<String>,
+    pub icon_prop: Option<Value>,
+    pub logo_props: Value,
+    pub cover_image: Option<String>,
+    pub features: Features,
+    pub archive_in: i32,
+    pub close_in: i32,
+    pub timezone: String,
+    pub project_lead_id: Option<Uuid>,
+    pub default_assignee_id: Option<Uuid>,
+    pub external_source: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// The feature switches of a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Features {
+    pub module_view: bool,
+    pub cycle_view: bool,
+    pub issue_views_view: bool,
+    pub page_view: bool,
+    pub intake_view: bool,
+    pub is_time_tracking_enabled: bool,
+    pub is_issue_type_enabled: bool,
+    pub guest_view_all_features: bool,
+}
+
+impl Default for Features {
+    /// Plane's defaults: pages on, everything else off.
+    fn default() -> Features {
+        Features {
+            module_view: false,
+            cycle_view: false,
+            issue_views_view: false,
+            page_view: true,
+            intake_view: false,
+            is_time_tracking_enabled: false,
+            is_issue_type_enabled: false,
+            guest_view_all_features: false,
+        }
+    }
+}
+
+/// A state created with every project: (name, color, sequence, group, default).
+pub const DEFAULT_STATES: [(&str, &str, f64, &str, bool); 6] = [
+    ("Backlog", "#60646C", 15000.0, "backlog", true),
+    ("Todo", "#60646C", 25000.0, "unstarted", false),
+    ("In Progress", "#F59E0B", 35000.0, "started", false),
+    ("Done", "#46A758", 45000.0, "completed", false),
+    ("Cancelled", "#9AA4BC", 55000.0, "cancelled", false),
+    ("Triage", "#4E5355", 65000.0, "triage", false),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectClash {
+    #[error("the name is taken")]
+    Name,
+    #[error("the identifier is taken")]
+    Identifier,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Which live project of the workspace, other than `except`, already uses the name or the
+/// identifier.
+pub async fn clash<C: ConnectionTrait>(
+    conn: &C,
+    workspace_id: Uuid,
+    name: Option<&str>,
+    identifier: Option<&str>,
+    except: Option<Uuid>,
+) -> Result<Option<ProjectClash>, DbErr> {
+    let live = || {
+        let mut q = project::Entity::find()
+            .filter(project::Column::WorkspaceId.eq(workspace_id))
+            .filter(project::Column::DeletedAt.is_null());
+        if let Some(id) = except {
+            q = q.filter(project::Column::Id.ne(id));
+        }
+        q
+    };
+    if let Some(name) = name
+        && live()
+            .filter(project::Column::Name.eq(name))
+            .count(conn)
+            .await?
+            > 0
+    {
+        return Ok(Some(ProjectClash::Name));
+    }
+    if let Some(identifier) = identifier
+        && live()
+            .filter(project::Column::Identifier.eq(identifier))
+            .count(conn)
+            .await?
+            > 0
+    {
+        return Ok(Some(ProjectClash::Identifier));
+    }
+    Ok(None)
+}
+
+/// Creates the project, its creator's (and lead's) admin memberships and its six default
+/// states, in one transaction.
+pub async fn create(
+    db: &Db,
+    new: NewProject,
+    creator: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Project, ProjectClash> {
+    let txn = db.conn.begin().await?;
+    if let Some(clash) = clash(
+        &txn,
+        new.workspace_id,
+        Some(&new.name),
+        Some(&new.identifier),
+        None,
+    )
+    .await?
+    {
+        return Err(clash);
+    }
+    let id = Uuid::now_v7();
+    let f = new.features;
+    let inserted = project::Entity::insert(project::ActiveModel {
+        id: Set(id),
+        workspace_id: Set(new.workspace_id),
+        name: Set(new.name),
+        description: Set(new.description),
+        description_html: Set(None),
+        network: Set(new.network),
+        identifier: Set(new.identifier),
+        emoji: Set(new.emoji),
+        icon_prop: Set(new.icon_prop),
+        module_view: Set(f.module_view),
+        cycle_view: Set(f.cycle_view),
+        issue_views_view: Set(f.issue_views_view),
+        page_view: Set(f.page_view),
+        intake_view: Set(f.intake_view),
+        is_time_tracking_enabled: Set(f.is_time_tracking_enabled),
+        is_issue_type_enabled: Set(f.is_issue_type_enabled),
+        guest_view_all_features: Set(f.guest_view_all_features),
+        cover_image: Set(new.cover_image),
+        cover_image_asset: Set(None),
+        archive_in: Set(new.archive_in),
+        close_in: Set(new.close_in),
+        logo_props: Set(Some(new.logo_props)),
+        archived_at: Set(None),
+        timezone: Set(new.timezone),
+        default_assignee_id: Set(new.default_assignee_id),
+        project_lead_id: Set(new.project_lead_id),
+        estimate_id: Set(None),
+        default_state_id: Set(None),
+        external_source: Set(new.external_source),
+        external_id: Set(new.external_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        created_by: Set(Some(creator)),
+        updated_by: Set(Some(creator)),
+    })
+    .exec_with_returning(&txn)
+    .await;
+    let project = match inserted {
+        Ok(p) => p,
+        // A concurrent creation won the race between the check and the insert.
+        Err(e) if super::is_unique_violation(&e) => return Err(ProjectClash::Name),
+        Err(e) => return Err(e.into()),
+    };
+    let mut admins = vec![creator];
+    if let Some(lead) = project.project_lead_id
+        && lead != creator
+    {
+        admins.push(lead);
+    }
+    for member in admins {
+        super::project_members::join(&txn, &project, member, 20, Some(creator), now).await?;
+    }
+    let states =
+        DEFAULT_STATES.iter().map(
+            |(name, color, sequence, group, default)| state::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                workspace_id: Set(project.workspace_id),
+                project_id: Set(project.id),
+                name: Set(name.to_string()),
+                description: Set(String::new()),
+                color: Set(color.to_string()),
+                slug: Set(String::new()),
+                sequence: Set(*sequence),
+                group: Set(group.to_string()),
+                is_triage: Set(*group == "triage"),
+                default: Set(*default),
+                external_source: Set(None),
+                external_id: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                deleted_at: Set(None),
+                created_by: Set(Some(creator)),
+                updated_by: Set(Some(creator)),
+            },
+        );
+    state::Entity::insert_many(states).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(project)
+}
+
+/// A live project of the workspace.
+pub async fn in_workspace(db: &Db, workspace_id: Uuid, id: Uuid) -> Result<Option<Project>, DbErr> {
+    project::Entity::find()
+        .filter(project::Column::Id.eq(id))
+        .filter(project::Column::WorkspaceId.eq(workspace_id))
+        .filter(project::Column::DeletedAt.is_null())
+        .one(&db.conn)
+        .await
+}
+
+pub async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<Project>, DbErr> {
+    project::Entity::find()
+        .filter(project::Column::Id.is_in(ids.iter().copied()))
+        .filter(project::Column::DeletedAt.is_null())
+        .all(&db.conn)
+        .await
+}
+
+/// How a project list is ordered (`order_by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectOrder {
+    /// The caller's own order of their projects, then the others by creation.
+    SortOrder {
+        descending: bool,
+    },
+    Name {
+        descending: bool,
+    },
+    Identifier {
+        descending: bool,
+    },
+    CreatedAt {
+        descending: bool,
+    },
+    UpdatedAt {
+        descending: bool,
+    },
+}
+
+impl ProjectOrder {
+    pub fn parse(text: &str) -> Option<ProjectOrder> {
+        let (descending, field) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        Some(match field {
+            "sort_order" => ProjectOrder::SortOrder { descending },
+            "name" => ProjectOrder::Name { descending },
+            "identifier" => ProjectOrder::Identifier { descending },
+            "created_at" => ProjectOrder::CreatedAt { descending },
+            "updated_at" => ProjectOrder::UpdatedAt { descending },
+            _ => return None,
+        })
+    }
+}
+
+/// Which projects of a workspace a list shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Visibility {
+    pub user_id: Uuid,
+    /// Public projects the user is not a member of are listed too.
+    pub include_public: bool,
+    pub include_archived: bool,
+}
+
+/// The projects the user sees, with their own membership; and how many there are.
+pub async fn visible(
+    db: &Db,
+    workspace_id: Uuid,
+    visibility: Visibility,
+    order: ProjectOrder,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<(Project, Option<ProjectMember>)>, u64), DbErr> {
+    let user_id = visibility.user_id;
+    let mine = project::Relation::Members
+        .def()
+        .on_condition(move |_left, right| {
+            Condition::all()
+                .add(Expr::col((right.clone(), project_member::Column::MemberId)).eq(user_id))
+                .add(Expr::col((right.clone(), project_member::Column::IsActive)).eq(true))
+                .add(Expr::col((right, project_member::Column::DeletedAt)).is_null())
+                .into_condition()
+        });
+    let mut seen = Condition::any().add(project_member::Column::Id.is_not_null());
+    if visibility.include_public {
+        seen = seen.add(project::Column::Network.eq(2));
+    }
+    let mut query = project::Entity::find()
+        .join(JoinType::LeftJoin, mine)
+        .filter(project::Column::WorkspaceId.eq(workspace_id))
+        .filter(project::Column::DeletedAt.is_null())
+        .filter(seen);
+    if !visibility.include_archived {
+        query = query.filter(project::Column::ArchivedAt.is_null());
+    }
+    let total = query.clone().count(&db.conn).await?;
+    let direction = |descending: bool| if descending { Order::Desc } else { Order::Asc };
+    let query = match order {
+        ProjectOrder::SortOrder { descending } => query.order_by_with_nulls(
+            project_member::Column::SortOrder,
+            direction(descending),
+            NullOrdering::Last,
+        ),
+        ProjectOrder::Name { descending } => {
+            query.order_by(project::Column::Name, direction(descending))
+        }
+        ProjectOrder::Identifier { descending } => {
+            query.order_by(project::Column::Identifier, direction(descending))
+        }
+        ProjectOrder::CreatedAt { descending } => {
+            query.order_by(project::Column::CreatedAt, direction(descending))
+        }
+        ProjectOrder::UpdatedAt { descending } => {
+            query.order_by(project::Column::UpdatedAt, direction(descending))
+        }
+    };
+    let rows = query
+        .order_by_asc(project::Column::CreatedAt)
+        .order_by_asc(project::Column::Id)
+        .select_also(project_member::Entity)
+        .offset(offset)
+        .limit(limit)
+        .all(&db.conn)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Active, non-bot members per project, for the given projects.
+pub async fn member_counts(db: &Db, project_ids: &[Uuid]) -> Result<HashMap<Uuid, u64>, DbErr> {
+    if project_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Uuid, i64)> = project_member::Entity::find()
+        .select_only()
+        .column(project_member::Column::ProjectId)
+        .column_as(Expr::col(project_member::Column::Id).count(), "n")
+        .inner_join(user::Entity)
+        .filter(project_member::Column::ProjectId.is_in(project_ids.iter().copied()))
+        .filter(project_member::Column::IsActive.eq(true))
+        .filter(project_member::Column::DeletedAt.is_null())
+        .filter(user::Column::IsBot.eq(false))
+        .group_by(project_member::Column::ProjectId)
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    Ok(rows.into_iter().map(|(id, n)| (id, n as u64)).collect())
+}
+
+/// Applies `change` and stamps the update.
+pub async fn save(
+    db: &Db,
+    project: Project,
+    by: Uuid,
+    now: DateTime<Utc>,
+    change: impl FnOnce(&mut project::ActiveModel),
+) -> Result<Project, DbErr> {
+    let mut active = project.into_active_model();
+    change(&mut active);
+    active.updated_at = Set(now);
+    active.updated_by = Set(Some(by));
+    project::Entity::update(active).exec(&db.conn).await
+}
+
+/// Soft-deletes the project and everything in it.
+pub async fn soft_delete(db: &Db, id: Uuid, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let txn = db.conn.begin().await?;
+    super::workspaces::soft_delete_project(&txn, id, by, now).await?;
+    txn.commit().await
+}

@@ -1,0 +1,195 @@
+//! Queries on `states`. The triage state exists in every project but is never listed (Plane
+//! keeps it for the intake queue).
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::{Db, entities::state, is_unique_violation};
+
+pub use state::Model as State;
+
+/// The five groups a client may use; `triage` is the system's.
+pub const GROUPS: [&str; 5] = ["backlog", "unstarted", "started", "completed", "cancelled"];
+
+fn visible(project_id: Uuid) -> sea_orm::Select<state::Entity> {
+    state::Entity::find()
+        .filter(state::Column::ProjectId.eq(project_id))
+        .filter(state::Column::DeletedAt.is_null())
+        .filter(state::Column::IsTriage.eq(false))
+}
+
+/// One page of the project's states by sequence; and how many there are.
+pub async fn page(
+    db: &Db,
+    project_id: Uuid,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<State>, u64), DbErr> {
+    let total = visible(project_id).count(&db.conn).await?;
+    let rows = visible(project_id)
+        .order_by_asc(state::Column::Sequence)
+        .order_by_asc(state::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(&db.conn)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn get(db: &Db, project_id: Uuid, id: Uuid) -> Result<Option<State>, DbErr> {
+    visible(project_id)
+        .filter(state::Column::Id.eq(id))
+        .one(&db.conn)
+        .await
+}
+
+pub async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<State>, DbErr> {
+    state::Entity::find()
+        .filter(state::Column::Id.is_in(ids.iter().copied()))
+        .filter(state::Column::DeletedAt.is_null())
+        .all(&db.conn)
+        .await
+}
+
+/// A live state of the project with this name (triage included: names are unique).
+pub async fn by_name(db: &Db, project_id: Uuid, name: &str) -> Result<Option<State>, DbErr> {
+    state::Entity::find()
+        .filter(state::Column::ProjectId.eq(project_id))
+        .filter(state::Column::DeletedAt.is_null())
+        .filter(state::Column::Name.eq(name))
+        .one(&db.conn)
+        .await
+}
+
+/// A live state of the project imported from `(source, id)`.
+pub async fn by_external(
+    db: &Db,
+    project_id: Uuid,
+    source: &str,
+    external_id: &str,
+) -> Result<Option<State>, DbErr> {
+    state::Entity::find()
+        .filter(state::Column::ProjectId.eq(project_id))
+        .filter(state::Column::DeletedAt.is_null())
+        .filter(state::Column::ExternalSource.eq(source))
+        .filter(state::Column::ExternalId.eq(external_id))
+        .one(&db.conn)
+        .await
+}
+
+/// The highest sequence in the project.
+pub async fn max_sequence(db: &Db, project_id: Uuid) -> Result<Option<f64>, DbErr> {
+    let max: Option<Option<f64>> = state::Entity::find()
+        .select_only()
+        .column_as(Expr::col(state::Column::Sequence).max(), "max")
+        .filter(state::Column::ProjectId.eq(project_id))
+        .filter(state::Column::DeletedAt.is_null())
+        .into_tuple()
+        .one(&db.conn)
+        .await?;
+    Ok(max.flatten())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveStateError {
+    #[error("the name is taken")]
+    NameTaken,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+fn clash(e: DbErr) -> SaveStateError {
+    if is_unique_violation(&e) {
+        SaveStateError::NameTaken
+    } else {
+        SaveStateError::Db(e)
+    }
+}
+
+/// Inserts the state; when it is the default, the project's other states stop being it.
+pub async fn create(
+    db: &Db,
+    row: state::ActiveModel,
+    project_id: Uuid,
+    default: bool,
+) -> Result<State, SaveStateError> {
+    let txn = db.conn.begin().await?;
+    if default {
+        clear_default(&txn, project_id, None).await?;
+    }
+    let state = state::Entity::insert(row)
+        .exec_with_returning(&txn)
+        .await
+        .map_err(clash)?;
+    txn.commit().await?;
+    Ok(state)
+}
+
+async fn clear_default<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    project_id: Uuid,
+    except: Option<Uuid>,
+) -> Result<(), DbErr> {
+    let mut update = state::Entity::update_many()
+        .col_expr(state::Column::Default, Expr::value(false))
+        .filter(state::Column::ProjectId.eq(project_id))
+        .filter(state::Column::Default.eq(true));
+    if let Some(id) = except {
+        update = update.filter(state::Column::Id.ne(id));
+    }
+    update.exec(conn).await?;
+    Ok(())
+}
+
+/// Applies `change`; a state made the default is the project's only default.
+pub async fn save(
+    db: &Db,
+    row: State,
+    by: Uuid,
+    now: DateTime<Utc>,
+    change: impl FnOnce(&mut state::ActiveModel),
+) -> Result<State, SaveStateError> {
+    let txn = db.conn.begin().await?;
+    let (id, project_id) = (row.id, row.project_id);
+    let mut active = row.into_active_model();
+    change(&mut active);
+    let becomes_default = matches!(active.default, sea_orm::ActiveValue::Set(true));
+    active.updated_at = Set(now);
+    active.updated_by = Set(Some(by));
+    let state = state::Entity::update(active)
+        .exec(&txn)
+        .await
+        .map_err(clash)?;
+    if becomes_default {
+        clear_default(&txn, project_id, Some(id)).await?;
+    }
+    txn.commit().await?;
+    Ok(state)
+}
+
+pub async fn soft_delete(db: &Db, row: State, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let mut active = row.into_active_model();
+    active.deleted_at = Set(Some(now));
+    active.updated_at = Set(now);
+    active.updated_by = Set(Some(by));
+    state::Entity::update(active)
+        .exec(&db.conn)
+        .await
+        .map(|_| ())
+}
+
+/// Visible states of the project.
+pub async fn count(db: &Db, project_id: Uuid) -> Result<u64, DbErr> {
+    visible(project_id).count(&db.conn).await
+}
+
+/// A live state of the project that is not triage (for `default_state`).
+pub async fn usable(db: &Db, project_id: Uuid, id: Uuid) -> Result<bool, DbErr> {
+    Ok(get(db, project_id, id).await?.is_some())
+}

@@ -1,0 +1,268 @@
+//! Queries on `workspace_members`: who belongs to a workspace, with which role.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::{
+    Db,
+    entities::{project_member, user, workspace_member as member},
+    users::User,
+};
+
+pub use member::Model as WorkspaceMember;
+
+pub async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    workspace_id: Uuid,
+    user_id: Uuid,
+    role: i16,
+    by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<WorkspaceMember, DbErr> {
+    member::Entity::insert(member::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        workspace_id: Set(workspace_id),
+        member_id: Set(user_id),
+        role: Set(role),
+        company_role: Set(None),
+        is_active: Set(true),
+        view_props: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        created_by: Set(by),
+        updated_by: Set(by),
+    })
+    .exec_with_returning(conn)
+    .await
+}
+
+/// Makes the user an active member with `role`, reviving an earlier membership if there is one.
+pub async fn join<C: ConnectionTrait>(
+    conn: &C,
+    workspace_id: Uuid,
+    user_id: Uuid,
+    role: i16,
+    by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<WorkspaceMember, DbErr> {
+    let existing = member::Entity::find()
+        .filter(member::Column::WorkspaceId.eq(workspace_id))
+        .filter(member::Column::MemberId.eq(user_id))
+        .one(conn)
+        .await?;
+    match existing {
+        Some(row) => {
+            let mut active = row.into_active_model();
+            active.is_active = Set(true);
+            active.role = Set(role);
+            active.deleted_at = Set(None);
+            active.updated_at = Set(now);
+            active.updated_by = Set(by);
+            member::Entity::update(active).exec(conn).await
+        }
+        None => insert(conn, workspace_id, user_id, role, by, now).await,
+    }
+}
+
+/// Filters for member lists (the SDK's `MemberQueryParams`).
+#[derive(Debug, Clone, Default)]
+pub struct MemberFilter {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub roles: Option<Vec<i16>>,
+    pub is_active: Option<bool>,
+    pub is_bot: Option<bool>,
+}
+
+/// Case-insensitive "contains" on a user column, the same on both engines.
+pub fn user_contains(column: user::Column, text: &str) -> sea_orm::sea_query::SimpleExpr {
+    let pattern = format!(
+        "%{}%",
+        text.to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col((
+        user::Entity,
+        column,
+    ))))
+    .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'))
+}
+
+pub fn user_filter(filter: &MemberFilter) -> Condition {
+    let mut condition = Condition::all();
+    for (column, text) in [
+        (user::Column::FirstName, &filter.first_name),
+        (user::Column::LastName, &filter.last_name),
+        (user::Column::Email, &filter.email),
+        (user::Column::DisplayName, &filter.display_name),
+    ] {
+        if let Some(text) = text {
+            condition = condition.add(user_contains(column, text));
+        }
+    }
+    if let Some(is_bot) = filter.is_bot {
+        condition = condition.add(user::Column::IsBot.eq(is_bot));
+    }
+    condition
+}
+
+/// Members (active or not) of the workspace with their users, oldest first; and the total.
+pub async fn list(
+    db: &Db,
+    workspace_id: Uuid,
+    filter: &MemberFilter,
+    page: Option<(u64, u64)>,
+) -> Result<(Vec<(WorkspaceMember, User)>, u64), DbErr> {
+    let mut query = member::Entity::find()
+        .find_also_related(user::Entity)
+        .filter(member::Column::WorkspaceId.eq(workspace_id))
+        .filter(member::Column::DeletedAt.is_null())
+        .filter(user::Column::DeletedAt.is_null())
+        .filter(user_filter(filter));
+    if let Some(active) = filter.is_active {
+        query = query.filter(member::Column::IsActive.eq(active));
+    }
+    if let Some(roles) = &filter.roles {
+        query = query.filter(member::Column::Role.is_in(roles.iter().copied()));
+    }
+    let total = query.clone().count(&db.conn).await?;
+    let mut query = query
+        .order_by_asc(member::Column::CreatedAt)
+        .order_by_asc(member::Column::Id);
+    if let Some((offset, limit)) = page {
+        query = query.offset(offset).limit(limit);
+    }
+    let rows = query.all(&db.conn).await?;
+    Ok((
+        rows.into_iter()
+            .filter_map(|(m, u)| u.map(|u| (m, u)))
+            .collect(),
+        total,
+    ))
+}
+
+/// One membership, found by the member's user id or by the membership's own id.
+pub async fn find(
+    db: &Db,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> Result<Option<(WorkspaceMember, User)>, DbErr> {
+    let row = member::Entity::find()
+        .find_also_related(user::Entity)
+        .filter(member::Column::WorkspaceId.eq(workspace_id))
+        .filter(member::Column::DeletedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(member::Column::MemberId.eq(id))
+                .add(member::Column::Id.eq(id)),
+        )
+        .one(&db.conn)
+        .await?;
+    Ok(row.and_then(|(m, u)| u.map(|u| (m, u))))
+}
+
+/// The user's active membership, if any.
+pub async fn active(
+    db: &Db,
+    workspace_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<WorkspaceMember>, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::WorkspaceId.eq(workspace_id))
+        .filter(member::Column::MemberId.eq(user_id))
+        .filter(member::Column::IsActive.eq(true))
+        .filter(member::Column::DeletedAt.is_null())
+        .one(&db.conn)
+        .await
+}
+
+/// Active members who are not bots.
+pub async fn count_active(db: &Db, workspace_id: Uuid) -> Result<u64, DbErr> {
+    member::Entity::find()
+        .inner_join(user::Entity)
+        .filter(member::Column::WorkspaceId.eq(workspace_id))
+        .filter(member::Column::IsActive.eq(true))
+        .filter(member::Column::DeletedAt.is_null())
+        .filter(user::Column::IsBot.eq(false))
+        .count(&db.conn)
+        .await
+}
+
+/// Active admins of the workspace.
+pub async fn count_admins(db: &Db, workspace_id: Uuid) -> Result<u64, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::WorkspaceId.eq(workspace_id))
+        .filter(member::Column::IsActive.eq(true))
+        .filter(member::Column::DeletedAt.is_null())
+        .filter(member::Column::Role.gte(20))
+        .count(&db.conn)
+        .await
+}
+
+pub async fn set_role(
+    db: &Db,
+    row: WorkspaceMember,
+    role: i16,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<WorkspaceMember, DbErr> {
+    let txn = db.conn.begin().await?;
+    let workspace_id = row.workspace_id;
+    let user_id = row.member_id;
+    let mut active = row.into_active_model();
+    active.role = Set(role);
+    active.updated_at = Set(now);
+    active.updated_by = Set(Some(by));
+    let updated = member::Entity::update(active).exec(&txn).await?;
+    // A project role may not exceed the workspace role (Plane lowers them too).
+    project_member::Entity::update_many()
+        .col_expr(project_member::Column::Role, Expr::value(role))
+        .col_expr(project_member::Column::UpdatedAt, Expr::value(now))
+        .filter(project_member::Column::WorkspaceId.eq(workspace_id))
+        .filter(project_member::Column::MemberId.eq(user_id))
+        .filter(project_member::Column::Role.gt(role))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Ends the user's membership of the workspace and of each of its projects; the rows stay,
+/// inactive, as Plane keeps them.
+pub async fn deactivate(
+    db: &Db,
+    workspace_id: Uuid,
+    user_id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let txn = db.conn.begin().await?;
+    member::Entity::update_many()
+        .col_expr(member::Column::IsActive, Expr::value(false))
+        .col_expr(member::Column::UpdatedAt, Expr::value(now))
+        .col_expr(member::Column::UpdatedBy, Expr::value(by))
+        .filter(member::Column::WorkspaceId.eq(workspace_id))
+        .filter(member::Column::MemberId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    project_member::Entity::update_many()
+        .col_expr(project_member::Column::IsActive, Expr::value(false))
+        .col_expr(project_member::Column::UpdatedAt, Expr::value(now))
+        .col_expr(project_member::Column::UpdatedBy, Expr::value(by))
+        .filter(project_member::Column::WorkspaceId.eq(workspace_id))
+        .filter(project_member::Column::MemberId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await
+}

@@ -1,0 +1,227 @@
+//! Inviting people to a workspace by email, and answering invitations.
+//!
+//! An invitation carries a random token, mailed (through the job queue) as a link to the web
+//! UI; only its hash is stored. Declining needs the link; accepting needs the link or being
+//! signed in as the invited address, and makes that account a member with the invited role.
+//! Without SMTP the invitation is still created: the invitee finds it in the UI once signed in.
+//! Invitations do not expire (as Plane's); an admin deletes one to withdraw it.
+
+use uuid::Uuid;
+
+use super::{access::Role, email::Email, instance::InstanceSettings, problem::Problem, tokens};
+use crate::{
+    app::AppState,
+    db::{
+        self, Db,
+        invitations::{Invitation, NewInvitation},
+        now,
+        users::User,
+        workspaces::Workspace,
+    },
+    jobs::Job,
+    mail::{MailContext, MailKind},
+};
+
+#[derive(Debug, Clone)]
+pub struct InvitationDraft {
+    pub email: String,
+    pub role: Role,
+    pub message: Option<String>,
+}
+
+/// Creates the invitation and queues its mail.
+pub async fn invite(
+    state: &AppState,
+    workspace: &Workspace,
+    inviter: &User,
+    draft: InvitationDraft,
+) -> Result<Invitation, Problem> {
+    let email =
+        Email::parse(&draft.email).map_err(|_| Problem::field("email", "Invalid email address"))?;
+    let db = state.db();
+    if let Some(user) = db::users::by_email(db, email.as_str()).await?
+        && db::workspace_members::active(db, workspace.id, user.id)
+            .await?
+            .is_some()
+    {
+        return Err(Problem::field(
+            "non_field_errors",
+            "User is already a member of the workspace",
+        ));
+    }
+    if db::invitations::pending(db, workspace.id, email.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(Problem::field("non_field_errors", "Email already invited"));
+    }
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    let invitation = db::invitations::create(
+        db,
+        NewInvitation {
+            workspace_id: workspace.id,
+            email: email.as_str().to_string(),
+            role: draft.role.code(),
+            token_hash: tokens::hash(&token),
+            message: draft.message,
+            by: inviter.id,
+        },
+        now(),
+    )
+    .await?;
+    let settings = state.instance_settings().await?;
+    if settings.smtp().is_some() {
+        queue_mail(state, &settings, workspace, inviter, &invitation, &token).await?;
+    } else {
+        tracing::warn!(
+            workspace = %workspace.slug,
+            "invitation created without email: SMTP is not configured; the invitee sees it after signing in"
+        );
+    }
+    Ok(invitation)
+}
+
+/// The link the invitee follows: the web UI's invitation page.
+pub fn link(public_url: &str, invitation: &Invitation, token: &str) -> String {
+    format!(
+        "{}/invitations/{}?token={}",
+        public_url.trim_end_matches('/'),
+        invitation.id,
+        token
+    )
+}
+
+async fn queue_mail(
+    state: &AppState,
+    settings: &InstanceSettings,
+    workspace: &Workspace,
+    inviter: &User,
+    invitation: &Invitation,
+    token: &str,
+) -> Result<(), Problem> {
+    let public_url = state.public_url(settings);
+    let inviter_name = if inviter.display_name.is_empty() {
+        inviter.email.clone()
+    } else {
+        inviter.display_name.clone()
+    };
+    let context = MailContext {
+        instance_name: settings.instance_name().to_string(),
+        public_url: public_url.trim_end_matches('/').to_string(),
+    };
+    let kind = MailKind::Invitation {
+        inviter: inviter_name,
+        workspace: workspace.name.clone(),
+        link: link(&public_url, invitation, token),
+    };
+    let mail = crate::mail::render(&kind, &context, &invitation.email)
+        .map_err(|e| Problem::Internal(e.into()))?;
+    state
+        .queue()
+        .enqueue(Job::SendMail { mail }, None)
+        .await
+        .map_err(|e| Problem::Internal(e.into()))
+}
+
+/// Who answers an invitation, and how they prove it is theirs.
+#[derive(Debug, Clone, Copy)]
+pub enum Answerer<'a> {
+    /// Someone holding the mailed link, maybe signed in.
+    Link {
+        token: &'a str,
+        user: Option<&'a User>,
+    },
+    /// A signed-in user answering an invitation to their own address.
+    SignedIn(&'a User),
+}
+
+/// An invitation found by id, with proof it may be read (the link's token or the invitee's
+/// session). A wrong token answers as Plane does: 403.
+pub async fn open(
+    db: &Db,
+    id: Uuid,
+    answerer: Answerer<'_>,
+) -> Result<(Invitation, Workspace), Problem> {
+    let Some((invitation, workspace)) = db::invitations::with_workspace(db, id).await? else {
+        return Err(Problem::NotFound);
+    };
+    let proven = match answerer {
+        // Comparing hashes leaks nothing useful about the token through timing.
+        Answerer::Link { token, .. } => tokens::hash(token) == invitation.token_hash,
+        Answerer::SignedIn(user) => user.email == invitation.email,
+    };
+    if !proven {
+        return Err(Problem::ForbiddenBecause(
+            "You do not have permission to join the workspace".into(),
+        ));
+    }
+    Ok((invitation, workspace))
+}
+
+/// Accepts or declines. Accepting needs the invitee's account: signed in as the invited address.
+pub async fn respond(
+    db: &Db,
+    id: Uuid,
+    answerer: Answerer<'_>,
+    accepted: bool,
+) -> Result<Workspace, Problem> {
+    let (invitation, workspace) = open(db, id, answerer).await?;
+    if invitation.responded_at.is_some() {
+        return Err(Problem::Refused(
+            "You have already responded to the invitation request".into(),
+        ));
+    }
+    let user = match answerer {
+        Answerer::Link { user, .. } => user,
+        Answerer::SignedIn(user) => Some(user),
+    };
+    let member = if accepted {
+        match user {
+            Some(user) if user.email == invitation.email => Some(user.id),
+            Some(_) => {
+                return Err(Problem::ForbiddenBecause(format!(
+                    "This invitation is for {}; sign in with that address to accept it",
+                    invitation.email
+                )));
+            }
+            None => {
+                return Err(Problem::ForbiddenBecause(format!(
+                    "Sign in as {} to accept this invitation",
+                    invitation.email
+                )));
+            }
+        }
+    } else {
+        None
+    };
+    if !db::invitations::respond(db, &invitation, accepted, member, now()).await? {
+        return Err(Problem::Refused(
+            "You have already responded to the invitation request".into(),
+        ));
+    }
+    Ok(workspace)
+}
+
+/// Refuses to delete an answered invitation, as Plane does.
+pub async fn withdraw(db: &Db, invitation: Invitation, by: Uuid) -> Result<(), Problem> {
+    if invitation.accepted {
+        return Err(Problem::RefusedWith(serde_json::json!({
+            "error": "Invite already accepted", "code": "INVITE_ALREADY_ACCEPTED"
+        })));
+    }
+    if invitation.responded_at.is_some() {
+        return Err(Problem::RefusedWith(serde_json::json!({
+            "error": "Invite already responded", "code": "INVITE_ALREADY_RESPONDED"
+        })));
+    }
+    db::invitations::delete(db, invitation, by, now()).await?;
+    Ok(())
+}
+
+/// True when someone invited `email` to a workspace and they have not answered: they may
+/// create an account even when sign-up is closed (as in Plane).
+pub async fn is_invited(db: &Db, email: &str) -> Result<bool, Problem> {
+    Ok(!db::invitations::pending_for_email(db, email)
+        .await?
+        .is_empty())
+}

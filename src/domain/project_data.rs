@@ -1,0 +1,180 @@
+//! The rules for a project's states, labels and estimates (`plane-api-v1.md` §5.6–5.7, §5.12,
+//! §3.2): unique names with Plane's 409 bodies, imported rows identified by
+//! `(external_source, external_id)`, the default state, nested labels without cycles.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::problem::Problem;
+use crate::db::{self, Db, labels::Label, states::State};
+
+/// A URL-friendly form of a name (Plane's `slugify`): lower case, words joined by `-`.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::with_capacity(name.len());
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() || c == '_' {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_matches('-').to_string()
+}
+
+/// Both parts of an external reference, when both are given and not empty.
+pub fn external_pair<'a>(
+    source: Option<&'a str>,
+    id: Option<&'a str>,
+) -> Option<(&'a str, &'a str)> {
+    match (source, id) {
+        (Some(s), Some(i)) if !s.is_empty() && !i.is_empty() => Some((s, i)),
+        _ => None,
+    }
+}
+
+fn external_conflict(thing: &str, id: Uuid) -> Problem {
+    Problem::Conflict(json!({
+        "error": format!("{thing} with the same external id and external source already exists"),
+        "id": id,
+    }))
+}
+
+/// Refuses a new state whose name or external reference the project already uses.
+pub async fn check_new_state(
+    db: &Db,
+    project_id: Uuid,
+    name: &str,
+    external: Option<(&str, &str)>,
+) -> Result<(), Problem> {
+    if let Some((source, id)) = external
+        && let Some(existing) = db::states::by_external(db, project_id, source, id).await?
+    {
+        return Err(external_conflict("State", existing.id));
+    }
+    if let Some(existing) = db::states::by_name(db, project_id, name).await? {
+        return Err(Problem::Conflict(json!({
+            "error": "State with the same name already exists in the project",
+            "id": existing.id,
+        })));
+    }
+    Ok(())
+}
+
+/// Refuses a change that gives `state` a name or external reference another state has.
+pub async fn check_state_change(
+    db: &Db,
+    state: &State,
+    name: Option<&str>,
+    external: Option<(&str, &str)>,
+) -> Result<(), Problem> {
+    if let Some((source, id)) = external
+        && let Some(existing) = db::states::by_external(db, state.project_id, source, id).await?
+        && existing.id != state.id
+    {
+        // Plane answers with the id of the row being changed.
+        return Err(external_conflict("State", state.id));
+    }
+    if let Some(name) = name
+        && let Some(existing) = db::states::by_name(db, state.project_id, name).await?
+        && existing.id != state.id
+    {
+        return Err(Problem::Conflict(json!({
+            "error": "State with the same name already exists in the project",
+            "id": existing.id,
+        })));
+    }
+    Ok(())
+}
+
+/// A state can go when it is not the default and no work item uses it. Work items arrive with
+/// their own issue; until then no state is in use.
+pub fn check_state_deletable(state: &State) -> Result<(), Problem> {
+    if state.default {
+        return Err(Problem::Refused("Default state cannot be deleted".into()));
+    }
+    Ok(())
+}
+
+/// Refuses a label name or external reference the project already uses (by another label).
+pub async fn check_label(
+    db: &Db,
+    project_id: Uuid,
+    label_id: Option<Uuid>,
+    name: Option<&str>,
+    external: Option<(&str, &str)>,
+) -> Result<(), Problem> {
+    if let Some((source, id)) = external
+        && let Some(existing) = db::labels::by_external(db, project_id, source, id).await?
+        && Some(existing.id) != label_id
+    {
+        return Err(external_conflict("Label", label_id.unwrap_or(existing.id)));
+    }
+    if let Some(name) = name
+        && let Some(existing) = db::labels::by_name(db, project_id, name).await?
+        && Some(existing.id) != label_id
+    {
+        return Err(Problem::Conflict(json!({
+            "error": "Label with the same name already exists in the project",
+            "id": existing.id,
+        })));
+    }
+    Ok(())
+}
+
+/// A parent must be a label of the same project, and not the label itself or one of its
+/// descendants (no cycles).
+pub async fn check_parent(
+    db: &Db,
+    project_id: Uuid,
+    label: Option<&Label>,
+    parent_id: Uuid,
+) -> Result<(), Problem> {
+    let not_found = || {
+        Problem::field(
+            "parent",
+            format!("Invalid pk \"{parent_id}\" - object does not exist."),
+        )
+    };
+    let mut cursor = db::labels::get(db, project_id, parent_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let Some(label) = label else {
+        return Ok(());
+    };
+    // Walk up from the new parent; meeting the label itself would close a loop.
+    for _ in 0..64 {
+        if cursor.id == label.id {
+            return Err(Problem::field(
+                "parent",
+                "A label cannot be nested under itself or one of its own labels.",
+            ));
+        }
+        match cursor.parent_id {
+            Some(next) => match db::labels::get(db, project_id, next).await? {
+                Some(parent) => cursor = parent,
+                None => return Ok(()),
+            },
+            None => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("In Progress"), "in-progress");
+        assert_eq!(slugify("  Ready  for QA! "), "ready-for-qa");
+        assert_eq!(slugify("Été"), "été");
+    }
+
+    #[test]
+    fn external_pairs_need_both_parts() {
+        assert_eq!(external_pair(Some("jira"), Some("1")), Some(("jira", "1")));
+        assert_eq!(external_pair(Some("jira"), None), None);
+        assert_eq!(external_pair(Some(""), Some("1")), None);
+    }
+}

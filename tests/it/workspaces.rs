@@ -1,0 +1,350 @@
+//! Workspaces over `/api/v1/`: creation rules, the caller's list, renaming, deletion by the
+//! owner with its cascade, members and roles, leaving.
+
+use serde_json::{Value, json};
+
+use crate::{
+    on_both_engines,
+    support::{Engine, TestApp},
+};
+
+on_both_engines!(
+    creating_a_workspace_follows_planes_rules,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let ada = app.api_user("ada@example.com").await;
+
+        let created = ada
+            .post("/workspaces/", json!({"name": "Acme", "slug": "acme"}))
+            .await;
+        assert_eq!(
+            created.content_type.as_deref(),
+            Some("application/json"),
+            "{created:?}"
+        );
+        let created = created.expect(201);
+        assert_eq!(created["slug"], "acme");
+        assert_eq!(created["name"], "Acme");
+        assert_eq!(created["owner"], ada.user_id.as_str());
+        assert_eq!(created["role"], 20);
+        assert_eq!(created["total_members"], 1);
+        assert_eq!(created["timezone"], "UTC");
+        // Plane's datetimes: UTC with Z.
+        let stamp = created["created_at"].as_str().unwrap();
+        assert!(stamp.ends_with('Z') && stamp.len() >= 20, "{stamp}");
+
+        // Slug rules, all reported at once with the other fields' problems.
+        for (body, expected) in [
+            (
+                json!({"name": "x", "slug": "god-mode"}),
+                json!({"slug": ["Slug is not valid"]}),
+            ),
+            (
+                json!({"name": "x", "slug": "acme corp"}),
+                json!({"slug": ["Slug can only contain letters, numbers, hyphens (-), and underscores (_)"]}),
+            ),
+            (
+                json!({"name": "x", "slug": "a".repeat(49)}),
+                json!({"slug": ["Ensure this field has no more than 48 characters."]}),
+            ),
+            (
+                json!({"name": "see https://evil.example", "slug": "fine"}),
+                json!({"name": ["Name must not contain URLs"]}),
+            ),
+            (
+                json!({}),
+                json!({"name": ["This field is required."], "slug": ["This field is required."]}),
+            ),
+            (
+                json!({"name": 5.5, "slug": ["x"]}),
+                json!({"slug": ["Not a valid string."]}),
+            ),
+            (
+                json!({"name": "x", "slug": "tz", "timezone": "Mars/Olympus"}),
+                json!({"timezone": ["\"Mars/Olympus\" is not a valid choice."]}),
+            ),
+        ] {
+            let answer = ada.post("/workspaces/", body.clone()).await;
+            assert_eq!(answer.body, expected, "{body}");
+            assert_eq!(answer.status, 400);
+        }
+        // Not an object, not JSON.
+        assert_eq!(
+            ada.post("/workspaces/", json!([1])).await.body,
+            json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]})
+        );
+        let raw = reqwest::Client::new()
+            .post(app.url("/api/v1/workspaces/"))
+            .header("X-Api-Key", &ada.token)
+            .header("Content-Type", "application/json")
+            .body("{\"name\": ")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raw.status(), 400);
+        let body: Value = raw.json().await.unwrap();
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("JSON parse error"),
+            "{body}"
+        );
+
+        // A taken slug: Plane's 409.
+        let taken = ada
+            .post("/workspaces/", json!({"name": "Other", "slug": "acme"}))
+            .await;
+        assert_eq!(taken.status, 409);
+        assert_eq!(
+            taken.body,
+            json!({"slug": "The workspace with the slug already exists"})
+        );
+        // Nothing was written by the refused requests.
+        let mine = ada.get("/workspaces/").await.expect(200);
+        assert_eq!(mine["total_count"], 1);
+        assert_eq!(mine["results"][0]["slug"], "acme");
+        assert_eq!(mine["extra_stats"], Value::Null);
+        assert_eq!(mine["next_cursor"], "1000:1:0");
+
+        // Without the trailing slash too.
+        assert_eq!(
+            ada.get("/workspaces/acme").await.expect(200)["id"],
+            created["id"]
+        );
+    }
+);
+
+on_both_engines!(
+    the_list_shows_only_the_callers_workspaces,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let ada = app.api_user("ada@example.com").await;
+        let bob = app.api_user("bob@example.com").await;
+        for slug in ["zeta", "alpha", "mid"] {
+            app.workspace(&ada, slug).await;
+        }
+        app.workspace(&bob, "bobs").await;
+        app.add_member("mid", &bob, 15).await;
+
+        let list = ada.get("/workspaces/?per_page=2").await.expect(200);
+        assert_eq!(list["total_count"], 3);
+        assert_eq!(list["count"], 2);
+        assert_eq!(list["next_page_results"], true);
+        let names: Vec<&str> = list["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["slug"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["alpha", "mid"]);
+        let next = ada
+            .get(&format!(
+                "/workspaces/?per_page=2&cursor={}",
+                list["next_cursor"].as_str().unwrap()
+            ))
+            .await
+            .expect(200);
+        assert_eq!(next["results"][0]["slug"], "zeta");
+        assert_eq!(next["next_page_results"], false);
+
+        let bobs = bob.get("/workspaces/?fields=slug,role").await.expect(200);
+        assert_eq!(
+            bobs["results"],
+            json!([{"slug": "bobs", "role": 20}, {"slug": "mid", "role": 15}])
+        );
+        // Someone else's workspace is refused exactly like one that does not exist.
+        let theirs = bob.get("/workspaces/zeta/").await;
+        let nowhere = bob.get("/workspaces/nowhere/").await;
+        assert_eq!(theirs.status, 403);
+        assert_eq!(
+            theirs.body,
+            json!({"detail": "You do not have permission to perform this action."})
+        );
+        assert_eq!((nowhere.status, nowhere.body), (theirs.status, theirs.body));
+    }
+);
+
+on_both_engines!(
+    renaming_and_deleting_are_for_admins_and_the_owner,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let owner = app.api_user("owner@example.com").await;
+        let admin = app.api_user("admin2@example.com").await;
+        let member = app.api_user("member@example.com").await;
+        app.workspace(&owner, "acme").await;
+        app.add_member("acme", &admin, 20).await;
+        app.add_member("acme", &member, 15).await;
+
+        let renamed = admin
+            .patch("/workspaces/acme/", json!({"name": "Acme Corp"}))
+            .await
+            .expect(200);
+        assert_eq!(renamed["name"], "Acme Corp");
+        assert_eq!(renamed["updated_by"], admin.user_id.as_str());
+        assert_eq!(
+            admin
+                .patch("/workspaces/acme/", json!({"slug": "other"}))
+                .await
+                .body,
+            json!({"slug": ["The slug of a workspace cannot be changed."]})
+        );
+        assert_eq!(
+            member
+                .patch("/workspaces/acme/", json!({"name": "Mine"}))
+                .await
+                .status,
+            403
+        );
+        assert_eq!(admin.delete("/workspaces/acme/").await.status, 403);
+        assert_eq!(member.delete("/workspaces/acme/").await.status, 403);
+
+        // The owner deletes: everything in it goes with it, nothing left orphaned.
+        let project = app.project(&owner, "acme", "WEB").await;
+        let project_id = project["id"].as_str().unwrap();
+        assert_eq!(
+            owner
+                .post(
+                    &format!("/workspaces/acme/projects/{project_id}/labels/"),
+                    json!({"name": "bug"})
+                )
+                .await
+                .status,
+            201
+        );
+        owner
+            .post(
+                "/workspaces/acme/invitations/",
+                json!({"email": "new@example.com", "role": 15}),
+            )
+            .await
+            .expect(201);
+        let answer = owner.delete("/workspaces/acme/").await;
+        assert_eq!(answer.status, 204);
+        assert!(answer.text.is_empty());
+        let workspace_id = renamed["id"].as_str().unwrap().parse().unwrap();
+        for table in plane_aio::db::workspaces::WORKSPACE_TABLES
+            .iter()
+            .chain(&["workspaces"])
+        {
+            assert_eq!(
+                plane_aio::db::workspaces::live_rows(app.state.db(), table, workspace_id)
+                    .await
+                    .unwrap(),
+                0,
+                "live rows left in {table}"
+            );
+        }
+        assert_eq!(owner.get("/workspaces/acme/").await.status, 403);
+        assert_eq!(
+            owner.get("/workspaces/").await.expect(200)["total_count"],
+            0
+        );
+        // The slug is free again.
+        app.workspace(&member, "acme").await;
+    }
+);
+
+on_both_engines!(
+    members_roles_removal_and_leaving,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let owner = app.api_user("owner@example.com").await;
+        let bob = app.api_user("bob@example.com").await;
+        let guest = app.api_user("guest@example.com").await;
+        app.workspace(&owner, "acme").await;
+        app.add_member("acme", &bob, 15).await;
+        app.add_member("acme", &guest, 5).await;
+
+        let members = owner.get("/workspaces/acme/members/").await.expect(200);
+        let members = members.as_array().unwrap();
+        assert_eq!(members.len(), 3);
+        let bob_row = members
+            .iter()
+            .find(|m| m["email"] == "bob@example.com")
+            .unwrap();
+        for key in [
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "avatar",
+            "avatar_url",
+            "display_name",
+        ] {
+            assert!(bob_row.get(key).is_some(), "{key} in {bob_row}");
+        }
+        assert_eq!(bob_row["role"], 15);
+        assert_eq!(bob_row["role_slug"], "member");
+        assert_eq!(bob_row["id"], bob.user_id.as_str());
+        // Guests cannot list members (Plane's WorkSpaceAdminPermission).
+        assert_eq!(guest.get("/workspaces/acme/members/").await.status, 403);
+        let lite = bob
+            .get("/workspaces/acme/members-lite/?per_page=2&role_slug=member")
+            .await
+            .expect(200);
+        assert_eq!(lite["total_count"], 1);
+        assert_eq!(lite["results"][0]["email"], "bob@example.com");
+
+        // Roles: admins change them; the owner stays admin; bad roles are refused.
+        let path = format!("/workspaces/acme/members/{}/", bob.user_id);
+        assert_eq!(bob.patch(&path, json!({"role": 20})).await.status, 403);
+        assert_eq!(
+            owner.patch(&path, json!({"role": 10})).await.body,
+            json!({"role": ["Invalid role"]})
+        );
+        let promoted = owner.patch(&path, json!({"role": 20})).await.expect(200);
+        assert_eq!(promoted["role"], 20);
+        let owner_path = format!("/workspaces/acme/members/{}/", owner.user_id);
+        assert_eq!(
+            bob.patch(&owner_path, json!({"role": 15})).await.body,
+            json!({"error": "The workspace owner's role cannot be changed"})
+        );
+        assert_eq!(bob.delete(&owner_path).await.status, 400);
+
+        // The owner cannot leave; a member can, and loses access.
+        assert_eq!(
+            owner
+                .post("/workspaces/acme/members/leave/", json!({}))
+                .await
+                .body,
+            json!({"error": "The workspace owner cannot leave the workspace; delete it instead"})
+        );
+        assert_eq!(
+            guest
+                .post("/workspaces/acme/members/leave/", json!({}))
+                .await
+                .status,
+            204
+        );
+        assert_eq!(guest.get("/workspaces/acme/").await.status, 403);
+        // Removed members stay listed, inactive.
+        assert_eq!(
+            owner
+                .delete(&format!("/workspaces/acme/members/{}/", bob.user_id))
+                .await
+                .status,
+            204
+        );
+        assert_eq!(bob.get("/workspaces/acme/").await.status, 403);
+        let members = owner.get("/workspaces/acme/members/").await.expect(200);
+        let inactive: Vec<&Value> = members
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["is_active"] == false)
+            .collect();
+        assert_eq!(inactive.len(), 2);
+        // An unknown member id.
+        assert_eq!(
+            owner
+                .get(&format!(
+                    "/workspaces/acme/members/{}/",
+                    uuid::Uuid::now_v7()
+                ))
+                .await
+                .status,
+            404
+        );
+    }
+);
