@@ -16,7 +16,9 @@ use crate::{
     domain::{
         accounts::{self, AuthError, Names},
         email::Email,
-        password, tokens,
+        password,
+        problem::Problem,
+        tokens, workspaces,
     },
     kv::Kv,
 };
@@ -107,6 +109,20 @@ pub enum AdminCommand {
         #[command(flatten)]
         flags: DataFlags,
     },
+    /// Create a workspace owned by an existing user (its first admin).
+    CreateWorkspace {
+        /// At most 80 characters.
+        #[arg(long)]
+        name: String,
+        /// Its address in URLs: letters, digits, `-` and `_`, at most 48.
+        #[arg(long)]
+        slug: String,
+        /// The owner's email.
+        #[arg(long)]
+        owner: String,
+        #[command(flatten)]
+        flags: DataFlags,
+    },
 }
 
 impl AdminCommand {
@@ -116,7 +132,8 @@ impl AdminCommand {
             | AdminCommand::ResetPassword { flags, .. }
             | AdminCommand::CreateToken { flags, .. }
             | AdminCommand::ListUsers { flags, .. }
-            | AdminCommand::DisableUser { flags, .. } => flags.clone(),
+            | AdminCommand::DisableUser { flags, .. }
+            | AdminCommand::CreateWorkspace { flags, .. } => flags.clone(),
         }
     }
 }
@@ -274,7 +291,44 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<E
             );
             Ok(ExitCode::SUCCESS)
         }
+        AdminCommand::CreateWorkspace {
+            name, slug, owner, ..
+        } => {
+            let user = find_user(&db, &owner).await?;
+            if !user.is_active {
+                bail!("{} is disabled", user.email);
+            }
+            let draft = workspaces::WorkspaceDraft {
+                name,
+                slug: slug.clone(),
+                ..Default::default()
+            };
+            let workspace = workspaces::create_for(&db, &user, draft)
+                .await
+                .map_err(|problem| workspace_problem(problem, &slug))?;
+            println!(
+                "created workspace {} ({}) owned by {}",
+                workspace.slug, workspace.id, user.email
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     };
     db.close().await;
     result
+}
+
+/// One line per problem, naming the flag.
+fn workspace_problem(problem: Problem, slug: &str) -> anyhow::Error {
+    match problem {
+        Problem::Invalid(fields) => anyhow::anyhow!(
+            "{}",
+            fields
+                .iter()
+                .map(|(field, messages)| format!("--{field}: {}", messages.join(" ")))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        Problem::Conflict(_) => anyhow::anyhow!("a workspace with the slug {slug} already exists"),
+        other => anyhow::anyhow!("{other}"),
+    }
 }

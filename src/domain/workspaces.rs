@@ -186,7 +186,8 @@ pub fn check_timezone(timezone: &str) -> Result<(), String> {
         .map_err(|_| format!("\"{timezone}\" is not a valid choice."))
 }
 
-/// Creates a workspace owned by `owner`, who becomes its first admin.
+/// Creates a workspace owned by `owner`, who becomes its first admin, unless the instance
+/// keeps workspace creation to its admins.
 pub async fn create(
     state: &AppState,
     owner: &User,
@@ -198,6 +199,48 @@ pub async fn create(
             "Workspace creation is not allowed".into(),
         ));
     }
+    create_for(state.db(), owner, draft).await
+}
+
+/// Checks the draft's name, slug and time zone; every problem at once.
+pub fn check_draft(draft: &WorkspaceDraft) -> Result<(), Problem> {
+    let mut problems = std::collections::BTreeMap::new();
+    let mut note = |key: &str, result: Result<(), String>| {
+        if let Err(message) = result {
+            problems.insert(key.to_string(), vec![message]);
+        }
+    };
+    if draft.name.trim().is_empty() {
+        note("name", Err("This field may not be blank.".into()));
+    } else if draft.name.chars().count() > NAME_MAX {
+        note(
+            "name",
+            Err(format!(
+                "Ensure this field has no more than {NAME_MAX} characters."
+            )),
+        );
+    } else {
+        note("name", check_name(&draft.name));
+    }
+    note("slug", check_slug(&draft.slug));
+    if let Some(tz) = &draft.timezone {
+        note("timezone", check_timezone(tz));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::Invalid(problems))
+    }
+}
+
+/// Creates the workspace with no policy check (the API checks the instance setting first; the
+/// admin CLI needs none).
+pub async fn create_for(
+    db: &Db,
+    owner: &User,
+    draft: WorkspaceDraft,
+) -> Result<Workspace, Problem> {
+    check_draft(&draft)?;
     let new = NewWorkspace {
         name: draft.name,
         slug: draft.slug,
@@ -205,7 +248,7 @@ pub async fn create(
         organization_size: draft.organization_size,
         timezone: draft.timezone.unwrap_or_else(|| "UTC".into()),
     };
-    match db::workspaces::create(state.db(), new, now()).await {
+    match db::workspaces::create(db, new, now()).await {
         Ok(workspace) => Ok(workspace),
         Err(CreateWorkspaceError::SlugTaken) => Err(Problem::Conflict(serde_json::json!({
             "slug": "The workspace with the slug already exists"

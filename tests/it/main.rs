@@ -16,6 +16,8 @@ mod jobs;
 mod kv;
 mod oauth;
 mod profile;
+mod project_data;
+mod projects;
 mod storage;
 mod tls;
 mod web_ui;

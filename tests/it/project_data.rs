@@ -1,0 +1,364 @@
+//! A project's states, labels and estimates over `/api/v1/`.
+
+use serde_json::{Value, json};
+
+use crate::{
+    on_both_engines,
+    support::{Engine, TestApp, api::ApiClient},
+};
+
+/// A workspace `acme` with project `WEB` owned by Ada; Bob is a project member, Gus a guest.
+async fn setup(app: &TestApp) -> (ApiClient, ApiClient, ApiClient, String) {
+    let ada = app.api_user("ada@example.com").await;
+    let bob = app.api_user("bob@example.com").await;
+    let gus = app.api_user("gus@example.com").await;
+    app.workspace(&ada, "acme").await;
+    app.add_member("acme", &bob, 15).await;
+    app.add_member("acme", &gus, 5).await;
+    let project = app.project(&ada, "acme", "WEB").await;
+    let pid = project["id"].as_str().unwrap().to_string();
+    let members = format!("/workspaces/acme/projects/{pid}/members/");
+    ada.post(&members, json!({"member": bob.user_id, "role": 15}))
+        .await
+        .expect(201);
+    ada.post(&members, json!({"member": gus.user_id, "role": 5}))
+        .await
+        .expect(201);
+    (ada, bob, gus, format!("/workspaces/acme/projects/{pid}"))
+}
+
+on_both_engines!(states_follow_planes_rules, |engine: Engine| async move {
+    let app = TestApp::spawn(engine).await;
+    let (ada, bob, gus, project) = setup(&app).await;
+    let states = format!("{project}/states/");
+
+    // Created with 200 (as Plane), after the last sequence.
+    let review = bob
+        .post(
+            &states,
+            json!({"name": "In Review", "color": "#123456", "group": "started"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(review["sequence"], 80000.0);
+    assert_eq!(review["slug"], "in-review");
+    assert_eq!(review["default"], false);
+    assert_eq!(review["is_triage"], false);
+    assert_eq!(review["project"], project.rsplit('/').next().unwrap());
+    let review_id = review["id"].as_str().unwrap().to_string();
+
+    for (body, status, expected) in [
+        (
+            json!({"name": "T", "color": "#000", "group": "triage"}),
+            400,
+            json!({"non_field_errors": ["Cannot create triage state"]}),
+        ),
+        (
+            json!({"name": "T", "color": "#000", "group": "done"}),
+            400,
+            json!({"group": ["\"done\" is not a valid choice."]}),
+        ),
+        (
+            json!({"name": "T"}),
+            400,
+            json!({"color": ["This field is required."]}),
+        ),
+        (
+            json!({"name": "T", "color": "#000", "sequence": "soon"}),
+            400,
+            json!({"sequence": ["A valid number is required."]}),
+        ),
+        (
+            json!({"name": "In Review", "color": "#000"}),
+            409,
+            json!({"error": "State with the same name already exists in the project", "id": review_id}),
+        ),
+        (
+            json!({"name": "Triage", "color": "#000"}),
+            409,
+            json!({"error": "State with the same name already exists in the project"}),
+        ),
+    ] {
+        let answer = bob.post(&states, body.clone()).await;
+        assert_eq!(answer.status.as_u16(), status, "{body}: {}", answer.text);
+        if expected.get("id").is_some() || status == 400 {
+            assert_eq!(answer.body, expected, "{body}");
+        } else {
+            assert_eq!(answer.body["error"], expected["error"]);
+        }
+    }
+
+    // Imported states are found by their external reference.
+    let imported = bob
+        .post(&states, json!({"name": "Jira QA", "color": "#111", "external_source": "jira", "external_id": "10"}))
+        .await
+        .expect(200);
+    assert_eq!(
+        bob.post(&states, json!({"name": "Other", "color": "#111", "external_source": "jira", "external_id": "10"}))
+            .await
+            .body,
+        json!({"error": "State with the same external id and external source already exists", "id": imported["id"]})
+    );
+
+    // One default at a time, on creation and on change.
+    let ready = bob
+        .post(
+            &states,
+            json!({"name": "Ready", "color": "#222", "group": "unstarted", "default": true}),
+        )
+        .await
+        .expect(200);
+    let list = bob.get(&states).await.expect(200);
+    let defaults: Vec<&Value> = list["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["default"] == true)
+        .collect();
+    assert_eq!(defaults.len(), 1);
+    assert_eq!(defaults[0]["id"], ready["id"]);
+    let review_path = format!("{states}{review_id}/");
+    bob.patch(&review_path, json!({"default": true}))
+        .await
+        .expect(200);
+    let list = bob.get(&format!("{states}?per_page=3")).await.expect(200);
+    assert_eq!(list["total_count"], 8);
+    assert_eq!(list["count"], 3);
+    let all = bob.get(&states).await.expect(200);
+    assert_eq!(
+        all["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["default"] == true)
+            .count(),
+        1
+    );
+    // Renaming onto another state's name is a conflict, not a 500.
+    assert_eq!(
+        bob.patch(&review_path, json!({"name": "Done"}))
+            .await
+            .status,
+        409
+    );
+    // The default state cannot go; another can.
+    assert_eq!(
+        bob.delete(&review_path).await.body,
+        json!({"error": "Default state cannot be deleted"})
+    );
+    let ready_path = format!("{states}{}/", ready["id"].as_str().unwrap());
+    assert_eq!(bob.delete(&ready_path).await.status, 204);
+    assert_eq!(bob.get(&ready_path).await.status, 404);
+
+    // Guests read, never write.
+    assert_eq!(gus.get(&states).await.status, 200);
+    assert_eq!(
+        gus.post(&states, json!({"name": "G", "color": "#000"}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        gus.patch(&review_path, json!({"color": "#fff"}))
+            .await
+            .status,
+        403
+    );
+    // expand=project, fields=.
+    let one = ada
+        .get(&format!(
+            "{review_path}?expand=project&fields=id,name,project"
+        ))
+        .await
+        .expect(200);
+    assert_eq!(one["project"]["identifier"], "WEB");
+    assert_eq!(one.as_object().unwrap().len(), 3);
+});
+
+on_both_engines!(
+    labels_nest_and_clash_like_planes,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (ada, bob, gus, project) = setup(&app).await;
+        let labels = format!("{project}/labels/");
+
+        let area = bob
+            .post(&labels, json!({"name": "Area", "color": "#ff0000"}))
+            .await
+            .expect(201);
+        assert_eq!(area["sort_order"], 65535.0);
+        assert_eq!(area["parent"], Value::Null);
+        let area_id = area["id"].as_str().unwrap();
+        let ui = bob
+            .post(&labels, json!({"name": "UI", "parent": area_id}))
+            .await
+            .expect(201);
+        assert_eq!(ui["parent"], area_id);
+        assert_eq!(ui["sort_order"], 75535.0);
+        let ui_id = ui["id"].as_str().unwrap();
+        let widgets = bob
+            .post(&labels, json!({"name": "Widgets", "parent": ui_id}))
+            .await
+            .expect(201);
+
+        // Problems.
+        assert_eq!(
+            bob.post(&labels, json!({"name": "Area"})).await.body,
+            json!({"error": "Label with the same name already exists in the project", "id": area_id})
+        );
+        let other_project = app.project(&ada, "acme", "OPS").await;
+        let foreign = ada
+            .post(
+                &format!(
+                    "/workspaces/acme/projects/{}/labels/",
+                    other_project["id"].as_str().unwrap()
+                ),
+                json!({"name": "Foreign"}),
+            )
+            .await
+            .expect(201);
+        let foreign_id = foreign["id"].as_str().unwrap();
+        assert_eq!(
+            bob.post(&labels, json!({"name": "X", "parent": foreign_id}))
+                .await
+                .body,
+            json!({"parent": [format!("Invalid pk \"{foreign_id}\" - object does not exist.")]})
+        );
+        // No cycles: Area cannot go under its own grandchild.
+        let area_path = format!("{labels}{area_id}/");
+        assert_eq!(
+            bob.patch(&area_path, json!({"parent": widgets["id"]}))
+                .await
+                .body,
+            json!({"parent": ["A label cannot be nested under itself or one of its own labels."]})
+        );
+        // A label of another project is unknown here.
+        assert_eq!(bob.get(&format!("{labels}{foreign_id}/")).await.status, 404);
+
+        let list = bob.get(&labels).await.expect(200);
+        assert_eq!(list["total_count"], 3);
+        assert_eq!(list["results"][0]["name"], "Widgets", "newest first");
+        let expanded = bob
+            .get(&format!("{labels}?expand=parent"))
+            .await
+            .expect(200);
+        assert_eq!(expanded["results"][1]["parent"]["name"], "Area");
+
+        // Deleting a parent moves its children to the top level.
+        assert_eq!(bob.delete(&area_path).await.status, 204);
+        let ui_now = bob.get(&format!("{labels}{ui_id}/")).await.expect(200);
+        assert_eq!(ui_now["parent"], Value::Null);
+        // Its name is free again.
+        bob.post(&labels, json!({"name": "Area"})).await.expect(201);
+        assert_eq!(gus.post(&labels, json!({"name": "G"})).await.status, 403);
+        assert_eq!(gus.get(&labels).await.status, 200);
+    }
+);
+
+on_both_engines!(
+    an_estimate_per_project_with_points,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (_ada, bob, gus, project) = setup(&app).await;
+        let estimates = format!("{project}/estimates/");
+
+        assert_eq!(
+            bob.get(&estimates).await.body,
+            json!({"error": "Estimate not found"})
+        );
+        let created = bob
+            .post(
+                &estimates,
+                json!({"name": "Story points", "type": "points"}),
+            )
+            .await
+            .expect(201);
+        assert_eq!(created["type"], "points");
+        let eid = created["id"].as_str().unwrap();
+        assert_eq!(
+            bob.post(&estimates, json!({"name": "Again"})).await.body,
+            json!({"error": "An estimate already exists for this project", "id": eid})
+        );
+        assert_eq!(
+            bob.patch(&estimates, json!({"name": "Points", "type": "time"}))
+                .await
+                .expect(200)["type"],
+            "points",
+            "only name and description change"
+        );
+
+        let points = format!("{estimates}{eid}/estimate-points/");
+        assert_eq!(
+            bob.post(&points, json!([])).await.body,
+            json!({"error": "Estimate points are required"})
+        );
+        let refused = bob
+            .post(
+                &points,
+                json!([{"key": 1, "value": "1"}, {"key": -1, "value": "x".repeat(21)}]),
+            )
+            .await;
+        assert_eq!(refused.status, 400);
+        assert_eq!(
+            refused.body,
+            json!([{}, {"key": ["Ensure this value is greater than or equal to 0."],
+                      "value": ["Ensure this field has no more than 20 characters."]}])
+        );
+        assert_eq!(
+            bob.get(&points).await.expect(200),
+            json!([]),
+            "all or nothing"
+        );
+        let made = bob
+        .post(&points, json!([{"key": 2, "value": "3"}, {"key": 1, "value": "1"}, {"key": 3, "value": "5"}]))
+        .await
+        .expect(201);
+        assert_eq!(made.as_array().unwrap().len(), 3);
+        let list = bob.get(&points).await.expect(200);
+        let values: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["value"].as_str().unwrap())
+            .collect();
+        assert_eq!(values, ["1", "3", "5"]);
+        let point = format!("{points}{}/", list[2]["id"].as_str().unwrap());
+        assert_eq!(
+            bob.patch(&point, json!({"value": "8"})).await.expect(200)["value"],
+            "8"
+        );
+        assert_eq!(bob.delete(&point).await.status, 204);
+        assert_eq!(
+            bob.patch(&point, json!({"value": "8"})).await.body,
+            json!({"error": "Estimate point not found"})
+        );
+        assert_eq!(
+            gus.post(&points, json!([{"value": "13"}])).await.status,
+            403
+        );
+        assert_eq!(gus.get(&points).await.status, 200);
+
+        // The project uses it until it is deleted.
+        let project_path = format!("{project}/");
+        assert_eq!(
+            bob.patch(&project_path, json!({"estimate": eid}))
+                .await
+                .status,
+            403,
+            "members do not manage the project"
+        );
+        let ada = app.api_user("ada@example.com").await;
+        assert_eq!(
+            ada.patch(&project_path, json!({"estimate": eid}))
+                .await
+                .expect(200)["estimate"],
+            eid
+        );
+        assert_eq!(bob.delete(&estimates).await.status, 204);
+        assert_eq!(
+            ada.get(&project_path).await.expect(200)["estimate"],
+            Value::Null
+        );
+        assert_eq!(bob.get(&points).await.status, 404);
+    }
+);

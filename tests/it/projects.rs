@@ -1,0 +1,672 @@
+//! Projects over `/api/v1/`: creation rules and defaults, visibility, changes, archiving,
+//! deletion with its cascade, members and joining.
+
+use serde_json::{Value, json};
+
+use crate::{
+    on_both_engines,
+    support::{Engine, TestApp},
+};
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["identifier"].as_str().unwrap().to_string())
+        .collect()
+}
+
+on_both_engines!(
+    creating_a_project_follows_planes_rules,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let ada = app.api_user("ada@example.com").await;
+        let bob = app.api_user("bob@example.com").await;
+        let guest = app.api_user("guest@example.com").await;
+        let outsider = app.api_user("out@example.com").await;
+        app.workspace(&ada, "acme").await;
+        app.add_member("acme", &bob, 15).await;
+        app.add_member("acme", &guest, 5).await;
+
+        let created = ada
+            .post(
+                "/workspaces/acme/projects/",
+                json!({"name": "Website", "identifier": " web ", "description": "The site",
+                       "project_lead": bob.user_id, "cycle_view": "true"}),
+            )
+            .await
+            .expect(201);
+        assert_eq!(created["identifier"], "WEB");
+        assert_eq!(created["network"], 2);
+        assert_eq!(created["cycle_view"], true);
+        assert_eq!(created["module_view"], false);
+        assert_eq!(created["page_view"], true);
+        assert_eq!(created["project_lead"], bob.user_id.as_str());
+        assert_eq!(created["default_state"], Value::Null);
+        assert_eq!(created["total_members"], 2);
+        assert_eq!(created["is_member"], true);
+        assert_eq!(created["member_role"], 20);
+        assert_eq!(created["logo_props"]["in_use"], "icon");
+        assert!(
+            created.get("sort_order").is_none(),
+            "no sort_order on create"
+        );
+        for key in [
+            "id",
+            "total_cycles",
+            "total_modules",
+            "is_deployed",
+            "cover_image_url",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+            "description_text",
+            "description_html",
+            "emoji",
+            "icon_prop",
+            "issue_views_view",
+            "intake_view",
+            "is_time_tracking_enabled",
+            "is_issue_type_enabled",
+            "guest_view_all_features",
+            "cover_image",
+            "archive_in",
+            "close_in",
+            "archived_at",
+            "timezone",
+            "external_source",
+            "external_id",
+            "created_by",
+            "updated_by",
+            "workspace",
+            "default_assignee",
+            "cover_image_asset",
+            "estimate",
+        ] {
+            assert!(created.get(key).is_some(), "{key} missing");
+        }
+        let pid = created["id"].as_str().unwrap();
+
+        // Six states: five listed, triage hidden; Backlog is the default.
+        let states = ada
+            .get(&format!("/workspaces/acme/projects/{pid}/states/"))
+            .await
+            .expect(200);
+        let names: Vec<&str> = states["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["Backlog", "Todo", "In Progress", "Done", "Cancelled"]
+        );
+        assert_eq!(states["results"][0]["default"], true);
+        assert_eq!(states["results"][0]["group"], "backlog");
+        assert_eq!(states["results"][0]["color"], "#60646C");
+        // The creator and the lead are admins.
+        let members = ada
+            .get(&format!("/workspaces/acme/projects/{pid}/members/"))
+            .await
+            .expect(200);
+        let mut roles: Vec<(String, i64)> = members
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["email"].as_str().unwrap().to_string(),
+                    m["role"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        roles.sort();
+        assert_eq!(
+            roles,
+            [
+                ("ada@example.com".to_string(), 20),
+                ("bob@example.com".to_string(), 20)
+            ]
+        );
+
+        // Plane's refusals, nothing written.
+        for (body, status, expected) in [
+            (
+                json!({"name": "Web-site", "identifier": "WS"}),
+                400,
+                json!({"non_field_errors": ["Project name cannot contain special characters."]}),
+            ),
+            (
+                json!({"name": "Other", "identifier": "O.K"}),
+                400,
+                json!({"non_field_errors": ["Project identifier cannot contain special characters."]}),
+            ),
+            (
+                json!({"name": "Other", "identifier": "ABCDEFGHIJKLM"}),
+                400,
+                json!({"identifier": ["Ensure this field has no more than 12 characters."]}),
+            ),
+            (
+                json!({"identifier": "X"}),
+                400,
+                json!({"name": ["This field is required."]}),
+            ),
+            (
+                json!({"name": "Other", "identifier": "OTH", "project_lead": outsider.user_id}),
+                400,
+                json!({"project_lead": ["The provided user is not a member of this workspace."]}),
+            ),
+            (
+                json!({"name": "Other", "identifier": "OTH", "default_assignee": outsider.user_id}),
+                400,
+                json!({"non_field_errors": ["Default assignee should be a user in the workspace"]}),
+            ),
+            (
+                json!({"name": "Other", "identifier": "OTH", "archive_in": 13}),
+                400,
+                json!({"archive_in": ["Ensure this value is less than or equal to 12."]}),
+            ),
+            (
+                json!({"name": "Other", "identifier": "OTH", "project_lead": "nope"}),
+                400,
+                json!({"project_lead": ["Invalid pk \"nope\" - object does not exist."]}),
+            ),
+            (
+                json!({"name": "Website", "identifier": "NEW"}),
+                409,
+                json!({"name": "The project name is already taken"}),
+            ),
+            (
+                json!({"name": "New", "identifier": "web"}),
+                409,
+                json!({"identifier": "The project identifier is already taken"}),
+            ),
+        ] {
+            let answer = ada.post("/workspaces/acme/projects/", body.clone()).await;
+            assert_eq!(
+                (answer.status.as_u16(), answer.body),
+                (status, expected),
+                "{body}"
+            );
+        }
+        // Guests and outsiders cannot create projects.
+        let refused = guest
+            .post(
+                "/workspaces/acme/projects/",
+                json!({"name": "G", "identifier": "G"}),
+            )
+            .await;
+        assert_eq!(refused.status, 403);
+        assert_eq!(
+            refused.body,
+            json!({"detail": "You do not have permission to perform this action."})
+        );
+        assert_eq!(
+            outsider
+                .post(
+                    "/workspaces/acme/projects/",
+                    json!({"name": "G", "identifier": "G"})
+                )
+                .await
+                .status,
+            403
+        );
+        let list = ada.get("/workspaces/acme/projects/").await.expect(200);
+        assert_eq!(list["total_count"], 1);
+
+        // A deleted project's name and identifier can be used again.
+        assert_eq!(
+            ada.delete(&format!("/workspaces/acme/projects/{pid}/"))
+                .await
+                .status,
+            204
+        );
+        app.project(&ada, "acme", "WEB").await;
+    }
+);
+
+on_both_engines!(who_sees_which_project, |engine: Engine| async move {
+    let app = TestApp::spawn(engine).await;
+    let ada = app.api_user("ada@example.com").await;
+    let bob = app.api_user("bob@example.com").await;
+    let guest = app.api_user("guest@example.com").await;
+    app.workspace(&ada, "acme").await;
+    app.add_member("acme", &bob, 15).await;
+    app.add_member("acme", &guest, 5).await;
+    let public = app.project(&ada, "acme", "PUB").await;
+    let secret = ada
+        .post(
+            "/workspaces/acme/projects/",
+            json!({"name": "Secret", "identifier": "SEC", "network": 0}),
+        )
+        .await
+        .expect(201);
+    let mine = app.project(&bob, "acme", "BOB").await;
+
+    // Bob: his project and the public one, not the secret one.
+    let list = bob.get("/workspaces/acme/projects/").await.expect(200);
+    assert_eq!(ids(&list["results"]), ["BOB", "PUB"]);
+    assert_eq!(list["results"][0]["sort_order"], 65535.0);
+    assert_eq!(list["results"][0]["is_member"], true);
+    assert_eq!(list["results"][1]["is_member"], false);
+    assert_eq!(list["results"][1]["sort_order"], Value::Null);
+    let secret_id = secret["id"].as_str().unwrap();
+    let hidden = bob
+        .get(&format!("/workspaces/acme/projects/{secret_id}/"))
+        .await;
+    let unknown = bob
+        .get(&format!(
+            "/workspaces/acme/projects/{}/",
+            uuid::Uuid::now_v7()
+        ))
+        .await;
+    assert_eq!(hidden.status, 404);
+    assert_eq!(
+        hidden.body,
+        json!({"error": "The requested resource does not exist."})
+    );
+    assert_eq!((hidden.status, hidden.body), (unknown.status, unknown.body));
+    // A guest sees only projects they are in: none yet.
+    assert_eq!(
+        guest.get("/workspaces/acme/projects/").await.expect(200)["total_count"],
+        0
+    );
+
+    // Ada's own order: the newest project first (Plane: lowest sort order − 10000).
+    let list = ada.get("/workspaces/acme/projects/").await.expect(200);
+    assert_eq!(ids(&list["results"]), ["SEC", "PUB", "BOB"]);
+    let by_name = ada
+        .get("/workspaces/acme/projects/?order_by=-name")
+        .await
+        .expect(200);
+    assert_eq!(ids(&by_name["results"]), ["SEC", "PUB", "BOB"]);
+    let by_identifier = ada
+        .get("/workspaces/acme/projects/?order_by=identifier&per_page=2")
+        .await
+        .expect(200);
+    assert_eq!(ids(&by_identifier["results"]), ["BOB", "PUB"]);
+    assert_eq!(by_identifier["total_pages"], 2);
+    assert_eq!(
+        ada.get("/workspaces/acme/projects/?order_by=nonsense")
+            .await
+            .body,
+        json!({"detail": "Invalid order_by parameter."})
+    );
+    assert_eq!(
+        ada.get("/workspaces/acme/projects/?per_page=1001")
+            .await
+            .body,
+        json!({"detail": "Invalid per_page value. Cannot exceed 1000."})
+    );
+
+    // fields= and expand=.
+    let shaped = ada
+            .get("/workspaces/acme/projects/?fields=id,identifier,workspace,project_lead&expand=workspace")
+            .await
+            .expect(200);
+    let first = &shaped["results"][0];
+    assert_eq!(
+        first.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["id", "identifier", "workspace", "project_lead"]
+    );
+    assert_eq!(first["workspace"]["slug"], "acme");
+    assert_eq!(first["workspace"].as_object().unwrap().len(), 3, "{first}");
+    let mine_id = mine["id"].as_str().unwrap();
+    let expanded = ada
+        .get(&format!(
+            "/workspaces/acme/projects/{mine_id}/?expand=created_by"
+        ))
+        .await;
+    // Ada is not in Bob's public project but sees it.
+    let expanded = expanded.expect(200);
+    assert_eq!(expanded["created_by"]["email"], "bob@example.com");
+    assert_eq!(expanded["is_member"], false);
+
+    // Archived projects stay in the list; projects-lite leaves them out by default.
+    let public_id = public["id"].as_str().unwrap();
+    assert_eq!(
+        ada.post(
+            &format!("/workspaces/acme/projects/{public_id}/archive/"),
+            json!({})
+        )
+        .await
+        .status,
+        204
+    );
+    let list = ada.get("/workspaces/acme/projects/").await.expect(200);
+    assert_eq!(list["total_count"], 3);
+    let lite = ada.get("/workspaces/acme/projects-lite/").await.expect(200);
+    assert_eq!(ids(&lite["results"]), ["SEC", "BOB"]);
+    assert_eq!(
+        lite["results"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        [
+            "id",
+            "identifier",
+            "name",
+            "cover_image",
+            "icon_prop",
+            "emoji",
+            "description",
+            "cover_image_url",
+            "archived_at"
+        ]
+    );
+    let all = ada
+        .get("/workspaces/acme/projects-lite/?include_archived=true")
+        .await
+        .expect(200);
+    assert_eq!(all["total_count"], 3);
+});
+
+on_both_engines!(
+    changing_archiving_and_deleting_a_project,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let ada = app.api_user("ada@example.com").await;
+        let bob = app.api_user("bob@example.com").await;
+        let carl = app.api_user("carl@example.com").await;
+        app.workspace(&ada, "acme").await;
+        app.add_member("acme", &bob, 15).await;
+        app.add_member("acme", &carl, 20).await;
+        let project = app.project(&bob, "acme", "WEB").await;
+        let pid = project["id"].as_str().unwrap().to_string();
+        let path = format!("/workspaces/acme/projects/{pid}/");
+        app.project(&bob, "acme", "API").await;
+
+        // Bob (project admin) changes it; Ada (workspace owner, not in it) cannot.
+        let changed = bob
+            .patch(&path, json!({"name": "Website", "description": "New", "module_view": true, "timezone": "Europe/Paris"}))
+            .await
+            .expect(200);
+        assert_eq!(changed["name"], "Website");
+        assert_eq!(changed["module_view"], true);
+        assert_eq!(changed["timezone"], "Europe/Paris");
+        assert_eq!(ada.patch(&path, json!({"name": "X"})).await.status, 403);
+        assert_eq!(
+            bob.patch(&path, json!({"identifier": "api"})).await.body,
+            json!({"identifier": "The project identifier is already taken"})
+        );
+        assert_eq!(
+            bob.patch(
+                &path,
+                json!({"default_state": uuid::Uuid::now_v7().to_string()})
+            )
+            .await
+            .body,
+            json!({"non_field_errors": ["Default state should be a state in the project"]})
+        );
+        let states = bob.get(&format!("{path}states/")).await.expect(200);
+        let todo = states["results"][1]["id"].as_str().unwrap();
+        assert_eq!(
+            bob.patch(&path, json!({"default_state": todo}))
+                .await
+                .expect(200)["default_state"],
+            todo
+        );
+
+        // Features.
+        let features = bob.get(&format!("{path}features/")).await.expect(200);
+        assert_eq!(features["modules"], true);
+        assert_eq!(features["cycles"], false);
+        let features = bob
+            .patch(
+                &format!("{path}features/"),
+                json!({"cycles": true, "intakes": true}),
+            )
+            .await
+            .expect(200);
+        assert_eq!(
+            (features["cycles"].clone(), features["intakes"].clone()),
+            (json!(true), json!(true))
+        );
+        assert_eq!(
+            bob.patch(&format!("{path}features/"), json!({"epics": true}))
+                .await
+                .body,
+            json!({"epics": ["This feature is not available on this instance."]})
+        );
+        assert_eq!(bob.get(&path).await.expect(200)["intake_view"], true);
+
+        // Summary.
+        let summary = bob.get(&format!("{path}summary/")).await.expect(200);
+        assert_eq!(summary["identifier"], "WEB");
+        assert_eq!(summary["counts"]["states"], 5);
+        assert_eq!(summary["counts"]["members"], 1);
+        let only = bob
+            .get(&format!("{path}summary/?fields=members,labels"))
+            .await
+            .expect(200);
+        assert_eq!(only["counts"], json!({"members": 1, "labels": 0}));
+
+        // Archived: read-only, no states listed.
+        assert_eq!(
+            bob.post(&format!("{path}archive/"), json!({})).await.status,
+            204
+        );
+        assert!(bob.get(&path).await.expect(200)["archived_at"].is_string());
+        assert_eq!(
+            bob.patch(&path, json!({"name": "Y"})).await.body,
+            json!({"error": "Archived project cannot be updated"})
+        );
+        assert_eq!(
+            bob.get(&format!("{path}states/")).await.expect(200)["total_count"],
+            0
+        );
+        assert_eq!(bob.delete(&format!("{path}archive/")).await.status, 204);
+        assert_eq!(bob.get(&path).await.expect(200)["archived_at"], Value::Null);
+
+        // Carl, a workspace admin, joins and then may manage it too.
+        assert_eq!(carl.patch(&path, json!({"name": "Z"})).await.status, 403);
+        let joined = carl
+            .post(&format!("{path}join/"), json!({}))
+            .await
+            .expect(201);
+        assert_eq!(joined["role"], 20);
+        assert_eq!(
+            carl.patch(&path, json!({"description": "by carl"}))
+                .await
+                .status,
+            200
+        );
+
+        // Deleting takes everything of the project with it.
+        bob.post(&format!("{path}labels/"), json!({"name": "bug"}))
+            .await
+            .expect(201);
+        bob.post(
+            &format!("{path}estimates/"),
+            json!({"name": "Points", "type": "points"}),
+        )
+        .await
+        .expect(201);
+        assert_eq!(bob.delete(&path).await.status, 204);
+        assert_eq!(bob.get(&path).await.status, 404);
+        assert_eq!(bob.get(&format!("{path}states/")).await.status, 403);
+        let project_id: uuid::Uuid = pid.parse().unwrap();
+        for table in plane_aio::db::workspaces::PROJECT_TABLES {
+            let live = live_project_rows(&app, table, project_id).await;
+            assert_eq!(live, 0, "live rows left in {table}");
+        }
+    }
+);
+
+async fn live_project_rows(app: &TestApp, table: &str, project_id: uuid::Uuid) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = app.state.db();
+    let placeholder = if db.is_postgres() { "$1" } else { "?" };
+    let row = db
+        .conn
+        .query_one_raw(Statement::from_sql_and_values(
+            db.backend(),
+            format!(
+                "SELECT COUNT(*) AS n FROM \"{table}\" WHERE project_id = {placeholder} AND deleted_at IS NULL"
+            ),
+            [project_id.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+on_both_engines!(project_members_and_joining, |engine: Engine| async move {
+    let app = TestApp::spawn(engine).await;
+    let ada = app.api_user("ada@example.com").await;
+    let bob = app.api_user("bob@example.com").await;
+    let guest = app.api_user("guest@example.com").await;
+    let outsider = app.api_user("out@example.com").await;
+    app.workspace(&ada, "acme").await;
+    app.add_member("acme", &bob, 15).await;
+    app.add_member("acme", &guest, 5).await;
+    let project = app.project(&ada, "acme", "WEB").await;
+    let pid = project["id"].as_str().unwrap();
+    let members = format!("/workspaces/acme/projects/{pid}/members/");
+
+    for (body, expected) in [
+        (
+            json!({"member": outsider.user_id, "role": 15}),
+            json!({"member": ["Member not found in workspace"]}),
+        ),
+        (
+            json!({"member": guest.user_id, "role": 20}),
+            json!({"role": ["The role cannot be higher than the member's workspace role"]}),
+        ),
+        (
+            json!({"member": bob.user_id, "role": 7}),
+            json!({"role": ["Invalid role"]}),
+        ),
+        (
+            json!({"role": 15}),
+            json!({"member": ["This field is required."]}),
+        ),
+    ] {
+        let answer = ada.post(&members, body.clone()).await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.body),
+            (400, expected),
+            "{body}"
+        );
+    }
+    let added = ada
+        .post(&members, json!({"member": bob.user_id, "role": 15}))
+        .await
+        .expect(201);
+    assert_eq!(
+        added.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["id", "member", "role"]
+    );
+    assert_eq!(added["member"], bob.user_id.as_str());
+    assert_eq!(
+        ada.post(&members, json!({"member": bob.user_id, "role": 15}))
+            .await
+            .body,
+        json!({"member": ["The user is already a member of the project"]})
+    );
+    ada.post(
+        &format!("/workspaces/acme/projects/{pid}/project-members/"),
+        json!({"member": guest.user_id, "role": 5}),
+    )
+    .await
+    .expect(201);
+    // Members are not project admins.
+    assert_eq!(
+        bob.post(&members, json!({"member": guest.user_id, "role": 5}))
+            .await
+            .status,
+        403
+    );
+    let row = format!("{members}{}/", added["id"].as_str().unwrap());
+    assert_eq!(
+        ada.patch(&row, json!({"role": 5})).await.expect(200)["role"],
+        5
+    );
+    // Addressed by user id too.
+    assert_eq!(
+        ada.get(&format!("{members}{}/", bob.user_id))
+            .await
+            .expect(200)["role"],
+        5
+    );
+    // The last admin stays one.
+    let ada_row = format!("{members}{}/", ada.user_id);
+    assert_eq!(
+        ada.patch(&ada_row, json!({"role": 15})).await.body,
+        json!({"error": "The project needs at least one admin"})
+    );
+    assert_eq!(
+        ada.post(&format!("{members}leave/"), json!({}))
+            .await
+            .status,
+        400
+    );
+    // Removing keeps the row, inactive; the member loses access.
+    assert_eq!(ada.delete(&row).await.status, 204);
+    assert_eq!(
+        bob.get(&format!("/workspaces/acme/projects/{pid}/states/"))
+            .await
+            .status,
+        403
+    );
+    let list = ada.get(&members).await.expect(200);
+    let bob_row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == "bob@example.com")
+        .unwrap();
+    assert_eq!(bob_row["is_active"], false);
+    let lite = ada
+        .get(&format!(
+            "/workspaces/acme/projects/{pid}/project-members-lite/?is_active=true"
+        ))
+        .await
+        .expect(200);
+    assert_eq!(lite["total_count"], 2);
+
+    // Joining: public projects for workspace members, with their workspace role.
+    let joined = bob
+        .post(&format!("/workspaces/acme/projects/{pid}/join/"), json!({}))
+        .await
+        .expect(201);
+    assert_eq!(joined["role"], 15);
+    assert_eq!(
+        bob.post(&format!("/workspaces/acme/projects/{pid}/join/"), json!({}))
+            .await
+            .body,
+        json!({"error": "You are already a member of this project"})
+    );
+    // The guest leaves; guests cannot join by themselves.
+    assert_eq!(
+        guest
+            .post(&format!("{members}leave/"), json!({}))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        guest
+            .post(&format!("/workspaces/acme/projects/{pid}/join/"), json!({}))
+            .await
+            .status,
+        403
+    );
+    let secret = ada
+        .post(
+            "/workspaces/acme/projects/",
+            json!({"name": "Secret", "identifier": "SEC", "network": 0}),
+        )
+        .await
+        .expect(201);
+    let sid = secret["id"].as_str().unwrap();
+    assert_eq!(
+        bob.post(&format!("/workspaces/acme/projects/{sid}/join/"), json!({}))
+            .await
+            .status,
+        404
+    );
+});
