@@ -182,8 +182,14 @@ pub struct UsersApi;
 impl UsersApi {
     /// The user the API key (or session) belongs to, as Plane's UserLite.
     #[oai(path = "/api/v1/users/me/", method = "get")]
-    async fn v1_me(&self, caller: Data<&CallerSlot>) -> Result<Json<UserLite>, ApiError> {
-        Ok(Json(UserLite::from_user(&caller.require()?.user)))
+    async fn v1_me(
+        &self,
+        caller: Data<&CallerSlot>,
+    ) -> Result<super::shape::Shaped<UserLite>, ApiError> {
+        let user = UserLite::from_user(&caller.require()?.user);
+        Ok(super::shape::Shaped::new(
+            super::shape::Shape::default().render(&user),
+        ))
     }
 
     /// The signed-in user's profile.

@@ -7,6 +7,7 @@ mod accounts;
 mod admin_cli;
 mod api_helpers;
 mod api_tokens;
+mod authorization;
 mod cli;
 mod cron;
 mod email;

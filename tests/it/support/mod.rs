@@ -145,6 +145,8 @@ pub fn test_settings(
         ("job_retry_backoff", "100ms".into()),
         // Tests make many anonymous calls from one address; the limit has its own test.
         ("anonymous_rate_limit", "100000/minute".into()),
+        // Likewise for API tokens; the limits have their own tests.
+        ("api_key_rate_limit", "1000000/minute".into()),
         ("shutdown_timeout", "5s".into()),
     ];
     if let Some(pg) = pg {

@@ -1,0 +1,779 @@
+//! The rule book, checked from outside: every route of the workspace/project API, for each kind
+//! of caller — workspace admin, member, guest, a user outside the workspace, another
+//! workspace's admin, a revoked token, no credentials — with the status and body each gets.
+//! Then ids from another workspace must answer exactly like unknown ids.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    on_both_engines,
+    support::{
+        Engine, TestApp,
+        api::{Answer, ApiClient},
+    },
+};
+
+const DENIED: &str = "You do not have permission to perform this action.";
+
+/// Fresh names for bodies that create things.
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+fn unique() -> usize {
+    COUNTER.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What the routes are applied to: one workspace with everything in it.
+#[derive(Clone, Debug)]
+struct World {
+    slug: String,
+    project: String,
+    second_project: String,
+    state: String,
+    label: String,
+    estimate: String,
+    point: String,
+    invitation: String,
+    member_user: String,
+    guest_user: String,
+    spare_user: String,
+    member_row: String,
+    guest_row: String,
+}
+
+struct People {
+    admin: ApiClient,
+    member: ApiClient,
+    guest: ApiClient,
+    spare: ApiClient,
+    outsider: ApiClient,
+    other_admin: ApiClient,
+    revoked: ApiClient,
+    anonymous: ApiClient,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    Admin,
+    Member,
+    Guest,
+    Outsider,
+    OtherAdmin,
+    Revoked,
+    Anonymous,
+}
+
+const CALLERS: [Caller; 7] = [
+    Caller::Admin,
+    Caller::Member,
+    Caller::Guest,
+    Caller::Outsider,
+    Caller::OtherAdmin,
+    Caller::Revoked,
+    Caller::Anonymous,
+];
+
+impl People {
+    fn client(&self, caller: Caller) -> &ApiClient {
+        match caller {
+            Caller::Admin => &self.admin,
+            Caller::Member => &self.member,
+            Caller::Guest => &self.guest,
+            Caller::Outsider => &self.outsider,
+            Caller::OtherAdmin => &self.other_admin,
+            Caller::Revoked => &self.revoked,
+            Caller::Anonymous => &self.anonymous,
+        }
+    }
+}
+
+async fn world(app: &TestApp, people: &People) -> World {
+    let n = unique();
+    let slug = format!("w{n}");
+    let admin = &people.admin;
+    app.workspace(admin, &slug).await;
+    app.add_member(&slug, &people.member, 15).await;
+    app.add_member(&slug, &people.guest, 5).await;
+    app.add_member(&slug, &people.spare, 15).await;
+    let project = app.project(admin, &slug, "MAIN").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let second_project = app.project(admin, &slug, "SECOND").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let p = format!("/workspaces/{slug}/projects/{project}");
+    let member_row = admin
+        .post(
+            &format!("{p}/members/"),
+            json!({"member": people.member.user_id, "role": 15}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let guest_row = admin
+        .post(
+            &format!("{p}/members/"),
+            json!({"member": people.guest.user_id, "role": 5}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = |v: Value| v["id"].as_str().unwrap().to_string();
+    let state = id(admin
+        .post(
+            &format!("{p}/states/"),
+            json!({"name": "Review", "color": "#123456"}),
+        )
+        .await
+        .expect(200));
+    let label = id(admin
+        .post(&format!("{p}/labels/"), json!({"name": "bug"}))
+        .await
+        .expect(201));
+    let estimate = id(admin
+        .post(&format!("{p}/estimates/"), json!({"name": "Points"}))
+        .await
+        .expect(201));
+    let point = id(admin
+        .post(
+            &format!("{p}/estimates/{estimate}/estimate-points/"),
+            json!([{"key": 1, "value": "1"}]),
+        )
+        .await
+        .expect(201)[0]
+        .clone());
+    let invitation = id(admin
+        .post(
+            &format!("/workspaces/{slug}/invitations/"),
+            json!({"email": format!("invitee{n}@example.com"), "role": 15}),
+        )
+        .await
+        .expect(201));
+    World {
+        slug,
+        project,
+        second_project,
+        state,
+        label,
+        estimate,
+        point,
+        invitation,
+        member_user: people.member.user_id.clone(),
+        guest_user: people.guest.user_id.clone(),
+        spare_user: people.spare.user_id.clone(),
+        member_row,
+        guest_row,
+    }
+}
+
+struct Route {
+    method: Method,
+    path: fn(&World) -> String,
+    body: fn(&World) -> Option<Value>,
+    /// Statuses for the workspace's admin (its owner), member and guest.
+    expect: [u16; 3],
+    /// Needs no workspace: outsiders get what members get.
+    open: bool,
+}
+
+fn w(x: &World) -> String {
+    format!("/workspaces/{}", x.slug)
+}
+
+fn p(x: &World) -> String {
+    format!("/workspaces/{}/projects/{}", x.slug, x.project)
+}
+
+fn none(_: &World) -> Option<Value> {
+    None
+}
+
+fn routes() -> Vec<Route> {
+    use Method as M;
+    let r = |method: Method,
+             path: fn(&World) -> String,
+             body: fn(&World) -> Option<Value>,
+             expect: [u16; 3]| Route {
+        method,
+        path,
+        body,
+        expect,
+        open: false,
+    };
+    let mut routes = vec![
+        Route {
+            method: M::GET,
+            path: |_| "/users/me/".into(),
+            body: none,
+            expect: [200, 200, 200],
+            open: true,
+        },
+        Route {
+            method: M::GET,
+            path: |_| "/workspaces/".into(),
+            body: none,
+            expect: [200, 200, 200],
+            open: true,
+        },
+        Route {
+            method: M::POST,
+            path: |_| "/workspaces/".into(),
+            body: |_| {
+                let n = unique();
+                Some(json!({"name": format!("New {n}"), "slug": format!("new-{n}")}))
+            },
+            expect: [201, 201, 201],
+            open: true,
+        },
+        r(M::GET, |x| format!("{}/", w(x)), none, [200, 200, 200]),
+        r(
+            M::PATCH,
+            |x| format!("{}/", w(x)),
+            |_| Some(json!({"name": "Renamed"})),
+            [200, 403, 403],
+        ),
+        r(M::DELETE, |x| format!("{}/", w(x)), none, [204, 403, 403]),
+        r(
+            M::GET,
+            |x| format!("{}/members/", w(x)),
+            none,
+            [200, 200, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/members-lite/", w(x)),
+            none,
+            [200, 200, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/members/{}/", w(x), x.member_user),
+            none,
+            [200, 200, 403],
+        ),
+        r(
+            M::PATCH,
+            |x| format!("{}/members/{}/", w(x), x.guest_user),
+            |_| Some(json!({"role": 15})),
+            [200, 403, 403],
+        ),
+        r(
+            M::DELETE,
+            |x| format!("{}/members/{}/", w(x), x.spare_user),
+            none,
+            [204, 403, 403],
+        ),
+        r(
+            M::POST,
+            |x| format!("{}/members/leave/", w(x)),
+            |_| Some(json!({})),
+            [400, 204, 204],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/invitations/", w(x)),
+            none,
+            [200, 403, 403],
+        ),
+        r(
+            M::POST,
+            |x| format!("{}/invitations/", w(x)),
+            |_| Some(json!({"email": format!("new{}@example.com", unique())})),
+            [201, 403, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/invitations/{}/", w(x), x.invitation),
+            none,
+            [200, 403, 403],
+        ),
+        r(
+            M::PATCH,
+            |x| format!("{}/invitations/{}/", w(x), x.invitation),
+            |_| Some(json!({"role": 5})),
+            [200, 403, 403],
+        ),
+        r(
+            M::DELETE,
+            |x| format!("{}/invitations/{}/", w(x), x.invitation),
+            none,
+            [204, 403, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/projects/", w(x)),
+            none,
+            [200, 200, 200],
+        ),
+        r(
+            M::POST,
+            |x| format!("{}/projects/", w(x)),
+            |_| {
+                let n = unique();
+                Some(json!({"name": format!("P {n}"), "identifier": format!("P{n}")}))
+            },
+            [201, 201, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/projects-lite/", w(x)),
+            none,
+            [200, 200, 200],
+        ),
+        r(M::GET, |x| format!("{}/", p(x)), none, [200, 200, 200]),
+        r(
+            M::PATCH,
+            |x| format!("{}/", p(x)),
+            |_| Some(json!({"description": "changed"})),
+            [200, 403, 403],
+        ),
+        r(M::DELETE, |x| format!("{}/", p(x)), none, [204, 403, 403]),
+        r(
+            M::POST,
+            |x| format!("{}/archive/", p(x)),
+            |_| Some(json!({})),
+            [204, 403, 403],
+        ),
+        r(
+            M::DELETE,
+            |x| format!("{}/archive/", p(x)),
+            none,
+            [204, 403, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/summary/", p(x)),
+            none,
+            [200, 200, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/features/", p(x)),
+            none,
+            [200, 200, 200],
+        ),
+        r(
+            M::PATCH,
+            |x| format!("{}/features/", p(x)),
+            |_| Some(json!({"cycles": true})),
+            [200, 403, 403],
+        ),
+        r(
+            M::POST,
+            |x| format!("{}/projects/{}/join/", w(x), x.second_project),
+            |_| Some(json!({})),
+            [400, 201, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/members/", p(x)),
+            none,
+            [200, 200, 200],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/project-members/", p(x)),
+            none,
+            [200, 200, 200],
+        ),
+        r(
+            M::POST,
+            |x| format!("{}/members/", p(x)),
+            |x| Some(json!({"member": x.spare_user, "role": 15})),
+            [201, 403, 403],
+        ),
+        r(
+            M::POST,
+            |x| format!("{}/project-members/", p(x)),
+            |x| Some(json!({"member": x.spare_user, "role": 15})),
+            [201, 403, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/members/{}/", p(x), x.member_row),
+            none,
+            [200, 200, 200],
+        ),
+        r(
+            M::PATCH,
+            |x| format!("{}/members/{}/", p(x), x.guest_row),
+            |_| Some(json!({"role": 5})),
+            [200, 403, 403],
+        ),
+        r(
+            M::DELETE,
+            |x| format!("{}/members/{}/", p(x), x.guest_row),
+            none,
+            [204, 403, 403],
+        ),
+        r(
+            M::POST,
+            |x| format!("{}/members/leave/", p(x)),
+            |_| Some(json!({})),
+            [400, 204, 204],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/project-members-lite/", p(x)),
+            none,
+            [200, 200, 200],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/states/", p(x)),
+            none,
+            [200, 200, 200],
+        ),
+        r(
+            M::POST,
+            |x| format!("{}/states/", p(x)),
+            |_| Some(json!({"name": format!("S{}", unique()), "color": "#000000"})),
+            [200, 200, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/states/{}/", p(x), x.state),
+            none,
+            [200, 200, 200],
+        ),
+        r(
+            M::PATCH,
+            |x| format!("{}/states/{}/", p(x), x.state),
+            |_| Some(json!({"color": "#ffffff"})),
+            [200, 200, 403],
+        ),
+        r(
+            M::DELETE,
+            |x| format!("{}/states/{}/", p(x), x.state),
+            none,
+            [204, 204, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/labels/", p(x)),
+            none,
+            [200, 200, 200],
+        ),
+        r(
+            M::POST,
+            |x| format!("{}/labels/", p(x)),
+            |_| Some(json!({"name": format!("L{}", unique())})),
+            [201, 201, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/labels/{}/", p(x), x.label),
+            none,
+            [200, 200, 200],
+        ),
+        r(
+            M::PATCH,
+            |x| format!("{}/labels/{}/", p(x), x.label),
+            |_| Some(json!({"color": "#ff0000"})),
+            [200, 200, 403],
+        ),
+        r(
+            M::DELETE,
+            |x| format!("{}/labels/{}/", p(x), x.label),
+            none,
+            [204, 204, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/estimates/", p(x)),
+            none,
+            [200, 200, 200],
+        ),
+        r(
+            M::POST,
+            |x| format!("{}/estimates/", p(x)),
+            |_| Some(json!({"name": "Another"})),
+            [409, 409, 403],
+        ),
+        r(
+            M::PATCH,
+            |x| format!("{}/estimates/", p(x)),
+            |_| Some(json!({"name": "Renamed"})),
+            [200, 200, 403],
+        ),
+        r(
+            M::DELETE,
+            |x| format!("{}/estimates/", p(x)),
+            none,
+            [204, 204, 403],
+        ),
+        r(
+            M::GET,
+            |x| format!("{}/estimates/{}/estimate-points/", p(x), x.estimate),
+            none,
+            [200, 200, 200],
+        ),
+        r(
+            M::POST,
+            |x| format!("{}/estimates/{}/estimate-points/", p(x), x.estimate),
+            |_| Some(json!([{"value": "8"}])),
+            [201, 201, 403],
+        ),
+        r(
+            M::PATCH,
+            |x| {
+                format!(
+                    "{}/estimates/{}/estimate-points/{}/",
+                    p(x),
+                    x.estimate,
+                    x.point
+                )
+            },
+            |_| Some(json!({"value": "9"})),
+            [200, 200, 403],
+        ),
+        r(
+            M::DELETE,
+            |x| {
+                format!(
+                    "{}/estimates/{}/estimate-points/{}/",
+                    p(x),
+                    x.estimate,
+                    x.point
+                )
+            },
+            none,
+            [204, 204, 403],
+        ),
+    ];
+    routes.shrink_to_fit();
+    routes
+}
+
+/// What `caller` must get from `route`.
+fn expected(route: &Route, caller: Caller) -> u16 {
+    match caller {
+        Caller::Admin => route.expect[0],
+        Caller::Member => route.expect[1],
+        Caller::Guest => route.expect[2],
+        Caller::Outsider | Caller::OtherAdmin if route.open => route.expect[0],
+        Caller::Outsider | Caller::OtherAdmin => 403,
+        Caller::Revoked => 403,
+        Caller::Anonymous => 401,
+    }
+}
+
+fn check(route: &Route, caller: Caller, path: &str, answer: &Answer) {
+    let want = expected(route, caller);
+    let what = format!("{} {path} as {caller:?}", route.method);
+    assert_eq!(answer.status.as_u16(), want, "{what}: {}", answer.text);
+    match want {
+        204 => assert!(answer.text.is_empty(), "{what}: 204 with a body"),
+        200 | 201 => {
+            assert_eq!(
+                answer.content_type.as_deref(),
+                Some("application/json"),
+                "{what}"
+            );
+            assert!(answer.body.is_object() || answer.body.is_array(), "{what}");
+        }
+        401 => assert_eq!(
+            answer.body,
+            json!({"detail": "Authentication credentials were not provided."}),
+            "{what}"
+        ),
+        403 if caller == Caller::Revoked => assert_eq!(
+            answer.body,
+            json!({"detail": "Given API token is not valid"}),
+            "{what}"
+        ),
+        403 => assert_eq!(answer.body, json!({"detail": DENIED}), "{what}"),
+        _ => assert!(
+            answer.body.get("error").is_some_and(Value::is_string),
+            "{what}: {}",
+            answer.text
+        ),
+    }
+}
+
+async fn call(client: &ApiClient, route: &Route, world: &World) -> (String, Answer) {
+    let path = (route.path)(world);
+    let answer = client
+        .send(route.method.clone(), &path, (route.body)(world))
+        .await;
+    (path, answer)
+}
+
+on_both_engines!(every_route_for_every_caller, |engine: Engine| async move {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.api_user("admin@example.com").await;
+    let revoked_token = app.api_user("admin@example.com").await.token;
+    let hash = plane_aio::domain::tokens::hash(&revoked_token);
+    let stored = plane_aio::db::api_tokens::by_hash(app.state.db(), &hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        plane_aio::db::api_tokens::revoke(app.state.db(), stored.user_id, stored.id)
+            .await
+            .unwrap()
+    );
+    let other_admin = app.api_user("other@example.com").await;
+    app.workspace(&other_admin, "elsewhere").await;
+    let people = People {
+        revoked: admin.with_token(&revoked_token),
+        anonymous: admin.with_token(""),
+        member: app.api_user("member@example.com").await,
+        guest: app.api_user("guest@example.com").await,
+        spare: app.api_user("spare@example.com").await,
+        outsider: app.api_user("outsider@example.com").await,
+        other_admin,
+        admin,
+    };
+
+    let mut checked = 0;
+    for route in routes() {
+        if route.method == Method::GET {
+            let world = world(&app, &people).await;
+            for caller in CALLERS {
+                let (path, answer) = call(people.client(caller), &route, &world).await;
+                check(&route, caller, &path, &answer);
+                checked += 1;
+            }
+            continue;
+        }
+        // Each caller who may change things gets a world of their own; the others share
+        // one (and must leave it as it was).
+        let shared = world(&app, &people).await;
+        for caller in CALLERS {
+            let world = match caller {
+                Caller::Admin | Caller::Member | Caller::Guest => world(&app, &people).await,
+                _ => shared.clone(),
+            };
+            let (path, answer) = call(people.client(caller), &route, &world).await;
+            check(&route, caller, &path, &answer);
+            checked += 1;
+        }
+        // Refused requests changed nothing: the shared world is whole.
+        let admin = &people.admin;
+        assert_eq!(admin.get(&format!("{}/", w(&shared))).await.status, 200);
+        assert_eq!(admin.get(&format!("{}/", p(&shared))).await.status, 200);
+        assert_eq!(
+            admin
+                .get(&format!("{}/states/{}/", p(&shared), shared.state))
+                .await
+                .status,
+            200
+        );
+    }
+    assert_eq!(checked, routes().len() * CALLERS.len());
+});
+
+on_both_engines!(
+    ids_of_another_workspace_answer_like_unknown_ids,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let admin = app.api_user("admin@example.com").await;
+        let people = People {
+            revoked: admin.with_token("plane_api_00000000000000000000000000000000"),
+            anonymous: admin.with_token(""),
+            member: app.api_user("member@example.com").await,
+            guest: app.api_user("guest@example.com").await,
+            spare: app.api_user("spare@example.com").await,
+            outsider: app.api_user("outsider@example.com").await,
+            other_admin: app.api_user("other@example.com").await,
+            admin,
+        };
+        // The admin's own world, and one in a workspace they also own but address through the
+        // first workspace's slug (ids of another workspace), and made-up ids.
+        let mine = world(&app, &people).await;
+        let theirs = world(&app, &people).await;
+        let foreign = World {
+            slug: mine.slug.clone(),
+            ..theirs.clone()
+        };
+        let ghost = |_: ()| World {
+            slug: mine.slug.clone(),
+            project: Uuid::now_v7().to_string(),
+            second_project: Uuid::now_v7().to_string(),
+            state: Uuid::now_v7().to_string(),
+            label: Uuid::now_v7().to_string(),
+            estimate: Uuid::now_v7().to_string(),
+            point: Uuid::now_v7().to_string(),
+            invitation: Uuid::now_v7().to_string(),
+            member_user: Uuid::now_v7().to_string(),
+            guest_user: Uuid::now_v7().to_string(),
+            spare_user: Uuid::now_v7().to_string(),
+            member_row: Uuid::now_v7().to_string(),
+            guest_row: Uuid::now_v7().to_string(),
+        };
+        // Entity ids of the other workspace, under this workspace's real project.
+        let foreign_entities = World {
+            slug: mine.slug.clone(),
+            project: mine.project.clone(),
+            second_project: mine.second_project.clone(),
+            ..theirs.clone()
+        };
+        let ghost_entities = World {
+            project: mine.project.clone(),
+            second_project: mine.second_project.clone(),
+            ..ghost(())
+        };
+        let mut compared = 0;
+        for route in routes().into_iter().filter(|r| !r.open) {
+            for (a, b) in [(&foreign, &ghost(())), (&foreign_entities, &ghost_entities)] {
+                let path_a = (route.path)(a);
+                let path_b = (route.path)(b);
+                if path_a == (route.path)(&mine) {
+                    continue; // the route names no id that differs
+                }
+                let one = people
+                    .admin
+                    .send(route.method.clone(), &path_a, (route.body)(a))
+                    .await;
+                let other = people
+                    .admin
+                    .send(route.method.clone(), &path_b, (route.body)(b))
+                    .await;
+                assert_eq!(
+                    (one.status, &one.body),
+                    (other.status, &other.body),
+                    "{} {path_a} vs {path_b}",
+                    route.method
+                );
+                assert!(
+                    matches!(one.status.as_u16(), 400 | 403 | 404),
+                    "{} {path_a}: {}",
+                    route.method,
+                    one.text
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 40, "compared {compared}");
+        // The other workspace's things are untouched.
+        let admin = &people.admin;
+        assert_eq!(admin.get(&format!("{}/", p(&theirs))).await.status, 200);
+        assert_eq!(
+            admin
+                .get(&format!("{}/states/{}/", p(&theirs), theirs.state))
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            admin
+                .get(&format!(
+                    "{}/invitations/{}/",
+                    w(&theirs),
+                    theirs.invitation
+                ))
+                .await
+                .status,
+            200
+        );
+    }
+);
