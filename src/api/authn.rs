@@ -236,7 +236,7 @@ async fn token_caller(
     if !tokens::looks_like_token(key) {
         return Ok(None);
     }
-    let Some(token) = db::api_tokens::by_hash(state.db(), &tokens::hash(key))
+    let Some((token, user)) = db::api_tokens::with_user_by_hash(state.db(), &tokens::hash(key))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
     else {
@@ -246,11 +246,7 @@ async fn token_caller(
     if !token.is_active || token.deleted_at.is_some() || expired {
         return Ok(None);
     }
-    let Some(user) = db::users::by_id(state.db(), token.user_id)
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .filter(|u| u.is_active)
-    else {
+    let Some(user) = user.filter(|u| u.is_active && u.deleted_at.is_none()) else {
         return Ok(None);
     };
     Ok(Some((

@@ -53,6 +53,18 @@ pub async fn by_hash(db: &Db, hash: &str) -> Result<Option<ApiToken>, DbErr> {
         .await
 }
 
+/// The token with this hash and its user, in one query (every API request asks).
+pub async fn with_user_by_hash(
+    db: &Db,
+    hash: &str,
+) -> Result<Option<(ApiToken, Option<super::users::User>)>, DbErr> {
+    token::Entity::find()
+        .find_also_related(super::entities::user::Entity)
+        .filter(token::Column::TokenHash.eq(hash))
+        .one(&db.conn)
+        .await
+}
+
 /// A user's tokens that are not revoked, newest first.
 pub async fn for_user(db: &Db, user_id: Uuid) -> Result<Vec<ApiToken>, DbErr> {
     token::Entity::find()

@@ -244,6 +244,32 @@ pub async fn in_workspace(db: &Db, workspace_id: Uuid, id: Uuid) -> Result<Optio
         .await
 }
 
+/// A live project of the workspace with the user's active membership, in one query.
+pub async fn with_membership(
+    db: &Db,
+    workspace_id: Uuid,
+    id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<(Project, Option<ProjectMember>)>, DbErr> {
+    let theirs = project::Relation::Members
+        .def()
+        .on_condition(move |_left, right| {
+            Condition::all()
+                .add(Expr::col((right.clone(), project_member::Column::MemberId)).eq(user_id))
+                .add(Expr::col((right.clone(), project_member::Column::IsActive)).eq(true))
+                .add(Expr::col((right, project_member::Column::DeletedAt)).is_null())
+                .into_condition()
+        });
+    project::Entity::find()
+        .join(JoinType::LeftJoin, theirs)
+        .filter(project::Column::Id.eq(id))
+        .filter(project::Column::WorkspaceId.eq(workspace_id))
+        .filter(project::Column::DeletedAt.is_null())
+        .select_also(project_member::Entity)
+        .one(&db.conn)
+        .await
+}
+
 pub async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<Project>, DbErr> {
     project::Entity::find()
         .filter(project::Column::Id.is_in(ids.iter().copied()))

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::{Alias, Asterisk, Expr, ExprTrait, Query},
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+    sea_query::{Alias, Asterisk, Expr, ExprTrait, IntoCondition, Query},
 };
 use uuid::Uuid;
 
@@ -119,16 +119,22 @@ pub async fn with_membership(
     slug: &str,
     user_id: Uuid,
 ) -> Result<Option<(Workspace, Option<member::Model>)>, DbErr> {
-    let Some(workspace) = by_slug(db, slug).await? else {
-        return Ok(None);
-    };
-    let membership = member::Entity::find()
-        .filter(member::Column::WorkspaceId.eq(workspace.id))
-        .filter(member::Column::MemberId.eq(user_id))
-        .filter(member::Column::DeletedAt.is_null())
+    // One query: every API request under a workspace asks this first.
+    let theirs = workspace::Relation::Members
+        .def()
+        .on_condition(move |_left, right| {
+            Condition::all()
+                .add(Expr::col((right.clone(), member::Column::MemberId)).eq(user_id))
+                .add(Expr::col((right, member::Column::DeletedAt)).is_null())
+                .into_condition()
+        });
+    workspace::Entity::find()
+        .join(JoinType::LeftJoin, theirs)
+        .filter(workspace::Column::Slug.eq(slug))
+        .filter(workspace::Column::DeletedAt.is_null())
+        .select_also(member::Entity)
         .one(&db.conn)
-        .await?;
-    Ok(Some((workspace, membership)))
+        .await
 }
 
 /// The live workspaces the user is an active member of, by name, with their role; and how

@@ -66,15 +66,13 @@ pub async fn enter(
             role: Role::from_code(m.role),
             is_owner: workspace.owner_id == user_id,
         });
-    let project = match workspace_standing {
-        Some(_) => db::projects::in_workspace(db, workspace.id, project_id).await?,
+    let found = match workspace_standing {
+        Some(_) => db::projects::with_membership(db, workspace.id, project_id, user_id).await?,
         None => None,
     };
-    let project_role = match &project {
-        Some(p) => db::project_members::active(db, p.id, user_id)
-            .await?
-            .map(|m| Role::from_code(m.role)),
-        None => None,
+    let (project, project_role) = match found {
+        Some((p, m)) => (Some(p), m.map(|m| Role::from_code(m.role))),
+        None => (None, None),
     };
     let standing = Standing {
         workspace: workspace_standing,
