@@ -8,6 +8,7 @@ mod admin_cli;
 mod api_helpers;
 mod api_tokens;
 mod cli;
+mod compat;
 mod cron;
 mod email;
 mod http_basics;
