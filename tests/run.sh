@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: every test on SQLite and, when Postgres answers on 127.0.0.1:5432,
 # on Postgres too; S3 tests against s3s-fs, ACME tests against pebble, web UI tests in
-# headless Chromium. Missing tools are built or named; tests that cannot run say "skipped".
+# headless Chromium, the API against Plane's official Python SDK (installed here into a
+# virtualenv). Missing tools are built or named; tests that cannot run say "skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,40 @@ fi
 for tool in pebble pebble-challtestsrv chromium; do
   command -v "$tool" >/dev/null 2>&1 || say "note: $tool is not installed (apt-get install ${tool%-challtestsrv}); tests that need it will say skipped"
 done
+
+# The compatibility suite's virtualenv: Plane's official Python SDK (plane-sdk) and its
+# dependencies, pinned in tests/compat/requirements.txt; rebuilt when that file changes.
+require_tools="${PLANE_TEST_REQUIRE_TOOLS:-0}"
+compat_missing() {
+  if [ "$require_tools" = 1 ]; then
+    echo "error: PLANE_TEST_REQUIRE_TOOLS=1 but $1" >&2
+    exit 1
+  fi
+  say "note: $1; the plane-sdk compatibility tests will say skipped"
+}
+VENV="$TOOLS/compat-venv"
+REQUIREMENTS=tests/compat/requirements.txt
+if ! command -v python3 >/dev/null 2>&1; then
+  compat_missing "python3 is not installed (apt-get install python3 python3-venv)"
+else
+  wanted="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
+  if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$wanted" ] \
+    || ! "$VENV/bin/python" -c 'import plane' >/dev/null 2>&1; then
+    say "installing plane-sdk from $REQUIREMENTS into $VENV (once per change of that file)"
+    rm -rf "$VENV"
+    if python3 -m venv "$VENV" \
+      && "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+        -r "$REQUIREMENTS"; then
+      echo "$wanted" >"$VENV/.requirements.sha256"
+    else
+      rm -rf "$VENV"
+      compat_missing "the plane-sdk virtualenv could not be installed (python3-venv and PyPI are needed)"
+    fi
+  fi
+  if [ -x "$VENV/bin/python" ]; then
+    export PLANE_TEST_COMPAT_PYTHON="$VENV/bin/python"
+  fi
+fi
 
 PG_URL="${PLANE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 if command -v psql >/dev/null 2>&1 && psql "$PG_URL" -Atc "select 1" >/dev/null 2>&1; then

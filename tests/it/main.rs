@@ -9,6 +9,7 @@ mod api_helpers;
 mod api_tokens;
 mod authorization;
 mod cli;
+mod compat;
 mod cron;
 mod email;
 mod http_basics;

@@ -23,13 +23,18 @@ pub fn require(name: &str, install_hint: &str) -> Option<PathBuf> {
     match find(name) {
         Some(path) => Some(path),
         None => {
-            if std::env::var("PLANE_TEST_REQUIRE_TOOLS").as_deref() == Ok("1") {
-                panic!("PLANE_TEST_REQUIRE_TOOLS=1 but `{name}` is not installed ({install_hint})");
-            }
-            eprintln!("skipped: `{name}` is not installed ({install_hint})");
+            missing(&format!("`{name}` is not installed ({install_hint})"));
             None
         }
     }
+}
+
+/// Reports a missing tool: a visible "skipped" line, or a panic when PLANE_TEST_REQUIRE_TOOLS=1.
+pub fn missing(why: &str) {
+    if std::env::var("PLANE_TEST_REQUIRE_TOOLS").as_deref() == Ok("1") {
+        panic!("PLANE_TEST_REQUIRE_TOOLS=1 but {why}");
+    }
+    eprintln!("skipped: {why}");
 }
 
 /// A free port on 127.0.0.1 (for tools that cannot report the port they bound).
