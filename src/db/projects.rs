@@ -370,7 +370,10 @@ pub async fn member_counts(db: &Db, project_ids: &[Uuid]) -> Result<HashMap<Uuid
     let rows: Vec<(Uuid, i64)> = project_member::Entity::find()
         .select_only()
         .column(project_member::Column::ProjectId)
-        .column_as(Expr::col(project_member::Column::Id).count(), "n")
+        .column_as(
+            Expr::col((project_member::Entity, project_member::Column::Id)).count(),
+            "n",
+        )
         .inner_join(user::Entity)
         .filter(project_member::Column::ProjectId.is_in(project_ids.iter().copied()))
         .filter(project_member::Column::IsActive.eq(true))
