@@ -316,6 +316,7 @@ impl EstimatesApi {
             Action::WriteProjectData,
         )
         .await?;
+        projects::check_editable(&joined.project)?;
         let estimate = the_estimate(&state, &joined).await?;
         let mut input = body.input()?;
         let name = input.text("name", Text::max(255));
@@ -356,6 +357,7 @@ impl EstimatesApi {
             Action::WriteProjectData,
         )
         .await?;
+        projects::check_editable(&joined.project)?;
         let estimate = the_estimate(&state, &joined).await?;
         db::estimates::soft_delete(state.db(), estimate, user_id, db::now()).await?;
         Ok(Deleted::Done)
@@ -414,6 +416,7 @@ impl EstimatesApi {
             Action::WriteProjectData,
         )
         .await?;
+        projects::check_editable(&joined.project)?;
         let estimate = estimate_by_id(&state, &joined, estimate_id.0).await?;
         let items = match body.value {
             Value::Array(items) => items,
@@ -495,6 +498,7 @@ impl EstimatesApi {
             Action::WriteProjectData,
         )
         .await?;
+        projects::check_editable(&joined.project)?;
         let estimate = estimate_by_id(&state, &joined, estimate_id.0).await?;
         let point = db::estimates::point(state.db(), estimate.id, point_id.0)
             .await?
@@ -540,6 +544,7 @@ impl EstimatesApi {
             Action::WriteProjectData,
         )
         .await?;
+        projects::check_editable(&joined.project)?;
         let estimate = estimate_by_id(&state, &joined, estimate_id.0).await?;
         let point = db::estimates::point(state.db(), estimate.id, point_id.0)
             .await?

@@ -4,6 +4,7 @@ import { useSession } from "../auth/session";
 import { navigate } from "../router";
 import { ReadinessPill } from "./ReadinessPill";
 import { Avatar, Link } from "./ui";
+import { WorkspaceSwitcher } from "./WorkspaceSwitcher";
 
 function UserMenu() {
   const { user, signOut } = useSession();
@@ -60,10 +61,14 @@ export function AppHeader({ readiness }: { readiness: ReadinessResult | null }) 
   const version = readiness?.kind === "ok" ? readiness.readiness.version : null;
   return (
     <header className="app-header">
-      <Link className="brand" href="/">
-        <img src="/favicon.svg" alt="" width={28} height={28} />
-        <span className="brand-name">Plane</span>
-      </Link>
+      <div className="header-left">
+        <Link className="brand" href="/">
+          <img src="/favicon.svg" alt="" width={28} height={28} />
+          <span className="brand-name">Plane</span>
+        </Link>
+        <span className="header-divider" aria-hidden="true" />
+        <WorkspaceSwitcher />
+      </div>
       <div className="header-status">
         {version && (
           <span className="version" data-testid="version">

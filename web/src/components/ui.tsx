@@ -1,5 +1,5 @@
 // Small building blocks shared by every screen.
-import type { AnchorHTMLAttributes, ButtonHTMLAttributes, InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from "react";
+import type { AnchorHTMLAttributes, ButtonHTMLAttributes, InputHTMLAttributes, ReactNode, SelectHTMLAttributes, TextareaHTMLAttributes } from "react";
 import { navigate } from "../router";
 
 export function Link({ href, children, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) {
@@ -36,24 +36,56 @@ export function Field({ label, error, hint, id, ...input }: FieldProps) {
   );
 }
 
-type SelectProps = SelectHTMLAttributes<HTMLSelectElement> & { label: string; children: ReactNode };
+type SelectProps = SelectHTMLAttributes<HTMLSelectElement> & { label: string; children: ReactNode; error?: string; hint?: ReactNode };
 
-export function Select({ label, id, children, ...select }: SelectProps) {
+export function Select({ label, id, children, error, hint, ...select }: SelectProps) {
   const fieldId = id ?? `field-${label.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
   return (
     <div className="field">
       <label htmlFor={fieldId}>{label}</label>
-      <select id={fieldId} {...select}>
+      <select id={fieldId} aria-invalid={error ? true : undefined} {...select}>
         {children}
       </select>
+      {hint && !error && <p className="field-hint">{hint}</p>}
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
     </div>
   );
 }
 
-export function Toggle({ label, checked, onChange, hint }: { label: string; checked: boolean; onChange: (v: boolean) => void; hint?: string }) {
+type TextAreaProps = TextareaHTMLAttributes<HTMLTextAreaElement> & { label: string; error?: string; hint?: ReactNode };
+
+export function TextArea({ label, error, hint, id, ...area }: TextAreaProps) {
+  const fieldId = id ?? `field-${label.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
   return (
-    <label className="toggle">
-      <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
+    <div className="field">
+      <label htmlFor={fieldId}>{label}</label>
+      <textarea id={fieldId} aria-invalid={error ? true : undefined} rows={3} {...area} />
+      {hint && !error && <p className="field-hint">{hint}</p>}
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function Badge({ tone = "primary", children, testId }: { tone?: "primary" | "neutral" | "warning" | "success" | "danger"; children: ReactNode; testId?: string }) {
+  return (
+    <span className={`badge badge-${tone}`} data-testid={testId}>
+      {children}
+    </span>
+  );
+}
+
+export function Toggle({ label, checked, onChange, hint, disabled }: { label: string; checked: boolean; onChange: (v: boolean) => void; hint?: string; disabled?: boolean }) {
+  return (
+    <label className={disabled ? "toggle toggle-disabled" : "toggle"}>
+      <input type="checkbox" role="switch" checked={checked} disabled={disabled} onChange={(e) => onChange(e.target.checked)} />
       <span className="toggle-track" aria-hidden="true" />
       <span>
         <span className="toggle-label">{label}</span>
@@ -63,11 +95,16 @@ export function Toggle({ label, checked, onChange, hint }: { label: string; chec
   );
 }
 
-type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & { variant?: "primary" | "secondary" | "danger"; busy?: boolean };
+type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & {
+  variant?: "primary" | "secondary" | "danger" | "danger-solid" | "ghost";
+  size?: "md" | "sm";
+  busy?: boolean;
+};
 
-export function Button({ variant = "primary", busy, children, disabled, ...rest }: ButtonProps) {
+export function Button({ variant = "primary", size = "md", busy, children, disabled, className, ...rest }: ButtonProps) {
+  const classes = ["button", `button-${variant}`, size === "sm" ? "button-sm" : "", className ?? ""].filter(Boolean).join(" ");
   return (
-    <button className={`button button-${variant}`} disabled={disabled || busy} {...rest}>
+    <button className={classes} disabled={disabled || busy} aria-busy={busy || undefined} {...rest}>
       {busy ? "Working…" : children}
     </button>
   );
@@ -81,12 +118,15 @@ export function Alert({ tone, children }: { tone: "error" | "success" | "info"; 
   );
 }
 
-export function Card({ title, children, actions }: { title?: string; children: ReactNode; actions?: ReactNode }) {
+export function Card({ title, description, children, actions, testId, tone }: { title?: string; description?: ReactNode; children: ReactNode; actions?: ReactNode; testId?: string; tone?: "danger" }) {
   return (
-    <section className="card">
+    <section className={tone === "danger" ? "card card-danger" : "card"} data-testid={testId}>
       {(title || actions) && (
         <div className="card-head">
-          {title && <h2>{title}</h2>}
+          <div>
+            {title && <h2>{title}</h2>}
+            {description && <p className="muted card-description">{description}</p>}
+          </div>
           {actions}
         </div>
       )}

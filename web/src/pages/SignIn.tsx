@@ -8,7 +8,7 @@ import type { InstanceInfo, SignedIn } from "../lib/types";
 import { navigate, useLocation } from "../router";
 import { AuthLayout } from "./AuthLayout";
 
-function safeNext(next: string | null): string {
+export function safeNext(next: string | null): string {
   return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
 }
 
@@ -87,7 +87,7 @@ export function SignIn() {
       footer={
         config?.enable_signup ? (
           <span>
-            New here? <Link href="/sign-up">Create an account</Link>
+            New here? <Link href={next === "/" ? "/sign-up" : `/sign-up?next_path=${encodeURIComponent(next)}`}>Create an account</Link>
           </span>
         ) : undefined
       }

@@ -5,14 +5,18 @@ import { useSession } from "../auth/session";
 import { Alert, Button, Field, Link } from "../components/ui";
 import { ApiError, api } from "../lib/http";
 import type { SignedIn } from "../lib/types";
-import { navigate } from "../router";
+import { navigate, useLocation } from "../router";
 import { AuthLayout } from "./AuthLayout";
-import { ProviderButtons } from "./SignIn";
+import { ProviderButtons, safeNext } from "./SignIn";
 
 export function SignUp() {
   const { instance, setUser } = useSession();
+  const { query } = useLocation();
+  const next = safeNext(query.get("next_path"));
+  // Someone following an invitation may sign up even when sign-up is closed (as in Plane).
+  const invited = next.startsWith("/invitations/");
   const [step, setStep] = useState<"email" | "details">("email");
-  const [form, setForm] = useState({ email: "", code: "", first_name: "", last_name: "", password: "" });
+  const [form, setForm] = useState({ email: query.get("email") ?? "", code: "", first_name: "", last_name: "", password: "" });
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const config = instance?.config;
@@ -29,7 +33,7 @@ export function SignUp() {
     }
   };
 
-  if (config && !config.enable_signup) {
+  if (config && !config.enable_signup && !invited) {
     return (
       <AuthLayout title="Sign-up is closed" footer={<Link href="/sign-in">Back to sign in</Link>}>
         <p className="muted">This instance does not take new accounts. Ask an administrator for an invitation.</p>
@@ -52,15 +56,15 @@ export function SignUp() {
         ? await api.post<SignedIn>("/auth/sign-up/", form)
         : await api.post<SignedIn>("/auth/magic-sign-in/", form);
       setUser(result.user);
-      navigate("/", { replace: true });
+      navigate(next, { replace: true });
     });
   };
 
   const set = (key: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [key]: e.target.value });
 
   return (
-    <AuthLayout title="Create your account" footer={<span>Already have one? <Link href="/sign-in">Sign in</Link></span>}>
-      {config && step === "email" && <ProviderButtons config={config} next="/" />}
+    <AuthLayout title="Create your account" footer={<span>Already have one? <Link href={next === "/" ? "/sign-in" : `/sign-in?next_path=${encodeURIComponent(next)}`}>Sign in</Link></span>}>
+      {config && step === "email" && <ProviderButtons config={config} next={next} />}
       {step === "email" ? (
         <form onSubmit={sendCode} className="form">
           {error && <Alert tone="error">{error.message}</Alert>}
