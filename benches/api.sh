@@ -9,7 +9,9 @@
 #   GET /api/v1/workspaces/bench/projects/?per_page=50      (a 50-row list)
 #   GET /api/v1/workspaces/bench/projects/<id>/states/
 # and prints requests/s, p50/p99 latency (from the load generator) and the server's CPU time per
-# request (its utime+stime from /proc during the run ÷ requests served).
+# request (its utime+stime from /proc during the run ÷ requests served). In SQLite mode these
+# repeated reads are answered from memory until the next commit (src/db/memo.rs); a last case
+# (benches/after_write.py) measures the list right after a write, when it is queried afresh.
 #
 #   benches/api.sh [path/to/plane-aio]     (default: builds the release binary)
 #
@@ -123,5 +125,7 @@ for path in \
   label="${path/$project/<id>}"
   printf '%-44s %10s %9s %9s %9s %12s\n' "GET ${label:0:40}" "$n" "$rps" "$p50" "$p99" "$cpu_ms"
 done
+python3 benches/after_write.py "$base" "$token" "$pid" "$ticks"
 echo
 echo "server: $bin, $(nproc) cores; CPU per request = server utime+stime during the run / requests"
+echo "SQLite answers are remembered until the next commit; the last line is the path after one."

@@ -152,7 +152,13 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
     Response::builder()
         .status(status)
         .content_type("application/json")
-        .body(body.to_string())
+        .body(encode_json(body))
+}
+
+/// The JSON text of a value (`to_vec` writes straight into the buffer; `Display` would go
+/// through the formatter machinery).
+pub fn encode_json(body: &Value) -> Vec<u8> {
+    serde_json::to_vec(body).unwrap_or_else(|_| body.to_string().into_bytes())
 }
 
 impl ResponseError for ApiError {

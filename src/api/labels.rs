@@ -187,21 +187,28 @@ impl LabelsApi {
             Action::ReadProjectData,
         )
         .await?;
-        let page = PageRequest::parse(per_page.as_deref(), cursor.as_deref(), 1000)?;
-        let (rows, total) = if joined.project.archived_at.is_some() {
-            (Vec::new(), 0)
-        } else {
-            db::labels::page(state.db(), joined.project.id, page.offset(), page.limit()).await?
-        };
-        let shape = Shape::new(fields.as_deref(), expand.as_deref());
-        let mut results: Vec<Value> = rows
-            .iter()
-            .map(|l| shape.render(&LabelView::new(l)))
-            .collect();
-        shape::expand(state.db(), &shape, &mut results, EXPANDABLE).await?;
-        Ok(Shaped::new(
-            Shape::default().render(&page.envelope(results, total)),
-        ))
+        let key = format!(
+            "labels|{}|{:?}|{:?}|{:?}|{:?}",
+            joined.project.id, per_page.0, cursor.0, fields.0, expand.0
+        );
+        shape::remembered(&state, key, || async {
+            let page = PageRequest::parse(per_page.as_deref(), cursor.as_deref(), 1000)?;
+            let (rows, total) = if joined.project.archived_at.is_some() {
+                (Vec::new(), 0)
+            } else {
+                db::labels::page(state.db(), joined.project.id, page.offset(), page.limit()).await?
+            };
+            let shape = Shape::new(fields.as_deref(), expand.as_deref());
+            let mut results: Vec<Value> = rows
+                .iter()
+                .map(|l| shape.render(&LabelView::new(l)))
+                .collect();
+            shape::expand(state.db(), &shape, &mut results, EXPANDABLE).await?;
+            Ok(Shaped::new(
+                Shape::default().render(&page.envelope(results, total)),
+            ))
+        })
+        .await
     }
 
     /// Adds a label (project admins and members).

@@ -117,6 +117,7 @@ async fn add(
         Action::ManageProjectMembers,
     )
     .await?;
+    rules::check_editable(&joined.project)?;
     let mut input = body.input()?;
     input.require(&["member", "role"]);
     let member = input.reference("member");
@@ -161,6 +162,7 @@ async fn change(
         Action::ManageProjectMembers,
     )
     .await?;
+    rules::check_editable(&joined.project)?;
     let mut input = body.input()?;
     input.require(&["role"]);
     let role = read_role(&mut input);
@@ -186,6 +188,7 @@ async fn remove(
         Action::ManageProjectMembers,
     )
     .await?;
+    rules::check_editable(&joined.project)?;
     let (m, _) = find(state, &joined, member_id).await?;
     rules::remove_member(state.db(), m, user.id).await?;
     Ok(Deleted::Done)

@@ -318,42 +318,47 @@ impl ProjectsApi {
     ) -> Result<Shaped<Page<ProjectView>>, ApiError> {
         let user = user_of(&caller)?;
         let joined = workspaces::enter(state.db(), &slug, user.id, Action::ListProjects).await?;
-        let page = PageRequest::parse(per_page.as_deref(), cursor.as_deref(), 1000)?;
-        let order = parse_order(order_by.as_deref())?;
-        let visibility = Visibility {
-            user_id: user.id,
-            include_public: joined.standing.role >= Role::Member,
-            include_archived: true,
-        };
-        let (rows, total) = db::projects::visible(
-            state.db(),
-            joined.workspace.id,
-            visibility,
-            order,
-            page.offset(),
-            page.limit(),
-        )
-        .await?;
-        let ids: Vec<Uuid> = rows.iter().map(|(p, _)| p.id).collect();
-        let counts = db::projects::member_counts(state.db(), &ids).await?;
-        let shape = Shape::new(fields.as_deref(), expand.as_deref());
-        let mut results: Vec<Value> = rows
-            .iter()
-            .map(|(p, m): &(Project, Option<ProjectMember>)| {
-                shape.render(&ProjectView::new(
-                    p,
-                    Viewer {
-                        total_members: counts.get(&p.id).copied().unwrap_or(0),
-                        membership: m.as_ref().map(|m| (m.role, m.sort_order)),
-                        in_list: true,
-                    },
-                ))
-            })
-            .collect();
-        shape::expand(state.db(), &shape, &mut results, EXPANDABLE).await?;
-        Ok(Shaped::new(
-            Shape::default().render(&page.envelope(results, total)),
-        ))
+        let key = format!(
+            "projects|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            joined.workspace.id, user.id, per_page.0, cursor.0, order_by.0, fields.0, expand.0
+        );
+        shape::remembered(&state, key, || async {
+            let page = PageRequest::parse(per_page.as_deref(), cursor.as_deref(), 1000)?;
+            let order = parse_order(order_by.as_deref())?;
+            let visibility = Visibility {
+                user_id: user.id,
+                include_public: joined.standing.role >= Role::Member,
+                include_archived: true,
+            };
+            let (rows, total, counts) = db::projects::listing(
+                state.db(),
+                joined.workspace.id,
+                visibility,
+                order,
+                page.offset(),
+                page.limit(),
+            )
+            .await?;
+            let shape = Shape::new(fields.as_deref(), expand.as_deref());
+            let mut results: Vec<Value> = rows
+                .iter()
+                .map(|(p, m): &(Project, Option<ProjectMember>)| {
+                    shape.render(&ProjectView::new(
+                        p,
+                        Viewer {
+                            total_members: counts.get(&p.id).copied().unwrap_or(0),
+                            membership: m.as_ref().map(|m| (m.role, m.sort_order)),
+                            in_list: true,
+                        },
+                    ))
+                })
+                .collect();
+            shape::expand(state.db(), &shape, &mut results, EXPANDABLE).await?;
+            Ok(Shaped::new(
+                Shape::default().render(&page.envelope(results, total)),
+            ))
+        })
+        .await
     }
 
     /// Creates a project with Plane's six default states (Triage hidden); the caller (and the

@@ -8,6 +8,7 @@ use std::{
     marker::PhantomData,
 };
 
+use bytes::Bytes;
 use poem::{IntoResponse, Response, http::StatusCode};
 use poem_openapi::{
     ApiResponse,
@@ -18,8 +19,11 @@ use poem_openapi::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::error::{ApiError, json_response};
-use crate::db::{self, Db};
+use super::error::{ApiError, encode_json, json_response};
+use crate::{
+    app::AppState,
+    db::{self, Db},
+};
 
 /// The `fields` and `expand` query parameters.
 #[derive(Debug, Clone, Default)]
@@ -212,17 +216,59 @@ async fn load(db: &Db, lite: Lite, ids: &[Uuid]) -> Result<Vec<(Uuid, Value)>, A
 
 /// A JSON answer built as a value (after `fields=`/`expand=`), documented as `T`.
 pub struct Shaped<T> {
-    value: Value,
+    body: Body,
     _schema: PhantomData<fn() -> T>,
+}
+
+enum Body {
+    Value(Value),
+    /// Already encoded (a remembered answer).
+    Encoded(Bytes),
 }
 
 impl<T> Shaped<T> {
     pub fn new(value: Value) -> Shaped<T> {
         Shaped {
-            value,
+            body: Body::Value(value),
             _schema: PhantomData,
         }
     }
+
+    fn encoded(bytes: Bytes) -> Shaped<T> {
+        Shaped {
+            body: Body::Encoded(bytes),
+            _schema: PhantomData,
+        }
+    }
+
+    fn encode(self) -> Bytes {
+        match self.body {
+            Body::Value(value) => Bytes::from(encode_json(&value)),
+            Body::Encoded(bytes) => bytes,
+        }
+    }
+}
+
+/// A read-only answer remembered, encoded, under `key` for as long as the database has not
+/// changed (see [`db::memo`]); `render` builds it when it is not. The key must name everything
+/// the answer depends on besides the database: the caller and every query parameter. In
+/// Postgres mode nothing is remembered.
+pub async fn remembered<T, F, Fut>(
+    state: &AppState,
+    key: String,
+    render: F,
+) -> Result<Shaped<T>, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Shaped<T>, ApiError>>,
+{
+    let bytes = state
+        .answers()
+        .get_or_load(state.db(), key, || async {
+            Ok::<_, ApiError>(render().await?.encode())
+        })
+        .await?;
+    Ok(Shaped::encoded((*bytes).clone()))
 }
 
 impl<T: Type> Payload for Shaped<T> {
@@ -239,7 +285,13 @@ impl<T: Type> Payload for Shaped<T> {
 
 impl<T> IntoResponse for Shaped<T> {
     fn into_response(self) -> Response {
-        json_response(StatusCode::OK, &self.value)
+        match self.body {
+            Body::Value(value) => json_response(StatusCode::OK, &value),
+            Body::Encoded(bytes) => Response::builder()
+                .status(StatusCode::OK)
+                .content_type("application/json")
+                .body(bytes),
+        }
     }
 }
 

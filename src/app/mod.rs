@@ -43,6 +43,7 @@ struct Inner {
     secrets: SecretBox,
     oauth_http: HttpClient,
     token_usage: TokenUsage,
+    answers: db::memo::Memo<String, bytes::Bytes>,
 }
 
 impl AppState {
@@ -80,6 +81,12 @@ impl AppState {
 
     pub fn token_usage(&self) -> &TokenUsage {
         &self.0.token_usage
+    }
+
+    /// Encoded read-only answers, remembered while the database has not changed
+    /// ([`crate::api::shape::remembered`]).
+    pub fn answers(&self) -> &db::memo::Memo<String, bytes::Bytes> {
+        &self.0.answers
     }
 
     /// The instance settings, read from the database (shared by every node).
@@ -219,6 +226,7 @@ impl Application {
                     secrets: parts.secrets,
                     oauth_http: HttpClient::new(),
                     token_usage: TokenUsage::default(),
+                    answers: Default::default(),
                 })),
                 data_dir,
                 listener,

@@ -58,11 +58,17 @@ pub async fn with_user_by_hash(
     db: &Db,
     hash: &str,
 ) -> Result<Option<(ApiToken, Option<super::users::User>)>, DbErr> {
-    token::Entity::find()
-        .find_also_related(super::entities::user::Entity)
-        .filter(token::Column::TokenHash.eq(hash))
-        .one(&db.conn)
-        .await
+    let found = db
+        .memos
+        .tokens
+        .get_or_load(db, hash.to_string(), || {
+            token::Entity::find()
+                .find_also_related(super::entities::user::Entity)
+                .filter(token::Column::TokenHash.eq(hash))
+                .one(&db.conn)
+        })
+        .await?;
+    Ok((*found).clone())
 }
 
 /// A user's tokens that are not revoked, newest first.

@@ -26,15 +26,22 @@ pub async fn page(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Label>, u64), DbErr> {
-    let total = live(project_id).count(&db.conn).await?;
-    let rows = live(project_id)
-        .order_by_desc(label::Column::CreatedAt)
-        .order_by_desc(label::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(&db.conn)
+    let found = db
+        .memos
+        .label_pages
+        .get_or_load(db, (project_id, offset, limit), || async {
+            let total = live(project_id).count(&db.conn).await?;
+            let rows = live(project_id)
+                .order_by_desc(label::Column::CreatedAt)
+                .order_by_desc(label::Column::Id)
+                .offset(offset)
+                .limit(limit)
+                .all(&db.conn)
+                .await?;
+            Ok::<_, DbErr>((rows, total))
+        })
         .await?;
-    Ok((rows, total))
+    Ok((*found).clone())
 }
 
 pub async fn get(db: &Db, project_id: Uuid, id: Uuid) -> Result<Option<Label>, DbErr> {

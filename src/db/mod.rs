@@ -9,6 +9,7 @@ pub mod instance_config;
 pub mod invitations;
 pub mod kv_entries;
 pub mod labels;
+pub mod memo;
 pub mod probes;
 pub mod project_members;
 pub mod projects;
@@ -41,6 +42,9 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone, Debug)]
 pub struct Db {
     pub conn: DatabaseConnection,
+    /// SQLite only: tells [`memo::Memo`]s whether anything was committed since they looked.
+    pub watch: Option<std::sync::Arc<memo::ChangeWatch>>,
+    memos: std::sync::Arc<memo::Memos>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,15 +55,30 @@ pub enum ConnectError {
 
 impl Db {
     pub async fn connect(settings: &DatabaseSettings) -> Result<Db, ConnectError> {
-        let conn = match settings {
+        match settings {
             DatabaseSettings::Sqlite { path } => {
-                SqlxSqliteConnector::from_sqlx_sqlite_pool(sqlite_pool(path, true).await?)
+                let conn =
+                    SqlxSqliteConnector::from_sqlx_sqlite_pool(sqlite_pool(path, true).await?);
+                let watch = memo::ChangeWatch::open(path).map_err(|e| {
+                    ConnectError::Unreachable(format!(
+                        "cannot open the SQLite database {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                Ok(Db {
+                    conn,
+                    watch: Some(std::sync::Arc::new(watch)),
+                    memos: Default::default(),
+                })
             }
-            DatabaseSettings::Postgres { url } => SqlxPostgresConnector::from_sqlx_postgres_pool(
-                postgres_pool(url.expose(), 16).await?,
-            ),
-        };
-        Ok(Db { conn })
+            DatabaseSettings::Postgres { url } => Ok(Db {
+                conn: SqlxPostgresConnector::from_sqlx_postgres_pool(
+                    postgres_pool(url.expose(), 16).await?,
+                ),
+                watch: None,
+                memos: Default::default(),
+            }),
+        }
     }
 
     pub fn backend(&self) -> DatabaseBackend {

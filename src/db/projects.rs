@@ -244,14 +244,9 @@ pub async fn in_workspace(db: &Db, workspace_id: Uuid, id: Uuid) -> Result<Optio
         .await
 }
 
-/// A live project of the workspace with the user's active membership, in one query.
-pub async fn with_membership(
-    db: &Db,
-    workspace_id: Uuid,
-    id: Uuid,
-    user_id: Uuid,
-) -> Result<Option<(Project, Option<ProjectMember>)>, DbErr> {
-    let theirs = project::Relation::Members
+/// Joins a project to the user's active membership of it.
+fn active_membership_of(user_id: Uuid) -> sea_orm::RelationDef {
+    project::Relation::Members
         .def()
         .on_condition(move |_left, right| {
             Condition::all()
@@ -259,7 +254,33 @@ pub async fn with_membership(
                 .add(Expr::col((right.clone(), project_member::Column::IsActive)).eq(true))
                 .add(Expr::col((right, project_member::Column::DeletedAt)).is_null())
                 .into_condition()
-        });
+        })
+}
+
+/// A live project of the workspace with the user's active membership, in one query.
+pub async fn with_membership(
+    db: &Db,
+    workspace_id: Uuid,
+    id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<(Project, Option<ProjectMember>)>, DbErr> {
+    let found = db
+        .memos
+        .project_entries
+        .get_or_load(db, (workspace_id, id, user_id), || {
+            load_with_membership(db, workspace_id, id, user_id)
+        })
+        .await?;
+    Ok((*found).clone())
+}
+
+async fn load_with_membership(
+    db: &Db,
+    workspace_id: Uuid,
+    id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<(Project, Option<ProjectMember>)>, DbErr> {
+    let theirs = active_membership_of(user_id);
     project::Entity::find()
         .join(JoinType::LeftJoin, theirs)
         .filter(project::Column::Id.eq(id))
@@ -279,7 +300,7 @@ pub async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<Project>, DbErr> {
 }
 
 /// How a project list is ordered (`order_by`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProjectOrder {
     /// The caller's own order of their projects, then the others by creation.
     SortOrder {
@@ -317,12 +338,36 @@ impl ProjectOrder {
 }
 
 /// Which projects of a workspace a list shows.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Visibility {
     pub user_id: Uuid,
     /// Public projects the user is not a member of are listed too.
     pub include_public: bool,
     pub include_archived: bool,
+}
+
+/// One page of the projects the user sees, with their own membership; how many there are;
+/// and each listed project's member count.
+pub async fn listing(
+    db: &Db,
+    workspace_id: Uuid,
+    visibility: Visibility,
+    order: ProjectOrder,
+    offset: u64,
+    limit: u64,
+) -> Result<super::memo::ProjectList, DbErr> {
+    let key = (workspace_id, visibility, order, offset, limit);
+    let found = db
+        .memos
+        .project_lists
+        .get_or_load(db, key, || async {
+            let (rows, total) = visible(db, workspace_id, visibility, order, offset, limit).await?;
+            let ids: Vec<Uuid> = rows.iter().map(|(p, _)| p.id).collect();
+            let counts = member_counts(db, &ids).await?;
+            Ok::<_, DbErr>((rows, total, counts))
+        })
+        .await?;
+    Ok((*found).clone())
 }
 
 /// The projects the user sees, with their own membership; and how many there are.
@@ -335,15 +380,7 @@ pub async fn visible(
     limit: u64,
 ) -> Result<(Vec<(Project, Option<ProjectMember>)>, u64), DbErr> {
     let user_id = visibility.user_id;
-    let mine = project::Relation::Members
-        .def()
-        .on_condition(move |_left, right| {
-            Condition::all()
-                .add(Expr::col((right.clone(), project_member::Column::MemberId)).eq(user_id))
-                .add(Expr::col((right.clone(), project_member::Column::IsActive)).eq(true))
-                .add(Expr::col((right, project_member::Column::DeletedAt)).is_null())
-                .into_condition()
-        });
+    let mine = active_membership_of(user_id);
     let mut seen = Condition::any().add(project_member::Column::Id.is_not_null());
     if visibility.include_public {
         seen = seen.add(project::Column::Network.eq(2));
@@ -377,15 +414,33 @@ pub async fn visible(
             query.order_by(project::Column::UpdatedAt, direction(descending))
         }
     };
-    let rows = query
+    // Sorting every visible row whole would carry all their columns through the sort; the ids
+    // alone are sorted and paged, then the page's rows fetched.
+    let ids: Vec<Uuid> = query
         .order_by_asc(project::Column::CreatedAt)
         .order_by_asc(project::Column::Id)
-        .select_also(project_member::Entity)
+        .select_only()
+        .column(project::Column::Id)
         .offset(offset)
         .limit(limit)
+        .into_tuple()
         .all(&db.conn)
         .await?;
-    Ok((rows, total))
+    if ids.is_empty() {
+        return Ok((Vec::new(), total));
+    }
+    let mine = active_membership_of(user_id);
+    let mut rows: HashMap<Uuid, (Project, Option<ProjectMember>)> = project::Entity::find()
+        .join(JoinType::LeftJoin, mine)
+        .filter(project::Column::Id.is_in(ids.iter().copied()))
+        .select_also(project_member::Entity)
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.0.id, row))
+        .collect();
+    let page = ids.iter().filter_map(|id| rows.remove(id)).collect();
+    Ok((page, total))
 }
 
 /// Active, non-bot members per project, for the given projects.

@@ -31,15 +31,22 @@ pub async fn page(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<State>, u64), DbErr> {
-    let total = visible(project_id).count(&db.conn).await?;
-    let rows = visible(project_id)
-        .order_by_asc(state::Column::Sequence)
-        .order_by_asc(state::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(&db.conn)
+    let found = db
+        .memos
+        .state_pages
+        .get_or_load(db, (project_id, offset, limit), || async {
+            let total = visible(project_id).count(&db.conn).await?;
+            let rows = visible(project_id)
+                .order_by_asc(state::Column::Sequence)
+                .order_by_asc(state::Column::Id)
+                .offset(offset)
+                .limit(limit)
+                .all(&db.conn)
+                .await?;
+            Ok::<_, DbErr>((rows, total))
+        })
         .await?;
-    Ok((rows, total))
+    Ok((*found).clone())
 }
 
 pub async fn get(db: &Db, project_id: Uuid, id: Uuid) -> Result<Option<State>, DbErr> {

@@ -186,10 +186,16 @@ pub async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<User>, DbErr> {
 }
 
 pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<User>, DbErr> {
-    user::Entity::find_by_id(id)
-        .filter(user::Column::DeletedAt.is_null())
-        .one(&db.conn)
-        .await
+    let found = db
+        .memos
+        .users
+        .get_or_load(db, id, || {
+            user::Entity::find_by_id(id)
+                .filter(user::Column::DeletedAt.is_null())
+                .one(&db.conn)
+        })
+        .await?;
+    Ok((*found).clone())
 }
 
 /// Every user, oldest first, with whether each is an instance admin.

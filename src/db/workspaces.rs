@@ -119,7 +119,23 @@ pub async fn with_membership(
     slug: &str,
     user_id: Uuid,
 ) -> Result<Option<(Workspace, Option<member::Model>)>, DbErr> {
-    // One query: every API request under a workspace asks this first.
+    // One query (remembered while nothing changes): every API request under a workspace asks
+    // this first.
+    let found = db
+        .memos
+        .workspace_entries
+        .get_or_load(db, (slug.to_string(), user_id), || {
+            load_with_membership(db, slug, user_id)
+        })
+        .await?;
+    Ok((*found).clone())
+}
+
+async fn load_with_membership(
+    db: &Db,
+    slug: &str,
+    user_id: Uuid,
+) -> Result<Option<(Workspace, Option<member::Model>)>, DbErr> {
     let theirs = workspace::Relation::Members
         .def()
         .on_condition(move |_left, right| {

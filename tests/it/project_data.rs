@@ -1,5 +1,6 @@
 //! A project's states, labels and estimates over `/api/v1/`.
 
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::{
@@ -360,5 +361,54 @@ on_both_engines!(
             Value::Null
         );
         assert_eq!(bob.get(&points).await.status, 404);
+    }
+);
+
+on_both_engines!(
+    answers_follow_writes_made_by_any_connection,
+    |engine: Engine| async move {
+        // In SQLite mode read answers are remembered while the database is unchanged; a write
+        // through any other connection (here a second pool, as the admin CLI would make) must
+        // show in the very next answer.
+        let app = TestApp::spawn(engine).await;
+        let (ada, _bob, _gus, project) = setup(&app).await;
+        let states = format!("{project}/states/");
+        let names = |page: &Value| -> Vec<String> {
+            page["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let before = ada.get(&states).await.expect(200);
+        assert!(names(&before).contains(&"Todo".to_string()), "{before}");
+        assert_eq!(ada.get(&states).await.expect(200), before);
+        let projects = ada.get("/workspaces/acme/projects/").await.expect(200);
+        assert_eq!(names(&projects), ["Project WEB"], "{projects}");
+
+        let other = plane_aio::db::Db::connect(&app.state.settings().database)
+            .await
+            .unwrap();
+        for change in [
+            "UPDATE states SET name = 'To do' WHERE name = 'Todo'",
+            "UPDATE projects SET name = 'Website' WHERE identifier = 'WEB'",
+        ] {
+            other.conn.execute_unprepared(change).await.unwrap();
+        }
+
+        let after = ada.get(&states).await.expect(200);
+        assert!(names(&after).contains(&"To do".to_string()), "{after}");
+        let projects = ada.get("/workspaces/acme/projects/").await.expect(200);
+        assert_eq!(names(&projects), ["Website"], "{projects}");
+        ada.get("/users/me/").await.expect(200);
+        other
+            .conn
+            .execute_unprepared("UPDATE users SET is_active = false")
+            .await
+            .unwrap();
+        other.close().await;
+        let refused = ada.get("/users/me/").await.expect(403);
+        assert_eq!(refused, json!({"detail": "Given API token is not valid"}));
     }
 );
