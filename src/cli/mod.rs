@@ -73,6 +73,7 @@ fn report(error: &anyhow::Error) -> ExitCode {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    crate::db::configure_sqlite_library();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -130,6 +130,27 @@ impl Db {
     }
 }
 
+/// Process-wide SQLite settings, made before any connection exists. Memory statistics are
+/// switched off: with them on (the library's default) every allocation inside SQLite takes one
+/// global mutex, which the pool's connections then contend for on every query.
+///
+/// Only `cli::main` calls this, first thing, before the async runtime or any other thread
+/// starts: `sqlite3_config` is not thread-safe and fails harmlessly (SQLITE_MISUSE) once the
+/// library is initialised.
+pub fn configure_sqlite_library() {
+    // SAFETY: no other thread exists yet and no SQLite function has been called, as
+    // sqlite3_config requires; the variadic argument is the int SQLITE_CONFIG_MEMSTATUS takes.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_config(
+            rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+            std::ffi::c_int::from(0u8),
+        )
+    };
+    if rc != rusqlite::ffi::SQLITE_OK {
+        tracing::debug!(rc, "SQLite memory statistics stay on");
+    }
+}
+
 /// A SQLite pool with the appliance's pragmas: WAL, foreign keys, a busy timeout and
 /// synchronous=NORMAL (durable across a process kill; WAL keeps the file consistent).
 pub async fn sqlite_pool(path: &Path, create: bool) -> Result<SqlitePool, ConnectError> {
