@@ -73,6 +73,7 @@ fn report(error: &anyhow::Error) -> ExitCode {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    keep_memory_in_small_pages();
     crate::db::configure_sqlite_library();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -84,6 +85,17 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => report(&e),
+    }
+}
+
+/// Transparent huge pages off for this process: with them (many kernels default to `always`),
+/// the allocator's partly used regions are backed by whole 2 MiB pages, which more than doubled
+/// the idle resident memory for no measurable gain.
+fn keep_memory_in_small_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes plain integer arguments and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 
