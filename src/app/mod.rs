@@ -226,7 +226,7 @@ impl Application {
                     secrets: parts.secrets,
                     oauth_http: HttpClient::new(),
                     token_usage: TokenUsage::default(),
-                    answers: Default::default(),
+                    answers: db::memo::Memo::weighed(bytes::Bytes::len),
                 })),
                 data_dir,
                 listener,

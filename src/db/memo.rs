@@ -32,7 +32,6 @@ use super::{
 
 /// The reads every API request makes (who is calling, which workspace and project) and the
 /// lists this clients poll.
-#[derive(Default)]
 pub struct Memos {
     pub(super) tokens: Memo<String, Option<(ApiToken, Option<User>)>>,
     pub(super) users: Memo<Uuid, Option<User>>,
@@ -55,6 +54,24 @@ pub(super) type ProjectList = (
     u64,
     HashMap<Uuid, u64>,
 );
+
+/// Rough heap bytes of a row as sea-orm loads it (its strings and JSON included), for the
+/// memos' byte budget.
+const ROW_BYTES: usize = 2048;
+
+impl Default for Memos {
+    fn default() -> Memos {
+        Memos {
+            tokens: Memo::default(),
+            users: Memo::default(),
+            workspace_entries: Memo::default(),
+            project_entries: Memo::default(),
+            project_lists: Memo::weighed(|(rows, _, _)| rows.len() * ROW_BYTES),
+            state_pages: Memo::weighed(|(rows, _)| rows.len() * ROW_BYTES),
+            label_pages: Memo::weighed(|(rows, _)| rows.len() * ROW_BYTES),
+        }
+    }
+}
 
 impl std::fmt::Debug for Memos {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -93,9 +110,11 @@ impl ChangeWatch {
     }
 }
 
-/// Entries kept at most per memo; beyond it the memo starts afresh (the simplest bound that
-/// keeps memory flat under any key mix).
-const CAPACITY: usize = 4096;
+/// What one memo may hold: entries, and bytes as its `weigh` estimates them. Beyond either it
+/// starts afresh (the simplest bound that keeps memory flat under any key mix); a single value
+/// over an eighth of the byte budget is never kept.
+const MAX_ENTRIES: usize = 4096;
+const MAX_BYTES: usize = 32 << 20;
 
 /// One key's result, loaded once: concurrent requests for a key wait for the first one's load
 /// instead of all running the same query (after every write, all of them would miss at once).
@@ -104,25 +123,46 @@ type Slot<V> = Arc<tokio::sync::OnceCell<Arc<V>>>;
 struct Entries<K, V> {
     version: i64,
     map: HashMap<K, Slot<V>>,
+    bytes: usize,
+}
+
+impl<K, V> Entries<K, V> {
+    fn clear(&mut self) {
+        self.map.clear();
+        self.bytes = 0;
+    }
 }
 
 /// Results of one kind of query by key, valid while the database version stays the same.
 pub struct Memo<K, V> {
     entries: Mutex<Entries<K, V>>,
+    weigh: fn(&V) -> usize,
 }
 
-impl<K: Eq + Hash, V> Default for Memo<K, V> {
+impl<K: Eq + Hash + Clone, V> Default for Memo<K, V> {
+    /// For small values of about one size, bounded by the entry count alone.
     fn default() -> Self {
+        Memo::weighed(|_| 0)
+    }
+}
+
+impl<K: Eq + Hash + Clone, V> Memo<K, V> {
+    /// A memo whose values vary in size: `weigh` estimates a value's bytes.
+    pub fn weighed(weigh: fn(&V) -> usize) -> Self {
         Memo {
             entries: Mutex::new(Entries {
                 version: i64::MIN,
                 map: HashMap::new(),
+                bytes: 0,
             }),
+            weigh,
         }
     }
-}
 
-impl<K: Eq + Hash, V> Memo<K, V> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<K, V>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The remembered result for `key`, or `load`'s. The version is read *before* loading, so
     /// a write that lands during the load makes the entry stale at once rather than hiding the
     /// write; a request that starts after a commit never sees an answer loaded before it.
@@ -135,32 +175,151 @@ impl<K: Eq + Hash, V> Memo<K, V> {
             return load().await.map(Arc::new);
         };
         let slot = {
-            let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut entries = self.lock();
             // The version only grows; a request that read it just before another one moved
             // the memo on loads for itself and leaves the newer entries alone.
             if version < entries.version {
                 None
             } else {
                 if version > entries.version {
-                    entries.map.clear();
+                    entries.clear();
                     entries.version = version;
                 }
                 if let Some(value) = entries.map.get(&key).and_then(|slot| slot.get()) {
                     return Ok(value.clone());
                 }
-                if entries.map.len() >= CAPACITY {
-                    entries.map.clear();
+                if entries.map.len() >= MAX_ENTRIES {
+                    entries.clear();
                 }
-                Some(entries.map.entry(key).or_default().clone())
+                Some(entries.map.entry(key.clone()).or_default().clone())
             }
         };
         let Some(slot) = slot else {
             return load().await.map(Arc::new);
         };
         // A failed load leaves the slot empty: the next caller tries again.
+        let mut loaded_here = false;
         let value = slot
-            .get_or_try_init(|| async { load().await.map(Arc::new) })
-            .await?;
-        Ok(value.clone())
+            .get_or_try_init(|| async {
+                loaded_here = true;
+                load().await.map(Arc::new)
+            })
+            .await?
+            .clone();
+        if loaded_here {
+            let weight = (self.weigh)(&value);
+            let mut entries = self.lock();
+            if entries.version == version {
+                if weight > MAX_BYTES / 8 {
+                    entries.map.remove(&key);
+                } else {
+                    entries.bytes += weight;
+                    if entries.bytes > MAX_BYTES {
+                        entries.clear();
+                    }
+                }
+            }
+        }
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use sea_orm::ConnectionTrait;
+
+    use super::*;
+    use crate::config::DatabaseSettings;
+
+    async fn sqlite(dir: &tempfile::TempDir) -> (Db, DatabaseSettings) {
+        let settings = DatabaseSettings::Sqlite {
+            path: dir.path().join("memo.db"),
+        };
+        let db = Db::connect(&settings).await.unwrap();
+        db.conn
+            .execute_unprepared("CREATE TABLE t (n INTEGER)")
+            .await
+            .unwrap();
+        (db, settings)
+    }
+
+    #[tokio::test]
+    async fn remembers_until_any_connection_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, settings) = sqlite(&dir).await;
+        let memo: Memo<u8, usize> = Memo::default();
+        let loads = AtomicUsize::new(0);
+        let load = || async { Ok::<_, ()>(loads.fetch_add(1, Ordering::SeqCst) + 1) };
+        assert_eq!(*memo.get_or_load(&db, 1, load).await.unwrap(), 1);
+        assert_eq!(*memo.get_or_load(&db, 1, load).await.unwrap(), 1);
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+
+        // A commit through another pool (as the admin CLI would make) is seen at once.
+        let other = Db::connect(&settings).await.unwrap();
+        other
+            .conn
+            .execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        assert_eq!(*memo.get_or_load(&db, 1, load).await.unwrap(), 2);
+        // And one through this process's own pool.
+        db.conn
+            .execute_unprepared("INSERT INTO t VALUES (2)")
+            .await
+            .unwrap();
+        assert_eq!(*memo.get_or_load(&db, 1, load).await.unwrap(), 3);
+        assert_eq!(*memo.get_or_load(&db, 1, load).await.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_load_once_and_failures_are_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = sqlite(&dir).await;
+        let memo: Memo<u8, usize> = Memo::default();
+        let loads = AtomicUsize::new(0);
+        let slow = || async {
+            loads.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            Ok::<_, ()>(7)
+        };
+        let (a, b, c) = tokio::join!(
+            memo.get_or_load(&db, 1, slow),
+            memo.get_or_load(&db, 1, slow),
+            memo.get_or_load(&db, 1, slow)
+        );
+        assert_eq!((*a.unwrap(), *b.unwrap(), *c.unwrap()), (7, 7, 7));
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+
+        let failed = memo.get_or_load(&db, 2, || async { Err::<usize, _>("down") });
+        assert_eq!(failed.await.unwrap_err(), "down");
+        let retried = memo.get_or_load(&db, 2, || async { Ok::<_, &str>(8) });
+        assert_eq!(*retried.await.unwrap(), 8);
+    }
+
+    #[tokio::test]
+    async fn large_values_are_not_kept_and_the_byte_budget_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = sqlite(&dir).await;
+        let memo: Memo<usize, Vec<u8>> = Memo::weighed(Vec::len);
+        let loads = AtomicUsize::new(0);
+        let big = || async {
+            loads.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, ()>(vec![0; MAX_BYTES / 8 + 1])
+        };
+        memo.get_or_load(&db, 0, big).await.unwrap();
+        memo.get_or_load(&db, 0, big).await.unwrap();
+        assert_eq!(
+            loads.load(Ordering::SeqCst),
+            2,
+            "an oversized value was kept"
+        );
+
+        for key in 1..40 {
+            let value = || async { Ok::<_, ()>(vec![0; MAX_BYTES / 10]) };
+            memo.get_or_load(&db, key, value).await.unwrap();
+            assert!(memo.lock().bytes <= MAX_BYTES);
+        }
     }
 }
