@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -77,7 +77,7 @@ pub async fn soft_delete(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     super::workspaces::stamp_deleted(&txn, "estimate_points", "estimate_id", row.id, by, now)
         .await?;
     project::Entity::update_many()
@@ -117,7 +117,7 @@ pub async fn create_points(
     db: &Db,
     rows: Vec<point::ActiveModel>,
 ) -> Result<Vec<EstimatePoint>, DbErr> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     let mut created = Vec::with_capacity(rows.len());
     for row in rows {
         created.push(point::Entity::insert(row).exec_with_returning(&txn).await?);

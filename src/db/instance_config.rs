@@ -1,10 +1,7 @@
 //! Queries on `instance_configurations`.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
-    sea_query::OnConflict,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::OnConflict};
 use uuid::Uuid;
 
 use super::{Db, entities::instance_configuration as config};
@@ -69,7 +66,7 @@ pub struct Upsert {
 
 /// Writes several settings in one transaction (insert or replace by key).
 pub async fn upsert_all(db: &Db, rows: &[Upsert], by: Option<Uuid>) -> Result<(), sea_orm::DbErr> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     let now = Utc::now();
     for row in rows {
         config::Entity::insert(config::ActiveModel {

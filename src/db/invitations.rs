@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -144,7 +143,7 @@ pub async fn respond(
     user_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     // Only an unanswered invitation can be answered, even when two answers race.
     let updated = invite::Entity::update_many()
         .col_expr(invite::Column::Accepted, accepted.into())

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -134,7 +134,7 @@ pub async fn save(
 
 /// Soft-deletes the label; its children become top-level labels.
 pub async fn soft_delete(db: &Db, row: Label, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     label::Entity::update_many()
         .col_expr(label::Column::ParentId, Expr::value(Option::<Uuid>::None))
         .col_expr(label::Column::UpdatedAt, Expr::value(now))

@@ -24,8 +24,9 @@ use std::{path::Path, time::Duration};
 
 use plane_aio_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, SqlxPostgresConnector,
-    SqlxSqliteConnector, Statement,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, SqlxPostgresConnector, SqlxSqliteConnector, Statement,
+    TransactionOptions, TransactionTrait,
     sqlx::{
         self, PgPool, SqlitePool,
         postgres::{PgConnectOptions, PgPoolOptions},
@@ -79,6 +80,19 @@ impl Db {
                 memos: Default::default(),
             }),
         }
+    }
+
+    /// A transaction for writing. On SQLite it begins IMMEDIATE, taking the single write lock
+    /// at once (waiting up to the busy timeout): a deferred transaction that reads and then
+    /// writes fails with SQLITE_BUSY, which no timeout cures, when another writer commits in
+    /// between — two simultaneous first-run sign-ups did exactly that.
+    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
     }
 
     pub fn backend(&self) -> DatabaseBackend {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
     sea_query::{Expr, ExprTrait, IntoCondition, NullOrdering, Order},
 };
 use serde_json::Value;
@@ -138,7 +138,7 @@ pub async fn create(
     creator: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Project, ProjectClash> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     if let Some(clash) = clash(
         &txn,
         new.workspace_id,
@@ -484,7 +484,7 @@ pub async fn save(
 
 /// Soft-deletes the project and everything in it.
 pub async fn soft_delete(db: &Db, id: Uuid, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     super::workspaces::soft_delete_project(&txn, id, by, now).await?;
     txn.commit().await
 }

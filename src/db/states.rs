@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -126,7 +126,7 @@ pub async fn create(
     project_id: Uuid,
     default: bool,
 ) -> Result<State, SaveStateError> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     if default {
         clear_default(&txn, project_id, None).await?;
     }
@@ -162,7 +162,7 @@ pub async fn save(
     now: DateTime<Utc>,
     change: impl FnOnce(&mut state::ActiveModel),
 ) -> Result<State, SaveStateError> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     let (id, project_id) = (row.id, row.project_id);
     let mut active = row.into_active_model();
     change(&mut active);

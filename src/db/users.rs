@@ -3,7 +3,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -86,7 +86,7 @@ pub async fn create(db: &Db, new: &NewUser) -> Result<User, CreateUserError> {
 
 /// Creates a user who is also an instance admin, in one transaction.
 pub async fn create_admin(db: &Db, new: &NewUser) -> Result<User, CreateUserError> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     let user = insert(&txn, new).await?;
     grant_admin(&txn, user.id).await?;
     txn.commit().await?;
@@ -96,7 +96,7 @@ pub async fn create_admin(db: &Db, new: &NewUser) -> Result<User, CreateUserErro
 /// The first account of the instance, which becomes its admin. Exactly one caller can win,
 /// even across nodes: the claim is a unique row written in the same transaction.
 pub async fn create_first_admin(db: &Db, new: &NewUser) -> Result<User, CreateUserError> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     if user::Entity::find().count(&txn).await? > 0 {
         return Err(CreateUserError::AlreadySetUp);
     }

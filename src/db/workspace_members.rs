@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -217,7 +217,7 @@ pub async fn set_role(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<WorkspaceMember, DbErr> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     let workspace_id = row.workspace_id;
     let user_id = row.member_id;
     let mut active = row.into_active_model();
@@ -247,7 +247,7 @@ pub async fn deactivate(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     member::Entity::update_many()
         .col_expr(member::Column::IsActive, Expr::value(false))
         .col_expr(member::Column::UpdatedAt, Expr::value(now))

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, IntoCondition, Query},
 };
 use uuid::Uuid;
@@ -62,7 +62,7 @@ pub async fn create(
     new: NewWorkspace,
     now: DateTime<Utc>,
 ) -> Result<Workspace, CreateWorkspaceError> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     let id = Uuid::now_v7();
     let inserted = workspace::Entity::insert(workspace::ActiveModel {
         id: Set(id),
@@ -201,7 +201,7 @@ pub async fn save(
 
 /// Soft-deletes the workspace and everything in it, in one transaction.
 pub async fn soft_delete(db: &Db, id: Uuid, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
-    let txn = db.conn.begin().await?;
+    let txn = db.begin().await?;
     for table in WORKSPACE_TABLES {
         stamp_deleted(&txn, table, "workspace_id", id, by, now).await?;
     }
