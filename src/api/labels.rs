@@ -5,7 +5,6 @@ use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
 };
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
@@ -199,14 +198,8 @@ impl LabelsApi {
                 db::labels::page(state.db(), joined.project.id, page.offset(), page.limit()).await?
             };
             let shape = Shape::new(fields.as_deref(), expand.as_deref());
-            let mut results: Vec<Value> = rows
-                .iter()
-                .map(|l| shape.render(&LabelView::new(l)))
-                .collect();
-            shape::expand(state.db(), &shape, &mut results, EXPANDABLE).await?;
-            Ok(Shaped::new(
-                Shape::default().render(&page.envelope(results, total)),
-            ))
+            let views = rows.iter().map(LabelView::new);
+            shape::page_of(state.db(), &shape, &page, views, total, EXPANDABLE).await
         })
         .await
     }

@@ -20,6 +20,7 @@ pub mod ops;
 pub mod pagination;
 pub mod project_input;
 pub mod project_members;
+pub mod project_views;
 pub mod projects;
 pub mod shape;
 pub mod states;

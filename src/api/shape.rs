@@ -14,12 +14,15 @@ use poem_openapi::{
     ApiResponse,
     payload::Payload,
     registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry},
-    types::{ToJSON, Type},
+    types::{ParseFromJSON, ToJSON, Type},
 };
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::error::{ApiError, encode_json, json_response};
+use super::{
+    error::{ApiError, encode_json, json_response},
+    pagination::{Page, PageRequest},
+};
 use crate::{
     app::AppState,
     db::{self, Db},
@@ -187,7 +190,7 @@ async fn load(db: &Db, lite: Lite, ids: &[Uuid]) -> Result<Vec<(Uuid, Value)>, A
             .await
             .map_err(internal)?
             .iter()
-            .map(|p| (p.id, super::projects::project_lite(p)))
+            .map(|p| (p.id, super::project_views::project_lite(p)))
             .collect(),
         Lite::State => db::states::by_ids(db, ids)
             .await
@@ -212,6 +215,23 @@ async fn load(db: &Db, lite: Lite, ids: &[Uuid]) -> Result<Vec<(Uuid, Value)>, A
             })
             .collect(),
     })
+}
+
+/// One page of a list as Plane answers it: each view kept to `fields=`, its ids expanded as
+/// `expand=` asks, in the pagination envelope.
+pub async fn page_of<V: ParseFromJSON + ToJSON + Send + Sync>(
+    db: &Db,
+    shape: &Shape,
+    page: &PageRequest,
+    views: impl IntoIterator<Item = V>,
+    total: u64,
+    expandable: &[(&str, Lite)],
+) -> Result<Shaped<Page<V>>, ApiError> {
+    let mut results: Vec<Value> = views.into_iter().map(|v| shape.render(&v)).collect();
+    expand(db, shape, &mut results, expandable).await?;
+    Ok(Shaped::new(
+        Shape::default().render(&page.envelope(results, total)),
+    ))
 }
 
 /// A JSON answer built as a value (after `fields=`/`expand=`), documented as `T`.

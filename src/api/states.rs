@@ -209,14 +209,8 @@ impl StatesApi {
                 db::states::page(state.db(), joined.project.id, page.offset(), page.limit()).await?
             };
             let shape = Shape::new(fields.as_deref(), expand.as_deref());
-            let mut results: Vec<Value> = rows
-                .iter()
-                .map(|s| shape.render(&StateView::new(s)))
-                .collect();
-            shape::expand(state.db(), &shape, &mut results, EXPANDABLE).await?;
-            Ok(Shaped::new(
-                Shape::default().render(&page.envelope(results, total)),
-            ))
+            let views = rows.iter().map(StateView::new);
+            shape::page_of(state.db(), &shape, &page, views, total, EXPANDABLE).await
         })
         .await
     }
