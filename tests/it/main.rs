@@ -19,6 +19,7 @@ mod kv;
 mod oauth;
 mod profile;
 mod project_data;
+mod project_members;
 mod projects;
 mod storage;
 mod tls;

@@ -1,0 +1,186 @@
+//! A project's members over `/api/v1/`: adding, roles, removal, leaving, and joining a public
+//! project.
+
+use serde_json::json;
+
+use crate::{
+    on_both_engines,
+    support::{Engine, TestApp},
+};
+
+on_both_engines!(project_members_and_joining, |engine: Engine| async move {
+    let app = TestApp::spawn(engine).await;
+    let ada = app.api_user("ada@example.com").await;
+    let bob = app.api_user("bob@example.com").await;
+    let guest = app.api_user("guest@example.com").await;
+    let outsider = app.api_user("out@example.com").await;
+    app.workspace(&ada, "acme").await;
+    app.add_member("acme", &bob, 15).await;
+    app.add_member("acme", &guest, 5).await;
+    let project = app.project(&ada, "acme", "WEB").await;
+    let pid = project["id"].as_str().unwrap();
+    let members = format!("/workspaces/acme/projects/{pid}/members/");
+
+    for (body, expected) in [
+        (
+            json!({"member": outsider.user_id, "role": 15}),
+            json!({"member": ["Member not found in workspace"]}),
+        ),
+        (
+            json!({"member": guest.user_id, "role": 20}),
+            json!({"role": ["The role cannot be higher than the member's workspace role"]}),
+        ),
+        (
+            json!({"member": bob.user_id, "role": 7}),
+            json!({"role": ["Invalid role"]}),
+        ),
+        (
+            json!({"role": 15}),
+            json!({"member": ["This field is required."]}),
+        ),
+    ] {
+        let answer = ada.post(&members, body.clone()).await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.body),
+            (400, expected),
+            "{body}"
+        );
+    }
+    let added = ada
+        .post(&members, json!({"member": bob.user_id, "role": 15}))
+        .await
+        .expect(201);
+    assert_eq!(
+        added.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["id", "member", "role"]
+    );
+    assert_eq!(added["member"], bob.user_id.as_str());
+    assert_eq!(
+        ada.post(&members, json!({"member": bob.user_id, "role": 15}))
+            .await
+            .body,
+        json!({"member": ["The user is already a member of the project"]})
+    );
+    ada.post(
+        &format!("/workspaces/acme/projects/{pid}/project-members/"),
+        json!({"member": guest.user_id, "role": 5}),
+    )
+    .await
+    .expect(201);
+    // Members are not project admins.
+    assert_eq!(
+        bob.post(&members, json!({"member": guest.user_id, "role": 5}))
+            .await
+            .status,
+        403
+    );
+    let row = format!("{members}{}/", added["id"].as_str().unwrap());
+    assert_eq!(
+        ada.patch(&row, json!({"role": 5})).await.expect(200)["role"],
+        5
+    );
+    // Addressed by user id too.
+    assert_eq!(
+        ada.get(&format!("{members}{}/", bob.user_id))
+            .await
+            .expect(200)["role"],
+        5
+    );
+    // The last admin stays one.
+    let ada_row = format!("{members}{}/", ada.user_id);
+    assert_eq!(
+        ada.patch(&ada_row, json!({"role": 15})).await.body,
+        json!({"error": "The project needs at least one admin"})
+    );
+    assert_eq!(
+        ada.post(&format!("{members}leave/"), json!({}))
+            .await
+            .status,
+        400
+    );
+    // Removing keeps the row, inactive; the member loses access.
+    assert_eq!(ada.delete(&row).await.status, 204);
+    assert_eq!(
+        bob.get(&format!("/workspaces/acme/projects/{pid}/states/"))
+            .await
+            .status,
+        403
+    );
+    let list = ada.get(&members).await.expect(200);
+    let bob_row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == "bob@example.com")
+        .unwrap();
+    assert_eq!(bob_row["is_active"], false);
+    let lite = ada
+        .get(&format!(
+            "/workspaces/acme/projects/{pid}/project-members-lite/?is_active=true"
+        ))
+        .await
+        .expect(200);
+    assert_eq!(lite["total_count"], 2);
+
+    // Joining: public projects for workspace members, with their workspace role.
+    let joined = bob
+        .post(&format!("/workspaces/acme/projects/{pid}/join/"), json!({}))
+        .await
+        .expect(201);
+    assert_eq!(joined["role"], 15);
+    assert_eq!(
+        bob.post(&format!("/workspaces/acme/projects/{pid}/join/"), json!({}))
+            .await
+            .body,
+        json!({"error": "You are already a member of this project"})
+    );
+    // The guest leaves; guests cannot join by themselves.
+    assert_eq!(
+        guest
+            .post(&format!("{members}leave/"), json!({}))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        guest
+            .post(&format!("/workspaces/acme/projects/{pid}/join/"), json!({}))
+            .await
+            .status,
+        403
+    );
+    let secret = ada
+        .post(
+            "/workspaces/acme/projects/",
+            json!({"name": "Secret", "identifier": "SEC", "network": 0}),
+        )
+        .await
+        .expect(201);
+    let sid = secret["id"].as_str().unwrap();
+    assert_eq!(
+        bob.post(&format!("/workspaces/acme/projects/{sid}/join/"), json!({}))
+            .await
+            .status,
+        404
+    );
+    // An archived project's members are read-only, like the rest of it.
+    let project = format!("/workspaces/acme/projects/{pid}/");
+    ada.post(&format!("{project}archive/"), json!({}))
+        .await
+        .expect(204);
+    let before = ada.get(&members).await.expect(200);
+    let refused = json!({"error": "Archived project cannot be updated"});
+    let add = ada
+        .post(&members, json!({"member": guest.user_id, "role": 5}))
+        .await;
+    assert_eq!((add.status.as_u16(), add.body), (400, refused.clone()));
+    let bob_row = format!("{members}{}/", bob.user_id);
+    let change = ada.patch(&bob_row, json!({"role": 5})).await;
+    assert_eq!(
+        (change.status.as_u16(), change.body),
+        (400, refused.clone())
+    );
+    let remove = ada.delete(&bob_row).await;
+    assert_eq!((remove.status.as_u16(), remove.body), (400, refused));
+    assert_eq!(ada.get(&members).await.expect(200), before);
+});
