@@ -59,6 +59,35 @@ pub fn free_bytes(path: &Path) -> Option<u64> {
 }
 
 impl DataDir {
+    /// Fails with [`DataDirError::InUse`] when another process holds the folder's lock; touches
+    /// nothing. Start-up asks this before binding its ports, so a second `serve` with the same
+    /// settings names the folder's owner rather than the port it also holds.
+    pub fn ensure_free(path: &Path) -> Result<(), DataDirError> {
+        let Ok(mut file) = File::open(path.join(LOCK_FILE)) else {
+            return Ok(()); // no folder or no lock file yet: nobody holds it
+        };
+        match file.try_lock_shared() {
+            Err(std::fs::TryLockError::WouldBlock) => Err(Self::in_use(path, &mut file)),
+            // Free (the shared lock drops with `file`), or unlockable here: `open` reports
+            // any real problem when it takes the lock.
+            _ => Ok(()),
+        }
+    }
+
+    fn in_use(path: &Path, file: &mut File) -> DataDirError {
+        let mut pid = String::new();
+        let _ = file.read_to_string(&mut pid);
+        let pid = pid.trim();
+        DataDirError::InUse {
+            path: path.to_path_buf(),
+            pid: if pid.is_empty() {
+                "unknown".into()
+            } else {
+                pid.to_string()
+            },
+        }
+    }
+
     /// Creates the folder if needed and takes its lock.
     pub fn open(path: &Path) -> Result<DataDir, DataDirError> {
         let io = |e: std::io::Error| DataDirError::Io {
@@ -100,19 +129,7 @@ impl DataDir {
             .map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut pid = String::new();
-                let _ = file.read_to_string(&mut pid);
-                let pid = pid.trim();
-                return Err(DataDirError::InUse {
-                    path: path.to_path_buf(),
-                    pid: if pid.is_empty() {
-                        "unknown".into()
-                    } else {
-                        pid.to_string()
-                    },
-                });
-            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(Self::in_use(path, &mut file)),
             Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
         }
         file.set_len(0).map_err(io)?;

@@ -196,6 +196,7 @@ impl Application {
     pub async fn build(mut settings: Settings) -> Result<Application, StartupError> {
         install_crypto_provider();
         let tls = TlsMaterial::load(&settings.tls).map_err(|e| fail(format!("{e:#}")))?;
+        DataDir::ensure_free(&settings.data_dir).map_err(|e| fail(e.to_string()))?;
         let listener = bind(settings.listen, "listen").await?;
         if let Ok(bound) = listener.local_addr() {
             settings.adopt_bound_address(bound);

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `config`, `version`, `jobs`, `doctor`.
+//! The command line: `serve`, `migrate`, `config`, `version`, `admin`, `jobs`, `doctor`.
 //!
 //! Exit codes: 0 success, 1 a failure (one `error: …` line on stderr), 2 a usage error (clap).
 

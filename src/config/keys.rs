@@ -84,7 +84,7 @@ pub const KEYS: &[Key] = &[
         "database_url",
         "URL",
         "SQLite in the data folder",
-        "`postgres://user:password@host:5432/db` switches the app database, shared key-value data and the job queue to Postgres.",
+        "`postgres://user:password@host:5432/db` switches the app database, shared key-value data and the job queue to Postgres; `sqlite://PATH` keeps SQLite with the database file at PATH.",
     ))),
     key(
         "listen",

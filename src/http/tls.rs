@@ -51,8 +51,10 @@ impl TlsMaterial {
                 TlsMaterial::Static(Arc::new(static_config(cert, key)?))
             }
             TlsSettings::Acme(acme) => {
+                // Checked whole here, before the data folder is touched, so an unusable root
+                // stops start-up with nothing created.
                 if let Some(root) = &acme.ca_root {
-                    read_certs(root, "acme_ca_root")?;
+                    acme_roots(root)?;
                 }
                 TlsMaterial::Acme(Box::new(acme.clone()))
             }
@@ -102,17 +104,24 @@ pub struct Acme {
     pub resolver: Arc<ResolvesServerCertAcme>,
 }
 
+/// The extra trust roots of `acme_ca_root` (a test or private CA).
+fn acme_roots(path: &Path) -> anyhow::Result<RootCertStore> {
+    let mut roots = RootCertStore::empty();
+    for cert in read_certs(path, "acme_ca_root")? {
+        roots
+            .add(cert)
+            .context("acme_ca_root holds an unusable certificate")?;
+    }
+    Ok(roots)
+}
+
 /// Starts the ACME state machine (ordering, caching, renewing) in a task polled for the life
 /// of the process.
 pub fn start_acme(settings: &AcmeSettings, cache_dir: &Path) -> anyhow::Result<Acme> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots_anchors());
     if let Some(path) = &settings.ca_root {
-        for cert in read_certs(path, "acme_ca_root")? {
-            roots
-                .add(cert)
-                .context("acme_ca_root holds an unusable certificate")?;
-        }
+        roots.roots.extend(acme_roots(path)?.roots);
     }
     let client = ClientConfig::builder()
         .with_root_certificates(roots)

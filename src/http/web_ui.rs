@@ -1,7 +1,7 @@
 //! The embedded web UI (built from `web/` by `build.rs`, embedded with rust-embed).
 //!
 //! Any GET/HEAD path that is not an API route serves the matching file, or `index.html` so the
-//! single-page app can route it. Hashed build assets (`/assets/…`) are cached for a year as
+//! single-page app can route it (a missing `/assets/…` file is a 404, not the page). Hashed build assets (`/assets/…`) are cached for a year as
 //! immutable; everything else must be revalidated. Brotli/gzip variants produced at build time
 //! are served when the client accepts them, so nothing is compressed per request.
 
@@ -72,6 +72,15 @@ impl Endpoint for WebUi {
         } else {
             lookup(requested, accept)
         };
+        // A missing build asset (an old page asking for a file a new release replaced) is a
+        // 404: answering it with the HTML page would be cached as script and break the page.
+        if found.is_none() && requested.starts_with("assets/") {
+            return Ok(Response::builder()
+                .status(StatusCode::NOT_FOUND)
+                .content_type("text/plain; charset=utf-8")
+                .header(header::CACHE_CONTROL, "no-cache")
+                .body("Not found."));
+        }
         let Some(found) = found.or_else(|| lookup("index.html", accept)) else {
             // The build always produces index.html; without it there is nothing to serve.
             return Ok(Response::builder()

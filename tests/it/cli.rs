@@ -137,8 +137,27 @@ fn a_second_server_on_the_same_data_folder_exits_at_once() {
         &[],
         dir.path(),
     );
+    // The first start laid the folder out.
+    let root = dir.path().join("data");
+    for (entry, is_dir) in [
+        ("plane.db", false),
+        ("queue.db", false),
+        ("kv", true),
+        ("uploads", true),
+        ("plane-aio.lock", false),
+    ] {
+        let meta = std::fs::metadata(root.join(entry))
+            .unwrap_or_else(|e| panic!("{entry} in the data folder: {e}"));
+        assert_eq!(meta.is_dir(), is_dir, "{entry}");
+    }
+    // The same settings as the first, port included: the folder's owner is what gets named.
+    let same_port = first
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
     let out = process::run(
-        &["serve", "--data-dir", &data, "--listen", "127.0.0.1:0"],
+        &["serve", "--data-dir", &data, "--listen", &same_port],
         &[],
         dir.path(),
     );
@@ -251,22 +270,51 @@ async fn postgres_that_refuses_us_is_named_and_nothing_is_created() {
             "{line}"
         );
         assert!(!data.exists());
+
+        // Credentials refused. The local Postgres trusts 127.0.0.1, so a wrong password cannot
+        // be presented; an unknown role is refused in the same authentication step (28000).
+        let mut wrong_user = url::Url::parse(&crate::support::postgres::admin_url()).unwrap();
+        wrong_user.set_username("plane_aio_no_such_role").unwrap();
+        wrong_user.set_password(Some("wrong-secret")).unwrap();
+        let line = one_error_line(&process::run(
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--data-dir",
+                data.to_str().unwrap(),
+                "--database-url",
+                wrong_user.as_str(),
+            ],
+            &[],
+            dir.path(),
+        ));
+        assert!(
+            line.contains("plane_aio_no_such_role") && line.contains("does not exist"),
+            "{line}"
+        );
+        assert!(!line.contains("wrong-secret"), "{line}");
+        assert!(!data.exists());
     }
 }
 
-/// Runs `serve` in a private mount namespace whose data folder sits on a small tmpfs.
+/// Runs `serve` in a private mount namespace whose data folder sits on a small tmpfs; after it
+/// exits, prints what is left on the tmpfs as a `left on disk: …` line on stdout (the tmpfs
+/// vanishes with the namespace, so it can only be looked at from inside).
 fn serve_on_tmpfs(dir: &Path, mount_options: &str, prepare: &str) -> Option<Output> {
     let probe = std::process::Command::new("unshare")
         .args(["-m", "true"])
         .output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("skipped: cannot create a mount namespace here (needs root and unshare)");
+        crate::support::tools::missing(
+            "cannot create a mount namespace here (needs root and unshare)",
+        );
         return None;
     }
     let mnt = dir.join("mnt");
     std::fs::create_dir_all(&mnt).unwrap();
     let script = format!(
-        "mount -t tmpfs -o {mount_options} tmpfs {mnt} && {prepare} exec {bin} serve --listen 127.0.0.1:0 --data-dir {mnt}/data",
+        "mount -t tmpfs -o {mount_options} tmpfs {mnt} && {prepare} {bin} serve --listen 127.0.0.1:0 --data-dir {mnt}/data; status=$?; echo \"left on disk: $(ls -A {mnt} | tr '\\n' ' ')\"; exit $status",
         mnt = mnt.display(),
         bin = process::BIN,
     );
@@ -303,6 +351,12 @@ fn a_full_disk_is_named_and_the_new_folder_removed() {
     };
     let line = one_error_line(&out);
     assert!(line.contains("full"), "{line}");
+    let left = process::stdout(&out);
+    let left = left
+        .lines()
+        .find_map(|l| l.strip_prefix("left on disk: "))
+        .unwrap_or_else(|| panic!("no report of the tmpfs contents: {left}"));
+    assert_eq!(left.trim(), "filler", "the new data folder is removed");
 }
 
 on_both_engines!(
@@ -337,6 +391,15 @@ on_both_engines!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_the_request_in_flight_and_exits_zero() {
+    stops_gracefully_on(libc::SIGTERM).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_finishes_the_request_in_flight_and_exits_zero() {
+    stops_gracefully_on(libc::SIGINT).await;
+}
+
+async fn stops_gracefully_on(signal: libc::c_int) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data").display().to_string();
     let server = Server::start(
@@ -373,7 +436,7 @@ async fn sigterm_finishes_the_request_in_flight_and_exits_zero() {
             .send(),
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    server.signal(libc::SIGTERM);
+    server.signal(signal);
     let resp = upload
         .await
         .unwrap()

@@ -322,6 +322,9 @@ async fn the_web_ui_is_a_single_page_app_with_sane_caching() {
     let deep = app.get("/acme/projects/123/issues").await;
     assert_eq!(deep.status(), StatusCode::OK);
     assert_eq!(deep.text().await.unwrap(), html);
+    // A build asset that does not exist is not answered with the page.
+    let gone = app.get("/assets/index-00000000.js").await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 
     // Hashed assets are immutable; their brotli twin is served when accepted.
     let asset = html

@@ -21,6 +21,7 @@ mod profile;
 mod project_data;
 mod project_members;
 mod projects;
+mod request_log;
 mod storage;
 mod tls;
 mod web_ui;
