@@ -25,6 +25,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     try {
       const info = await api.get<InstanceInfo>("/api/instances/");
       setInstance(info);
+      // The tab shows the instance's configured name (god-mode), as Plane's does.
+      document.title = info.instance.instance_name || "Plane";
       setLoadError(null);
     } catch (error) {
       setLoadError(error instanceof Error ? error.message : "The server cannot be reached.");
