@@ -177,6 +177,66 @@ on_both_engines!(states_follow_planes_rules, |engine: Engine| async move {
 });
 
 on_both_engines!(
+    the_projects_default_state_cannot_be_deleted,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (ada, bob, _gus, project) = setup(&app).await;
+        let states = format!("{project}/states/");
+        let list = bob.get(&states).await.expect(200);
+        let id_of = |name: &str| -> String {
+            list["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["name"] == name)
+                .unwrap_or_else(|| panic!("{name} in {list}"))["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let (todo, done) = (id_of("Todo"), id_of("Done"));
+        let project_path = format!("{project}/");
+
+        // Todo is the project's default state without being the state marked `default`.
+        assert_eq!(
+            ada.patch(&project_path, json!({"default_state": todo}))
+                .await
+                .expect(200)["default_state"],
+            todo.as_str()
+        );
+        let todo_path = format!("{states}{todo}/");
+        assert_eq!(bob.get(&todo_path).await.expect(200)["default"], false);
+        let refused = bob.delete(&todo_path).await;
+        assert_eq!(
+            (refused.status.as_u16(), refused.body),
+            (400, json!({"error": "Default state cannot be deleted"}))
+        );
+        assert_eq!(bob.get(&todo_path).await.status, 200);
+        assert_eq!(
+            ada.get(&project_path).await.expect(200)["default_state"],
+            todo.as_str()
+        );
+
+        // Once the project's default moves on, the state can go; the default stays put.
+        ada.patch(&project_path, json!({"default_state": done}))
+            .await
+            .expect(200);
+        assert_eq!(bob.delete(&todo_path).await.status, 204);
+        assert_eq!(
+            ada.get(&project_path).await.expect(200)["default_state"],
+            done.as_str()
+        );
+        // A deleted state cannot become the default.
+        assert_eq!(
+            ada.patch(&project_path, json!({"default_state": todo}))
+                .await
+                .body,
+            json!({"non_field_errors": ["Default state should be a state in the project"]})
+        );
+    }
+);
+
+on_both_engines!(
     labels_nest_and_clash_like_planes,
     |engine: Engine| async move {
         let app = TestApp::spawn(engine).await;
