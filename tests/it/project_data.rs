@@ -305,12 +305,23 @@ on_both_engines!(
             .expect(200);
         assert_eq!(expanded["results"][1]["parent"]["name"], "Area");
 
-        // Deleting a parent moves its children to the top level.
+        // Deleting a parent deletes what is nested under it, at every depth (as Plane's
+        // cascade); other labels stay.
+        let loose = bob
+            .post(&labels, json!({"name": "Loose"}))
+            .await
+            .expect(201);
         assert_eq!(bob.delete(&area_path).await.status, 204);
-        let ui_now = bob.get(&format!("{labels}{ui_id}/")).await.expect(200);
-        assert_eq!(ui_now["parent"], Value::Null);
-        // Its name is free again.
-        bob.post(&labels, json!({"name": "Area"})).await.expect(201);
+        for gone in [area_id, ui_id, widgets["id"].as_str().unwrap()] {
+            assert_eq!(bob.get(&format!("{labels}{gone}/")).await.status, 404);
+        }
+        let left = bob.get(&labels).await.expect(200);
+        assert_eq!(left["total_count"], 1, "{left}");
+        assert_eq!(left["results"][0]["id"], loose["id"]);
+        // Their names are free again.
+        for name in ["Area", "UI", "Widgets"] {
+            bob.post(&labels, json!({"name": name})).await.expect(201);
+        }
         assert_eq!(gus.post(&labels, json!({"name": "G"})).await.status, 403);
         assert_eq!(gus.get(&labels).await.status, 200);
     }
