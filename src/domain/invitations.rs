@@ -29,7 +29,7 @@ pub struct InvitationDraft {
     pub message: Option<String>,
 }
 
-/// Creates the invitation and queues its mail.
+/// Creates the invitation and queues its mail: both or neither.
 pub async fn invite(
     state: &AppState,
     workspace: &Workspace,
@@ -55,6 +55,7 @@ pub async fn invite(
     {
         return Err(Problem::field("non_field_errors", "Email already invited"));
     }
+    let settings = state.instance_settings().await?;
     let token = hex::encode(rand::random::<[u8; 32]>());
     let invitation = db::invitations::create(
         db,
@@ -69,16 +70,35 @@ pub async fn invite(
         now(),
     )
     .await?;
-    let settings = state.instance_settings().await?;
-    if settings.smtp().is_some() {
-        queue_mail(state, &settings, workspace, inviter, &invitation, &token).await?;
-    } else {
+    if settings.smtp().is_none() {
         tracing::warn!(
             workspace = %workspace.slug,
             "invitation created without email: SMTP is not configured; the invitee sees it after signing in"
         );
+        return Ok(invitation);
+    }
+    // The queue is not the app database, so the two writes cannot share a transaction: when
+    // the mail cannot be queued, the invitation is taken back and the caller told.
+    if let Err(problem) =
+        queue_mail(state, &settings, workspace, inviter, &invitation, &token).await
+    {
+        if let Err(e) = db::invitations::remove(db, invitation.id).await {
+            tracing::error!(
+                invitation = %invitation.id, error = %e,
+                "the invitation's mail could not be queued, nor the invitation removed"
+            );
+        }
+        return Err(problem);
     }
     Ok(invitation)
+}
+
+/// True while the invitation may still be answered: not withdrawn, not answered, its workspace
+/// not deleted. Its mail is sent only then.
+pub async fn is_pending(db: &Db, id: Uuid) -> Result<bool, Problem> {
+    Ok(db::invitations::with_workspace(db, id)
+        .await?
+        .is_some_and(|(invitation, _)| invitation.responded_at.is_none()))
 }
 
 /// The link the invitee follows: the web UI's invitation page.
@@ -118,7 +138,13 @@ async fn queue_mail(
         .map_err(|e| Problem::Internal(e.into()))?;
     state
         .queue()
-        .enqueue(Job::SendMail { mail }, None)
+        .enqueue(
+            Job::SendMail {
+                mail,
+                invitation: Some(invitation.id),
+            },
+            None,
+        )
         .await
         .map_err(|e| Problem::Internal(e.into()))
 }
