@@ -1,4 +1,4 @@
-//! A project's states, labels and estimates over `/api/v1/`.
+//! A project's states and labels over `/api/v1/` (estimates: `estimates.rs`).
 
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
@@ -9,7 +9,7 @@ use crate::{
 };
 
 /// A workspace `acme` with project `WEB` owned by Ada; Bob is a project member, Gus a guest.
-async fn setup(app: &TestApp) -> (ApiClient, ApiClient, ApiClient, String) {
+pub(crate) async fn setup(app: &TestApp) -> (ApiClient, ApiClient, ApiClient, String) {
     let ada = app.api_user("ada@example.com").await;
     let bob = app.api_user("bob@example.com").await;
     let gus = app.api_user("gus@example.com").await;
@@ -324,114 +324,6 @@ on_both_engines!(
         }
         assert_eq!(gus.post(&labels, json!({"name": "G"})).await.status, 403);
         assert_eq!(gus.get(&labels).await.status, 200);
-    }
-);
-
-on_both_engines!(
-    an_estimate_per_project_with_points,
-    |engine: Engine| async move {
-        let app = TestApp::spawn(engine).await;
-        let (_ada, bob, gus, project) = setup(&app).await;
-        let estimates = format!("{project}/estimates/");
-
-        assert_eq!(
-            bob.get(&estimates).await.body,
-            json!({"error": "Estimate not found"})
-        );
-        let created = bob
-            .post(
-                &estimates,
-                json!({"name": "Story points", "type": "points"}),
-            )
-            .await
-            .expect(201);
-        assert_eq!(created["type"], "points");
-        let eid = created["id"].as_str().unwrap();
-        assert_eq!(
-            bob.post(&estimates, json!({"name": "Again"})).await.body,
-            json!({"error": "An estimate already exists for this project", "id": eid})
-        );
-        assert_eq!(
-            bob.patch(&estimates, json!({"name": "Points", "type": "time"}))
-                .await
-                .expect(200)["type"],
-            "points",
-            "only name and description change"
-        );
-
-        let points = format!("{estimates}{eid}/estimate-points/");
-        assert_eq!(
-            bob.post(&points, json!([])).await.body,
-            json!({"error": "Estimate points are required"})
-        );
-        let refused = bob
-            .post(
-                &points,
-                json!([{"key": 1, "value": "1"}, {"key": -1, "value": "x".repeat(21)}]),
-            )
-            .await;
-        assert_eq!(refused.status, 400);
-        assert_eq!(
-            refused.body,
-            json!([{}, {"key": ["Ensure this value is greater than or equal to 0."],
-                      "value": ["Ensure this field has no more than 20 characters."]}])
-        );
-        assert_eq!(
-            bob.get(&points).await.expect(200),
-            json!([]),
-            "all or nothing"
-        );
-        let made = bob
-        .post(&points, json!([{"key": 2, "value": "3"}, {"key": 1, "value": "1"}, {"key": 3, "value": "5"}]))
-        .await
-        .expect(201);
-        assert_eq!(made.as_array().unwrap().len(), 3);
-        let list = bob.get(&points).await.expect(200);
-        let values: Vec<&str> = list
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["value"].as_str().unwrap())
-            .collect();
-        assert_eq!(values, ["1", "3", "5"]);
-        let point = format!("{points}{}/", list[2]["id"].as_str().unwrap());
-        assert_eq!(
-            bob.patch(&point, json!({"value": "8"})).await.expect(200)["value"],
-            "8"
-        );
-        assert_eq!(bob.delete(&point).await.status, 204);
-        assert_eq!(
-            bob.patch(&point, json!({"value": "8"})).await.body,
-            json!({"error": "Estimate point not found"})
-        );
-        assert_eq!(
-            gus.post(&points, json!([{"value": "13"}])).await.status,
-            403
-        );
-        assert_eq!(gus.get(&points).await.status, 200);
-
-        // The project uses it until it is deleted.
-        let project_path = format!("{project}/");
-        assert_eq!(
-            bob.patch(&project_path, json!({"estimate": eid}))
-                .await
-                .status,
-            403,
-            "members do not manage the project"
-        );
-        let ada = app.api_user("ada@example.com").await;
-        assert_eq!(
-            ada.patch(&project_path, json!({"estimate": eid}))
-                .await
-                .expect(200)["estimate"],
-            eid
-        );
-        assert_eq!(bob.delete(&estimates).await.status, 204);
-        assert_eq!(
-            ada.get(&project_path).await.expect(200)["estimate"],
-            Value::Null
-        );
-        assert_eq!(bob.get(&points).await.status, 404);
     }
 );
 
