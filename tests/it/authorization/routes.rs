@@ -28,6 +28,9 @@ pub(super) struct Route {
     pub expect: [u16; 3],
     /// Needs no workspace: outsiders get what members get.
     pub open: bool,
+    /// Called by the web UI with its session cookie (outside `/api/v1/`); the statuses for
+    /// the outsider, the other workspace's admin, a revoked session and no session.
+    pub session: Option<[u16; 4]>,
     pub proof: Option<Proof>,
     /// The exact body of a refusal (any status but 401) for this caller.
     pub refusal: fn(&World, Caller, u16) -> Value,
@@ -78,6 +81,7 @@ fn route(
         body,
         expect,
         open: false,
+        session: None,
         proof: None,
         refusal: plane_refusal,
     }
@@ -485,6 +489,7 @@ pub(super) fn routes() -> Vec<Route> {
             [204, 204, 403],
         ),
     ];
+    routes.extend(super::invitation_routes::routes());
     routes.shrink_to_fit();
     routes
 }
