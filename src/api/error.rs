@@ -137,6 +137,7 @@ impl From<crate::domain::problem::Problem> for ApiError {
                 message,
             },
             Problem::NotFound => ApiError::not_found(),
+            Problem::Unauthenticated => ApiError::unauthenticated(),
             Problem::Internal(cause) => ApiError::Internal(cause),
         }
     }

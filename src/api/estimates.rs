@@ -21,11 +21,12 @@ use crate::{
     app::AppState,
     db::{
         self,
-        entities::{estimate as estimate_entity, estimate_point as point_entity},
+        entities::estimate as estimate_entity,
         estimates::{CreateEstimateError, Estimate, EstimatePoint},
     },
     domain::{
         access::Action,
+        estimates::{self as points_rules, PointDraft},
         projects::{self, InProject},
     },
 };
@@ -124,9 +125,9 @@ pub struct EstimateInput {
 
 #[derive(Debug, Object)]
 pub struct EstimatePointInput {
-    /// Its position, 0 or more.
+    /// Its position, 0 or more, unique in the estimate; the next free one when left out.
     pub key: Option<i32>,
-    /// At most 20 characters.
+    /// At most 20 characters, unique in the estimate; a number for a `points` estimate.
     pub value: Option<String>,
     pub description: Option<String>,
     pub external_source: Option<String>,
@@ -429,8 +430,7 @@ impl EstimatesApi {
         if items.is_empty() {
             return Err(ApiError::bad_request("Estimate points are required"));
         }
-        let now = db::now();
-        let mut rows = Vec::with_capacity(items.len());
+        let mut drafts = Vec::with_capacity(items.len());
         let mut errors = Vec::with_capacity(items.len());
         for item in items {
             let mut input = Input::new(item)?;
@@ -440,22 +440,12 @@ impl EstimatesApi {
             let ok = !input.has_errors();
             errors.push(input.finish().err().map(|e| e.body()).unwrap_or(json!({})));
             if ok {
-                use sea_orm::ActiveValue::Set;
-                rows.push(point_entity::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    workspace_id: Set(estimate.workspace_id),
-                    project_id: Set(estimate.project_id),
-                    estimate_id: Set(estimate.id),
-                    key: Set(key.unwrap_or(0) as i32),
-                    description: Set(description.unwrap_or_default()),
-                    value: Set(value.unwrap_or_default()),
-                    external_source: Set(external_source.flatten()),
-                    external_id: Set(external_id.flatten()),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    deleted_at: Set(None),
-                    created_by: Set(Some(user_id)),
-                    updated_by: Set(Some(user_id)),
+                drafts.push(PointDraft {
+                    key,
+                    value: value.unwrap_or_default(),
+                    description: description.unwrap_or_default(),
+                    external_source: external_source.flatten(),
+                    external_id: external_id.flatten(),
                 });
             }
         }
@@ -466,7 +456,7 @@ impl EstimatesApi {
                 body: Value::Array(errors),
             });
         }
-        let created = db::estimates::create_points(state.db(), rows).await?;
+        let created = points_rules::add_points(state.db(), &estimate, drafts, user_id).await?;
         Ok(CreatedPoints::Created(Shaped::new(Value::Array(
             created
                 .iter()
@@ -506,18 +496,15 @@ impl EstimatesApi {
         let mut input = body.input()?;
         let (key, value, description) = read_point(&mut input, false);
         input.finish()?;
-        let point = db::estimates::save_point(state.db(), point, user_id, db::now(), |p| {
-            use sea_orm::ActiveValue::Set;
-            if let Some(v) = key {
-                p.key = Set(v as i32);
-            }
-            if let Some(v) = value {
-                p.value = Set(v);
-            }
-            if let Some(v) = description {
-                p.description = Set(v);
-            }
-        })
+        let point = points_rules::change_point(
+            state.db(),
+            &estimate,
+            point,
+            key,
+            value,
+            description,
+            user_id,
+        )
         .await?;
         Ok(Shaped::new(render(&EstimatePointView::new(&point))))
     }

@@ -280,11 +280,7 @@ impl InvitationsApi {
         token: Query<Option<String>>,
     ) -> Result<Shaped<InvitationPreview>, ApiError> {
         let user = caller.0.0.as_ref().map(|c| &c.user);
-        let answerer = match (token.as_deref(), user) {
-            (Some(token), user) => Answerer::Link { token, user },
-            (None, Some(user)) => Answerer::SignedIn(user),
-            (None, None) => return Err(ApiError::unauthenticated()),
-        };
+        let answerer = Answerer::new(token.as_deref(), user);
         let (invitation, workspace) = rules::open(state.db(), invitation_id.0, answerer).await?;
         let invited_by = match invitation.created_by {
             Some(id) => db::users::by_id(state.db(), id).await?.map(|u| {
@@ -327,11 +323,7 @@ impl InvitationsApi {
         input.finish()?;
         let accepted = accepted.unwrap_or(false);
         let user = caller.0.0.as_ref().map(|c| &c.user);
-        let answerer = match (token.as_deref().filter(|t| !t.is_empty()), user) {
-            (Some(token), user) => Answerer::Link { token, user },
-            (None, Some(user)) => Answerer::SignedIn(user),
-            (None, None) => return Err(ApiError::unauthenticated()),
-        };
+        let answerer = Answerer::new(token.as_deref(), user);
         let workspace = rules::respond(state.db(), invitation_id.0, answerer, accepted).await?;
         let message = if accepted {
             "Workspace Invitation Accepted"
@@ -351,8 +343,8 @@ impl InvitationsApi {
         state: Data<&AppState>,
         caller: Data<&CallerSlot>,
     ) -> Result<Shaped<Vec<InvitationPreview>>, ApiError> {
-        let user = user_of(&caller)?;
-        let rows = db::invitations::pending_for_email(state.db(), &user.email).await?;
+        let user = caller.0.0.as_ref().map(|c| &c.user);
+        let rows = rules::mine(state.db(), user).await?;
         let mut list = Vec::with_capacity(rows.len());
         for (invitation, workspace) in rows {
             let invited_by = match invitation.created_by {

@@ -382,7 +382,7 @@ impl LabelsApi {
         ))
     }
 
-    /// Deletes a label; labels nested under it move to the top level.
+    /// Deletes a label and the labels nested under it (as Plane's cascade).
     #[oai(
         path = "/api/v1/workspaces/:slug/projects/:project_id/labels/:label_id/",
         method = "delete"

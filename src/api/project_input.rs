@@ -245,14 +245,16 @@ pub async fn apply_update(
         fields.default_assignee.flatten(),
     )
     .await?;
-    if let Some(Some(state_id)) = fields.default_state
-        && !db::states::usable(db, project.id, state_id).await?
-    {
-        return Err(Problem::field(
+    let no_such_state = || {
+        ApiError::from(Problem::field(
             "non_field_errors",
             "Default state should be a state in the project",
-        )
-        .into());
+        ))
+    };
+    if let Some(Some(state_id)) = fields.default_state
+        && !db::states::usable(&db.conn, project.id, state_id).await?
+    {
+        return Err(no_such_state());
     }
     if let Some(Some(estimate_id)) = fields.estimate
         && db::estimates::get(db, project.id, estimate_id)
@@ -265,7 +267,7 @@ pub async fn apply_update(
         )
         .into());
     }
-    let updated = db::projects::save(db, project.clone(), by, db::now(), |p| {
+    let updated = db::projects::save_checked(db, project.clone(), by, db::now(), |p| {
         use sea_orm::ActiveValue::Set;
         if let Some(v) = fields.name {
             p.name = Set(v);
@@ -335,7 +337,9 @@ pub async fn apply_update(
     })
     .await;
     match updated {
-        Ok(project) => Ok(project),
+        Ok(Some(project)) => Ok(project),
+        // The state was deleted between the check and the write.
+        Ok(None) => Err(no_such_state()),
         // A concurrent change took the name or identifier between the check and the write.
         Err(e) if db::is_unique_violation(&e) => Err(ApiError::Body {
             status: poem::http::StatusCode::CONFLICT,

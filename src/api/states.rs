@@ -397,7 +397,8 @@ impl StatesApi {
         ))
     }
 
-    /// Deletes a state that is neither the default nor in use (project admins and members).
+    /// Deletes a state that is neither the project's default nor in use (project admins and
+    /// members).
     #[oai(
         path = "/api/v1/workspaces/:slug/projects/:project_id/states/:state_id/",
         method = "delete"
@@ -419,8 +420,7 @@ impl StatesApi {
         )
         .await?;
         let row = find(&state, &joined, state_id.0).await?;
-        rules::check_state_deletable(&row)?;
-        db::states::soft_delete(state.db(), row, user_id, db::now()).await?;
+        rules::delete_state(state.db(), &row, user_id).await?;
         Ok(Deleted::Done)
     }
 }

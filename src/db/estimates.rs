@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -112,18 +112,80 @@ pub async fn point(db: &Db, estimate_id: Uuid, id: Uuid) -> Result<Option<Estima
         .await
 }
 
-/// Inserts all the points or none.
-pub async fn create_points(
-    db: &Db,
-    rows: Vec<point::ActiveModel>,
+/// The live estimate, its row locked until the transaction ends (Postgres; SQLite's write
+/// transaction already holds the whole database).
+async fn lock<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Estimate>, DbErr> {
+    estimate::Entity::find_by_id(id)
+        .filter(estimate::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .one(conn)
+        .await
+}
+
+async fn live_points<C: ConnectionTrait>(
+    conn: &C,
+    estimate_id: Uuid,
 ) -> Result<Vec<EstimatePoint>, DbErr> {
+    point::Entity::find()
+        .filter(point::Column::EstimateId.eq(estimate_id))
+        .filter(point::Column::DeletedAt.is_null())
+        .all(conn)
+        .await
+}
+
+/// Inserts the points `plan` makes from the estimate's current points, all or none, with the
+/// estimate locked so that concurrent additions see each other. `None` when the estimate is
+/// gone; `Some(Err)` when `plan` refused.
+pub async fn add_points<E>(
+    db: &Db,
+    estimate_id: Uuid,
+    plan: impl FnOnce(&[EstimatePoint]) -> Result<Vec<point::ActiveModel>, E>,
+) -> Result<Option<Result<Vec<EstimatePoint>, E>>, DbErr> {
     let txn = db.begin().await?;
+    if lock(&txn, estimate_id).await?.is_none() {
+        return Ok(None);
+    }
+    let rows = match plan(&live_points(&txn, estimate_id).await?) {
+        Ok(rows) => rows,
+        Err(refusal) => return Ok(Some(Err(refusal))),
+    };
     let mut created = Vec::with_capacity(rows.len());
     for row in rows {
         created.push(point::Entity::insert(row).exec_with_returning(&txn).await?);
     }
     txn.commit().await?;
-    Ok(created)
+    Ok(Some(Ok(created)))
+}
+
+/// Applies `change` to the point once `check` accepts it against the estimate's current
+/// points, with the estimate locked as [`add_points`] does. `None` when the estimate or the
+/// point is gone; `Some(Err)` when `check` refused.
+pub async fn change_point<E>(
+    db: &Db,
+    row: EstimatePoint,
+    by: Uuid,
+    now: DateTime<Utc>,
+    check: impl FnOnce(&[EstimatePoint]) -> Result<(), E>,
+    change: impl FnOnce(&mut point::ActiveModel),
+) -> Result<Option<Result<EstimatePoint, E>>, DbErr> {
+    let txn = db.begin().await?;
+    if lock(&txn, row.estimate_id).await?.is_none() {
+        return Ok(None);
+    }
+    let existing = live_points(&txn, row.estimate_id).await?;
+    if !existing.iter().any(|p| p.id == row.id) {
+        return Ok(None);
+    }
+    if let Err(refusal) = check(&existing) {
+        return Ok(Some(Err(refusal)));
+    }
+    let mut active = row.into_active_model();
+    change(&mut active);
+    active.updated_at = Set(now);
+    active.updated_by = Set(Some(by));
+    let saved = point::Entity::update(active).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(Some(Ok(saved)))
 }
 
 pub async fn save_point(

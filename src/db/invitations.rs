@@ -134,6 +134,14 @@ pub async fn delete(db: &Db, row: Invitation, by: Uuid, now: DateTime<Utc>) -> R
         .map(|_| ())
 }
 
+/// Removes the row for good: an invitation taken back before anyone could see it.
+pub async fn remove(db: &Db, id: Uuid) -> Result<(), DbErr> {
+    invite::Entity::delete_by_id(id)
+        .exec(&db.conn)
+        .await
+        .map(|_| ())
+}
+
 /// Records the answer; an acceptance makes `user_id` an active member with the invited role,
 /// in the same transaction. Returns false when the invitation was answered meanwhile.
 pub async fn respond(

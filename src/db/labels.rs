@@ -132,20 +132,35 @@ pub async fn save(
         .map_err(clash)
 }
 
-/// Soft-deletes the label; its children become top-level labels.
+/// Soft-deletes the label and every label nested under it, at any depth (Plane's
+/// `Label.parent` cascades), in one transaction.
 pub async fn soft_delete(db: &Db, row: Label, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
     let txn = db.begin().await?;
-    label::Entity::update_many()
-        .col_expr(label::Column::ParentId, Expr::value(Option::<Uuid>::None))
-        .col_expr(label::Column::UpdatedAt, Expr::value(now))
-        .filter(label::Column::ParentId.eq(row.id))
-        .exec(&txn)
-        .await?;
-    let mut active = row.into_active_model();
-    active.deleted_at = Set(Some(now));
-    active.updated_at = Set(now);
-    active.updated_by = Set(Some(by));
-    label::Entity::update(active).exec(&txn).await?;
+    let mut doomed = vec![row.id];
+    let mut seen = std::collections::HashSet::from([row.id]);
+    let mut frontier = vec![row.id];
+    // The descendants, level by level; `seen` ends a loop in stored data.
+    while !frontier.is_empty() {
+        let children: Vec<Uuid> = live(row.project_id)
+            .select_only()
+            .column(label::Column::Id)
+            .filter(label::Column::ParentId.is_in(frontier))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        frontier = children.into_iter().filter(|id| seen.insert(*id)).collect();
+        doomed.extend(&frontier);
+    }
+    for ids in doomed.chunks(500) {
+        label::Entity::update_many()
+            .col_expr(label::Column::DeletedAt, Expr::value(Some(now)))
+            .col_expr(label::Column::UpdatedAt, Expr::value(now))
+            .col_expr(label::Column::UpdatedBy, Expr::value(Some(by)))
+            .filter(label::Column::Id.is_in(ids.iter().copied()))
+            .filter(label::Column::DeletedAt.is_null())
+            .exec(&txn)
+            .await?;
+    }
     txn.commit().await
 }
 

@@ -482,6 +482,43 @@ pub async fn save(
     project::Entity::update(active).exec(&db.conn).await
 }
 
+/// The live project, its row locked until the transaction ends (Postgres; SQLite's write
+/// transaction already holds the whole database).
+pub async fn lock<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Project>, DbErr> {
+    project::Entity::find_by_id(id)
+        .filter(project::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .one(conn)
+        .await
+}
+
+/// As [`save`], for a change that may set the project's default state: under the project's
+/// row lock (taken by deleting a state too), the state must still be a live state of the
+/// project when the change is written. `None`, with nothing changed, when it is not.
+pub async fn save_checked(
+    db: &Db,
+    project: Project,
+    by: Uuid,
+    now: DateTime<Utc>,
+    change: impl FnOnce(&mut project::ActiveModel),
+) -> Result<Option<Project>, DbErr> {
+    let txn = db.begin().await?;
+    let id = project.id;
+    lock(&txn, id).await?;
+    let mut active = project.into_active_model();
+    change(&mut active);
+    if let sea_orm::ActiveValue::Set(Some(state_id)) = active.default_state_id
+        && !super::states::usable(&txn, id, state_id).await?
+    {
+        return Ok(None);
+    }
+    active.updated_at = Set(now);
+    active.updated_by = Set(Some(by));
+    let saved = project::Entity::update(active).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(Some(saved))
+}
+
 /// Soft-deletes the project and everything in it.
 pub async fn soft_delete(db: &Db, id: Uuid, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
     let txn = db.begin().await?;

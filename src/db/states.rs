@@ -10,7 +10,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{Db, entities::state, is_unique_violation};
+use super::{
+    Db,
+    entities::{project, state},
+    is_unique_violation,
+};
 
 pub use state::Model as State;
 
@@ -180,15 +184,55 @@ pub async fn save(
     Ok(state)
 }
 
-pub async fn soft_delete(db: &Db, row: State, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+/// What became of a request to delete a state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Deleted,
+    /// The state is the project's default (its `default` flag, or the project's
+    /// `default_state`): it stays.
+    IsDefault,
+    /// The state (or its project) was deleted meanwhile.
+    Gone,
+}
+
+/// Soft-deletes the state unless it is the project's default, and clears what pointed at it.
+/// The project's row is locked first (Postgres; SQLite's write transaction holds the whole
+/// database), as changing the project's default state does, so a concurrent change cannot make
+/// the state the default between the check and the delete.
+pub async fn delete(
+    db: &Db,
+    project_id: Uuid,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Deletion, DbErr> {
+    let txn = db.begin().await?;
+    let project = super::projects::lock(&txn, project_id).await?;
+    let row = visible(project_id)
+        .filter(state::Column::Id.eq(id))
+        .one(&txn)
+        .await?;
+    let (Some(project), Some(row)) = (project, row) else {
+        return Ok(Deletion::Gone);
+    };
+    if row.default || project.default_state_id == Some(id) {
+        return Ok(Deletion::IsDefault);
+    }
     let mut active = row.into_active_model();
     active.deleted_at = Set(Some(now));
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
-    state::Entity::update(active)
-        .exec(&db.conn)
-        .await
-        .map(|_| ())
+    state::Entity::update(active).exec(&txn).await?;
+    project::Entity::update_many()
+        .col_expr(
+            project::Column::DefaultStateId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .filter(project::Column::DefaultStateId.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Deletion::Deleted)
 }
 
 /// Visible states of the project.
@@ -197,6 +241,14 @@ pub async fn count(db: &Db, project_id: Uuid) -> Result<u64, DbErr> {
 }
 
 /// A live state of the project that is not triage (for `default_state`).
-pub async fn usable(db: &Db, project_id: Uuid, id: Uuid) -> Result<bool, DbErr> {
-    Ok(get(db, project_id, id).await?.is_some())
+pub async fn usable<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    project_id: Uuid,
+    id: Uuid,
+) -> Result<bool, DbErr> {
+    Ok(visible(project_id)
+        .filter(state::Column::Id.eq(id))
+        .one(conn)
+        .await?
+        .is_some())
 }

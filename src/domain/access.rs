@@ -15,7 +15,11 @@
 //! | read states, labels, estimates | any member of the project | `ProjectEntityPermission` |
 //! | write them | project admins and members (not guests) | `ProjectEntityPermission` (Plane let workspace members who are not in the project create labels) |
 //! | join a project | admins and members of the workspace; secret projects only workspace admins | `UserProjectInvitationsViewset` |
+//! | read or decline an invitation (`/api/workspace-invitations/…`) | whoever holds the mailed link (its token), or is signed in as the invited address | `WorkspaceJoinEndpoint` (token only) |
+//! | accept an invitation | the invited address, signed in (with or without the link) | — (Plane accepted with the token alone) |
+//! | list one's own invitations | any signed-in user (only invitations to their address) | `UserWorkspaceInvitationsViewSet` |
 //!
+//! The invitation rules need no workspace membership: what counts is the link or the address.
 //! Guests see only the projects they were added to. What a caller may not see answers like what
 //! does not exist: an unknown workspace and another workspace both give 403; within a workspace,
 //! a project the caller cannot see gives 404 on its own page and 403 on its sub-resources,
@@ -77,6 +81,30 @@ pub struct ProjectFacts {
     pub role: Option<Role>,
 }
 
+/// What the caller shows for an invitation, on the invitation-link routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InvitationFacts {
+    /// The caller is signed in (as anyone).
+    pub signed_in: bool,
+    /// The caller sent a token (the mailed link's), right or wrong.
+    pub sent_token: bool,
+    /// The token sent is this invitation's.
+    pub token_matches: bool,
+    /// The caller is signed in as the invited address.
+    pub is_invitee: bool,
+}
+
+impl InvitationFacts {
+    /// A sent token must be right; without one, the invitee's session proves it.
+    fn proven(&self) -> bool {
+        if self.sent_token {
+            self.token_matches
+        } else {
+            self.is_invitee
+        }
+    }
+}
+
 /// Where the caller stands for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Standing {
@@ -84,6 +112,8 @@ pub struct Standing {
     pub workspace: Option<WorkspaceStanding>,
     /// `None`: no such project in this workspace (or the request is not about one).
     pub project: Option<ProjectFacts>,
+    /// The invitation-link routes only: what the caller shows for the invitation.
+    pub invitation: Option<InvitationFacts>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +136,12 @@ pub enum Action {
     LeaveProject,
     ReadProjectData,
     WriteProjectData,
+    /// Read an invitation through its link (or as its invitee).
+    ViewInvitation,
+    DeclineInvitation,
+    AcceptInvitation,
+    /// List the invitations to the caller's own address.
+    ListOwnInvitations,
 }
 
 /// Why an action is refused; each has Plane's answer.
@@ -115,6 +151,15 @@ pub enum Refusal {
     Forbidden,
     /// 404: the caller may not know the thing exists.
     NotFound,
+    /// 401: neither signed in nor holding a link.
+    Unauthenticated,
+    /// 403 `{"error": "You do not have permission to join the workspace"}`: neither the link
+    /// nor the invited address.
+    NotInvited,
+    /// 403: the link, but signed in as someone else than the invited address.
+    WrongAccount,
+    /// 403: the link, but not signed in as the invited address, which accepting needs.
+    SignInFirst,
 }
 
 impl Standing {
@@ -146,9 +191,33 @@ impl Standing {
     }
 }
 
+/// The invitation-link rules: the link or the invited address, not membership.
+fn decide_invitation(action: Action, facts: Option<InvitationFacts>) -> Result<(), Refusal> {
+    let facts = facts.unwrap_or_default();
+    if !facts.signed_in && !facts.sent_token {
+        return Err(Refusal::Unauthenticated);
+    }
+    match action {
+        Action::ListOwnInvitations => Ok(()),
+        _ if !facts.proven() => Err(Refusal::NotInvited),
+        Action::AcceptInvitation if !facts.is_invitee => Err(if facts.signed_in {
+            Refusal::WrongAccount
+        } else {
+            Refusal::SignInFirst
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// May the caller do `action`?
 pub fn decide(action: Action, standing: &Standing) -> Result<(), Refusal> {
     use Action::*;
+    if matches!(
+        action,
+        ViewInvitation | DeclineInvitation | AcceptInvitation | ListOwnInvitations
+    ) {
+        return decide_invitation(action, standing.invitation);
+    }
     let Some(workspace) = standing.workspace else {
         return Err(Refusal::Forbidden);
     };
@@ -187,6 +256,7 @@ pub fn decide(action: Action, standing: &Standing) -> Result<(), Refusal> {
         ViewProjectMembers => standing.sees_project(),
         LeaveProject | ReadProjectData => standing.project_role().is_some(),
         WriteProjectData => standing.project_role().is_some_and(|r| r >= Role::Member),
+        ViewInvitation | DeclineInvitation | AcceptInvitation | ListOwnInvitations => false,
     };
     if allowed {
         Ok(())
@@ -207,7 +277,66 @@ mod tests {
                 is_owner: owner,
             }),
             project: project.map(|(is_public, role)| ProjectFacts { is_public, role }),
+            invitation: None,
         }
+    }
+
+    fn holding(
+        signed_in: bool,
+        sent_token: bool,
+        token_matches: bool,
+        is_invitee: bool,
+    ) -> Standing {
+        Standing {
+            invitation: Some(InvitationFacts {
+                signed_in,
+                sent_token,
+                token_matches,
+                is_invitee,
+            }),
+            ..Standing::default()
+        }
+    }
+
+    #[test]
+    fn invitations_need_the_link_or_the_address() {
+        let anonymous = holding(false, false, false, false);
+        let link = holding(false, true, true, false);
+        let wrong_link = holding(false, true, false, false);
+        let invitee = holding(true, false, false, true);
+        let invitee_wrong_link = holding(true, true, false, true);
+        let someone_with_link = holding(true, true, true, false);
+        let someone = holding(true, false, false, false);
+        for action in [ViewInvitation, DeclineInvitation, AcceptInvitation] {
+            assert_eq!(decide(action, &anonymous), Err(Refusal::Unauthenticated));
+            assert_eq!(decide(action, &wrong_link), Err(Refusal::NotInvited));
+            assert_eq!(
+                decide(action, &invitee_wrong_link),
+                Err(Refusal::NotInvited)
+            );
+            assert_eq!(decide(action, &someone), Err(Refusal::NotInvited));
+            assert!(decide(action, &invitee).is_ok(), "{action:?}");
+        }
+        for action in [ViewInvitation, DeclineInvitation] {
+            assert!(decide(action, &link).is_ok());
+            assert!(decide(action, &someone_with_link).is_ok());
+        }
+        assert_eq!(decide(AcceptInvitation, &link), Err(Refusal::SignInFirst));
+        assert_eq!(
+            decide(AcceptInvitation, &someone_with_link),
+            Err(Refusal::WrongAccount)
+        );
+        assert!(decide(ListOwnInvitations, &someone).is_ok());
+        assert_eq!(
+            decide(ListOwnInvitations, &anonymous),
+            Err(Refusal::Unauthenticated)
+        );
+        // Membership is no substitute.
+        let member = standing(Some(Role::Admin), true, None);
+        assert_eq!(
+            decide(ViewInvitation, &member),
+            Err(Refusal::Unauthenticated)
+        );
     }
 
     #[test]

@@ -8,7 +8,13 @@
 
 use uuid::Uuid;
 
-use super::{access::Role, email::Email, instance::InstanceSettings, problem::Problem, tokens};
+use super::{
+    access::{self, Action, InvitationFacts, Refusal, Role, Standing},
+    email::Email,
+    instance::InstanceSettings,
+    problem::Problem,
+    tokens,
+};
 use crate::{
     app::AppState,
     db::{
@@ -29,7 +35,7 @@ pub struct InvitationDraft {
     pub message: Option<String>,
 }
 
-/// Creates the invitation and queues its mail.
+/// Creates the invitation and queues its mail: both or neither.
 pub async fn invite(
     state: &AppState,
     workspace: &Workspace,
@@ -55,6 +61,7 @@ pub async fn invite(
     {
         return Err(Problem::field("non_field_errors", "Email already invited"));
     }
+    let settings = state.instance_settings().await?;
     let token = hex::encode(rand::random::<[u8; 32]>());
     let invitation = db::invitations::create(
         db,
@@ -69,16 +76,35 @@ pub async fn invite(
         now(),
     )
     .await?;
-    let settings = state.instance_settings().await?;
-    if settings.smtp().is_some() {
-        queue_mail(state, &settings, workspace, inviter, &invitation, &token).await?;
-    } else {
+    if settings.smtp().is_none() {
         tracing::warn!(
             workspace = %workspace.slug,
             "invitation created without email: SMTP is not configured; the invitee sees it after signing in"
         );
+        return Ok(invitation);
+    }
+    // The queue is not the app database, so the two writes cannot share a transaction: when
+    // the mail cannot be queued, the invitation is taken back and the caller told.
+    if let Err(problem) =
+        queue_mail(state, &settings, workspace, inviter, &invitation, &token).await
+    {
+        if let Err(e) = db::invitations::remove(db, invitation.id).await {
+            tracing::error!(
+                invitation = %invitation.id, error = %e,
+                "the invitation's mail could not be queued, nor the invitation removed"
+            );
+        }
+        return Err(problem);
     }
     Ok(invitation)
+}
+
+/// True while the invitation may still be answered: not withdrawn, not answered, its workspace
+/// not deleted. Its mail is sent only then.
+pub async fn is_pending(db: &Db, id: Uuid) -> Result<bool, Problem> {
+    Ok(db::invitations::with_workspace(db, id)
+        .await?
+        .is_some_and(|(invitation, _)| invitation.responded_at.is_none()))
 }
 
 /// The link the invitee follows: the web UI's invitation page.
@@ -118,43 +144,88 @@ async fn queue_mail(
         .map_err(|e| Problem::Internal(e.into()))?;
     state
         .queue()
-        .enqueue(Job::SendMail { mail }, None)
+        .enqueue(
+            Job::SendMail {
+                mail,
+                invitation: Some(invitation.id),
+            },
+            None,
+        )
         .await
         .map_err(|e| Problem::Internal(e.into()))
 }
 
-/// Who answers an invitation, and how they prove it is theirs.
-#[derive(Debug, Clone, Copy)]
-pub enum Answerer<'a> {
-    /// Someone holding the mailed link, maybe signed in.
-    Link {
-        token: &'a str,
-        user: Option<&'a User>,
-    },
-    /// A signed-in user answering an invitation to their own address.
-    SignedIn(&'a User),
+/// What the caller shows for an invitation: the mailed link's token, their session, both or
+/// neither. The rule book (`access.rs`) says what that allows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Answerer<'a> {
+    /// The token sent, when one was (an empty one counts as none).
+    pub token: Option<&'a str>,
+    /// The signed-in user, if any.
+    pub user: Option<&'a User>,
+}
+
+impl<'a> Answerer<'a> {
+    pub fn new(token: Option<&'a str>, user: Option<&'a User>) -> Answerer<'a> {
+        Answerer {
+            token: token.filter(|t| !t.is_empty()),
+            user,
+        }
+    }
+
+    fn facts(&self, invitation: Option<&Invitation>) -> InvitationFacts {
+        InvitationFacts {
+            signed_in: self.user.is_some(),
+            sent_token: self.token.is_some(),
+            // Comparing hashes leaks nothing useful about the token through timing.
+            token_matches: invitation
+                .zip(self.token)
+                .is_some_and(|(i, token)| tokens::hash(token) == i.token_hash),
+            is_invitee: invitation
+                .zip(self.user)
+                .is_some_and(|(i, user)| user.email == i.email),
+        }
+    }
+}
+
+/// Asks the rule book whether `answerer` may do `action` to `invitation`.
+fn decide(
+    action: Action,
+    answerer: &Answerer<'_>,
+    invitation: Option<&Invitation>,
+) -> Result<(), Problem> {
+    let standing = Standing {
+        invitation: Some(answerer.facts(invitation)),
+        ..Standing::default()
+    };
+    access::decide(action, &standing).map_err(|refusal| match (refusal, invitation) {
+        (Refusal::WrongAccount, Some(i)) => Problem::ForbiddenBecause(format!(
+            "This invitation is for {}; sign in with that address to accept it",
+            i.email
+        )),
+        (Refusal::SignInFirst, Some(i)) => {
+            Problem::ForbiddenBecause(format!("Sign in as {} to accept this invitation", i.email))
+        }
+        (refusal, _) => refusal.into(),
+    })
 }
 
 /// An invitation found by id, with proof it may be read (the link's token or the invitee's
-/// session). A wrong token answers as Plane does: 403.
+/// session). A wrong token answers as Plane does: 403; no token and no session: 401, for an
+/// unknown id too.
 pub async fn open(
     db: &Db,
     id: Uuid,
     answerer: Answerer<'_>,
 ) -> Result<(Invitation, Workspace), Problem> {
     let Some((invitation, workspace)) = db::invitations::with_workspace(db, id).await? else {
+        decide(Action::ViewInvitation, &answerer, None).or_else(|problem| match problem {
+            Problem::Unauthenticated => Err(problem),
+            _ => Ok(()),
+        })?;
         return Err(Problem::NotFound);
     };
-    let proven = match answerer {
-        // Comparing hashes leaks nothing useful about the token through timing.
-        Answerer::Link { token, .. } => tokens::hash(token) == invitation.token_hash,
-        Answerer::SignedIn(user) => user.email == invitation.email,
-    };
-    if !proven {
-        return Err(Problem::ForbiddenBecause(
-            "You do not have permission to join the workspace".into(),
-        ));
-    }
+    decide(Action::ViewInvitation, &answerer, Some(&invitation))?;
     Ok((invitation, workspace))
 }
 
@@ -171,27 +242,11 @@ pub async fn respond(
             "You have already responded to the invitation request".into(),
         ));
     }
-    let user = match answerer {
-        Answerer::Link { user, .. } => user,
-        Answerer::SignedIn(user) => Some(user),
-    };
     let member = if accepted {
-        match user {
-            Some(user) if user.email == invitation.email => Some(user.id),
-            Some(_) => {
-                return Err(Problem::ForbiddenBecause(format!(
-                    "This invitation is for {}; sign in with that address to accept it",
-                    invitation.email
-                )));
-            }
-            None => {
-                return Err(Problem::ForbiddenBecause(format!(
-                    "Sign in as {} to accept this invitation",
-                    invitation.email
-                )));
-            }
-        }
+        decide(Action::AcceptInvitation, &answerer, Some(&invitation))?;
+        answerer.user.map(|user| user.id)
     } else {
+        decide(Action::DeclineInvitation, &answerer, Some(&invitation))?;
         None
     };
     if !db::invitations::respond(db, &invitation, accepted, member, now()).await? {
@@ -200,6 +255,15 @@ pub async fn respond(
         ));
     }
     Ok(workspace)
+}
+
+/// The unanswered invitations to the signed-in user's address, with their workspaces.
+pub async fn mine(db: &Db, user: Option<&User>) -> Result<Vec<(Invitation, Workspace)>, Problem> {
+    decide(Action::ListOwnInvitations, &Answerer::new(None, user), None)?;
+    let Some(user) = user else {
+        return Err(Problem::Unauthenticated);
+    };
+    Ok(db::invitations::pending_for_email(db, &user.email).await?)
 }
 
 /// Refuses to delete an answered invitation, as Plane does.

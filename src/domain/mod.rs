@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod codes;
 pub mod crypto;
 pub mod email;
+pub mod estimates;
 pub mod instance;
 pub mod invitations;
 pub mod oauth;

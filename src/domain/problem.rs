@@ -30,6 +30,9 @@ pub enum Problem {
     /// 404 `{"error": "The requested resource does not exist."}`
     #[error("not found")]
     NotFound,
+    /// 401 `{"detail": "Authentication credentials were not provided."}`
+    #[error("not signed in")]
+    Unauthenticated,
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -51,6 +54,13 @@ impl From<Refusal> for Problem {
         match refusal {
             Refusal::Forbidden => Problem::Forbidden,
             Refusal::NotFound => Problem::NotFound,
+            Refusal::Unauthenticated => Problem::Unauthenticated,
+            Refusal::NotInvited => {
+                Problem::ForbiddenBecause("You do not have permission to join the workspace".into())
+            }
+            Refusal::WrongAccount | Refusal::SignInFirst => Problem::ForbiddenBecause(
+                "Sign in as the invited address to accept this invitation".into(),
+            ),
         }
     }
 }

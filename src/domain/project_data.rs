@@ -6,7 +6,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::problem::Problem;
-use crate::db::{self, Db, labels::Label, states::State};
+use crate::db::{
+    self, Db,
+    labels::Label,
+    states::{Deletion, State},
+};
 
 /// A URL-friendly form of a name (Plane's `slugify`): lower case, words joined by `-`.
 pub fn slugify(name: &str) -> String {
@@ -86,13 +90,15 @@ pub async fn check_state_change(
     Ok(())
 }
 
-/// A state can go when it is not the default and no work item uses it. Work items arrive with
-/// their own issue; until then no state is in use.
-pub fn check_state_deletable(state: &State) -> Result<(), Problem> {
-    if state.default {
-        return Err(Problem::Refused("Default state cannot be deleted".into()));
+/// Deletes a state that is not the project's default — neither by its own `default` flag nor
+/// as the project's `default_state` (Plane's 400). Work items arrive with their own issue;
+/// until then no state is in use.
+pub async fn delete_state(db: &Db, state: &State, by: Uuid) -> Result<(), Problem> {
+    match db::states::delete(db, state.project_id, state.id, by, db::now()).await? {
+        Deletion::Deleted => Ok(()),
+        Deletion::IsDefault => Err(Problem::Refused("Default state cannot be deleted".into())),
+        Deletion::Gone => Err(Problem::NotFound),
     }
-    Ok(())
 }
 
 /// Refuses a label name or external reference the project already uses (by another label).

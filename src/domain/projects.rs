@@ -80,6 +80,7 @@ pub async fn enter(
             is_public: p.network == 2,
             role: project_role,
         }),
+        invitation: None,
     };
     access::decide(action, &standing)?;
     let project = project.ok_or(Problem::NotFound)?;

@@ -162,6 +162,7 @@ pub async fn enter(
         &Standing {
             workspace: standing,
             project: None,
+            invitation: None,
         },
     )?;
     let standing = standing.ok_or(Problem::Forbidden)?;

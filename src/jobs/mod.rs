@@ -41,8 +41,13 @@ pub enum Job {
     /// `plane-aio doctor queue`: records each run in `job_probe_runs`, and fails on purpose for
     /// its first `fail_first` attempts so retries and the dead state can be watched.
     Probe { probe_id: Uuid, fail_first: u32 },
-    /// Delivers a rendered email with the SMTP settings current at send time.
-    SendMail { mail: crate::mail::OutgoingMail },
+    /// Delivers a rendered email with the SMTP settings current at send time. An invitation's
+    /// mail names the invitation and is dropped unless it is still pending when the job runs.
+    SendMail {
+        mail: crate::mail::OutgoingMail,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invitation: Option<Uuid>,
+    },
 }
 
 impl Job {
@@ -274,7 +279,7 @@ async fn run_job(job: Job, state: Data<AppState>, attempt: Attempt) -> Result<()
                 probe_id,
                 fail_first,
             } => probe::run(&state, probe_id, fail_first, attempt.current()).await,
-            Job::SendMail { mail } => send_mail::run(&state, &mail).await,
+            Job::SendMail { mail, invitation } => send_mail::run(&state, &mail, invitation).await,
         }
     };
     // A panicking job is a failed attempt, not a dead worker.

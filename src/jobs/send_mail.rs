@@ -1,11 +1,25 @@
 //! The mail delivery job.
 
-use crate::{app::AppState, mail::OutgoingMail};
+use uuid::Uuid;
 
+use crate::{app::AppState, domain::invitations, mail::OutgoingMail};
+
+/// Sends `mail`; an invitation's mail only while the invitation is pending (it may have been
+/// withdrawn or answered, or its workspace deleted, since the mail was queued).
 pub async fn run(
     state: &AppState,
     mail: &OutgoingMail,
+    invitation: Option<Uuid>,
 ) -> Result<(), apalis::prelude::BoxDynError> {
+    if let Some(id) = invitation
+        && !invitations::is_pending(state.db(), id).await?
+    {
+        tracing::info!(
+            to = %mail.to, invitation = %id,
+            "invitation mail dropped: the invitation is no longer pending"
+        );
+        return Ok(());
+    }
     let settings = state.instance_settings().await?;
     let smtp = settings
         .smtp()

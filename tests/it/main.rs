@@ -12,6 +12,7 @@ mod cli;
 mod compat;
 mod cron;
 mod email;
+mod estimates;
 mod http_basics;
 mod invitations;
 mod jobs;

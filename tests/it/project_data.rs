@@ -1,4 +1,4 @@
-//! A project's states, labels and estimates over `/api/v1/`.
+//! A project's states and labels over `/api/v1/` (estimates: `estimates.rs`).
 
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
@@ -9,7 +9,7 @@ use crate::{
 };
 
 /// A workspace `acme` with project `WEB` owned by Ada; Bob is a project member, Gus a guest.
-async fn setup(app: &TestApp) -> (ApiClient, ApiClient, ApiClient, String) {
+pub(crate) async fn setup(app: &TestApp) -> (ApiClient, ApiClient, ApiClient, String) {
     let ada = app.api_user("ada@example.com").await;
     let bob = app.api_user("bob@example.com").await;
     let gus = app.api_user("gus@example.com").await;
@@ -177,6 +177,66 @@ on_both_engines!(states_follow_planes_rules, |engine: Engine| async move {
 });
 
 on_both_engines!(
+    the_projects_default_state_cannot_be_deleted,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (ada, bob, _gus, project) = setup(&app).await;
+        let states = format!("{project}/states/");
+        let list = bob.get(&states).await.expect(200);
+        let id_of = |name: &str| -> String {
+            list["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["name"] == name)
+                .unwrap_or_else(|| panic!("{name} in {list}"))["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let (todo, done) = (id_of("Todo"), id_of("Done"));
+        let project_path = format!("{project}/");
+
+        // Todo is the project's default state without being the state marked `default`.
+        assert_eq!(
+            ada.patch(&project_path, json!({"default_state": todo}))
+                .await
+                .expect(200)["default_state"],
+            todo.as_str()
+        );
+        let todo_path = format!("{states}{todo}/");
+        assert_eq!(bob.get(&todo_path).await.expect(200)["default"], false);
+        let refused = bob.delete(&todo_path).await;
+        assert_eq!(
+            (refused.status.as_u16(), refused.body),
+            (400, json!({"error": "Default state cannot be deleted"}))
+        );
+        assert_eq!(bob.get(&todo_path).await.status, 200);
+        assert_eq!(
+            ada.get(&project_path).await.expect(200)["default_state"],
+            todo.as_str()
+        );
+
+        // Once the project's default moves on, the state can go; the default stays put.
+        ada.patch(&project_path, json!({"default_state": done}))
+            .await
+            .expect(200);
+        assert_eq!(bob.delete(&todo_path).await.status, 204);
+        assert_eq!(
+            ada.get(&project_path).await.expect(200)["default_state"],
+            done.as_str()
+        );
+        // A deleted state cannot become the default.
+        assert_eq!(
+            ada.patch(&project_path, json!({"default_state": todo}))
+                .await
+                .body,
+            json!({"non_field_errors": ["Default state should be a state in the project"]})
+        );
+    }
+);
+
+on_both_engines!(
     labels_nest_and_clash_like_planes,
     |engine: Engine| async move {
         let app = TestApp::spawn(engine).await;
@@ -245,122 +305,25 @@ on_both_engines!(
             .expect(200);
         assert_eq!(expanded["results"][1]["parent"]["name"], "Area");
 
-        // Deleting a parent moves its children to the top level.
-        assert_eq!(bob.delete(&area_path).await.status, 204);
-        let ui_now = bob.get(&format!("{labels}{ui_id}/")).await.expect(200);
-        assert_eq!(ui_now["parent"], Value::Null);
-        // Its name is free again.
-        bob.post(&labels, json!({"name": "Area"})).await.expect(201);
-        assert_eq!(gus.post(&labels, json!({"name": "G"})).await.status, 403);
-        assert_eq!(gus.get(&labels).await.status, 200);
-    }
-);
-
-on_both_engines!(
-    an_estimate_per_project_with_points,
-    |engine: Engine| async move {
-        let app = TestApp::spawn(engine).await;
-        let (_ada, bob, gus, project) = setup(&app).await;
-        let estimates = format!("{project}/estimates/");
-
-        assert_eq!(
-            bob.get(&estimates).await.body,
-            json!({"error": "Estimate not found"})
-        );
-        let created = bob
-            .post(
-                &estimates,
-                json!({"name": "Story points", "type": "points"}),
-            )
+        // Deleting a parent deletes what is nested under it, at every depth (as Plane's
+        // cascade); other labels stay.
+        let loose = bob
+            .post(&labels, json!({"name": "Loose"}))
             .await
             .expect(201);
-        assert_eq!(created["type"], "points");
-        let eid = created["id"].as_str().unwrap();
-        assert_eq!(
-            bob.post(&estimates, json!({"name": "Again"})).await.body,
-            json!({"error": "An estimate already exists for this project", "id": eid})
-        );
-        assert_eq!(
-            bob.patch(&estimates, json!({"name": "Points", "type": "time"}))
-                .await
-                .expect(200)["type"],
-            "points",
-            "only name and description change"
-        );
-
-        let points = format!("{estimates}{eid}/estimate-points/");
-        assert_eq!(
-            bob.post(&points, json!([])).await.body,
-            json!({"error": "Estimate points are required"})
-        );
-        let refused = bob
-            .post(
-                &points,
-                json!([{"key": 1, "value": "1"}, {"key": -1, "value": "x".repeat(21)}]),
-            )
-            .await;
-        assert_eq!(refused.status, 400);
-        assert_eq!(
-            refused.body,
-            json!([{}, {"key": ["Ensure this value is greater than or equal to 0."],
-                      "value": ["Ensure this field has no more than 20 characters."]}])
-        );
-        assert_eq!(
-            bob.get(&points).await.expect(200),
-            json!([]),
-            "all or nothing"
-        );
-        let made = bob
-        .post(&points, json!([{"key": 2, "value": "3"}, {"key": 1, "value": "1"}, {"key": 3, "value": "5"}]))
-        .await
-        .expect(201);
-        assert_eq!(made.as_array().unwrap().len(), 3);
-        let list = bob.get(&points).await.expect(200);
-        let values: Vec<&str> = list
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["value"].as_str().unwrap())
-            .collect();
-        assert_eq!(values, ["1", "3", "5"]);
-        let point = format!("{points}{}/", list[2]["id"].as_str().unwrap());
-        assert_eq!(
-            bob.patch(&point, json!({"value": "8"})).await.expect(200)["value"],
-            "8"
-        );
-        assert_eq!(bob.delete(&point).await.status, 204);
-        assert_eq!(
-            bob.patch(&point, json!({"value": "8"})).await.body,
-            json!({"error": "Estimate point not found"})
-        );
-        assert_eq!(
-            gus.post(&points, json!([{"value": "13"}])).await.status,
-            403
-        );
-        assert_eq!(gus.get(&points).await.status, 200);
-
-        // The project uses it until it is deleted.
-        let project_path = format!("{project}/");
-        assert_eq!(
-            bob.patch(&project_path, json!({"estimate": eid}))
-                .await
-                .status,
-            403,
-            "members do not manage the project"
-        );
-        let ada = app.api_user("ada@example.com").await;
-        assert_eq!(
-            ada.patch(&project_path, json!({"estimate": eid}))
-                .await
-                .expect(200)["estimate"],
-            eid
-        );
-        assert_eq!(bob.delete(&estimates).await.status, 204);
-        assert_eq!(
-            ada.get(&project_path).await.expect(200)["estimate"],
-            Value::Null
-        );
-        assert_eq!(bob.get(&points).await.status, 404);
+        assert_eq!(bob.delete(&area_path).await.status, 204);
+        for gone in [area_id, ui_id, widgets["id"].as_str().unwrap()] {
+            assert_eq!(bob.get(&format!("{labels}{gone}/")).await.status, 404);
+        }
+        let left = bob.get(&labels).await.expect(200);
+        assert_eq!(left["total_count"], 1, "{left}");
+        assert_eq!(left["results"][0]["id"], loose["id"]);
+        // Their names are free again.
+        for name in ["Area", "UI", "Widgets"] {
+            bob.post(&labels, json!({"name": name})).await.expect(201);
+        }
+        assert_eq!(gus.post(&labels, json!({"name": "G"})).await.status, 403);
+        assert_eq!(gus.get(&labels).await.status, 200);
     }
 );
 

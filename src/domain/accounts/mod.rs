@@ -185,7 +185,13 @@ pub async fn send_mail(
     let mail = crate::mail::render(&kind, &context, to).map_err(internal)?;
     state
         .queue()
-        .enqueue(Job::SendMail { mail }, None)
+        .enqueue(
+            Job::SendMail {
+                mail,
+                invitation: None,
+            },
+            None,
+        )
         .await
         .map_err(internal)
 }
