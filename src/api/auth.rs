@@ -86,7 +86,7 @@ pub async fn start_session(
     Ok(())
 }
 
-fn secure_cookies(state: &AppState, req: &Request) -> bool {
+pub fn secure_cookies(state: &AppState, req: &Request) -> bool {
     req.scheme() == &poem::http::uri::Scheme::HTTPS
         || state.settings().public_url.scheme() == "https"
 }

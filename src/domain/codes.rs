@@ -24,8 +24,8 @@ fn digest(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Constant-time comparison of two digests (HMAC verification does it for us).
-fn same(a: &str, b: &str) -> bool {
+/// Constant-time comparison of two secrets or digests (HMAC verification does it for us).
+pub fn same(a: &str, b: &str) -> bool {
     use hmac::Mac;
     let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(b"plane-aio digest comparison") else {
         return false;

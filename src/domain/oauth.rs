@@ -3,7 +3,10 @@
 //! using the `oauth2` and `openidconnect` crates over our one HTTP client.
 //!
 //! The flow's secrets (state, PKCE verifier, nonce, where to go afterwards) wait in the
-//! key-value store for ten minutes, keyed by the `state` value, and are used once. The redirect
+//! key-value store for ten minutes, keyed by the `state` value, and are used once. The browser
+//! that started the sign-in also holds the state in a cookie (see `api::oauth`), and the callback
+//! is refused unless that cookie matches: a callback URL opened in another browser (login CSRF)
+//! signs nobody in there, and leaves the flow for the browser that started it. The redirect
 //! URI is always `<public URL>/auth/<provider>/callback/`: the instance-settings page shows it.
 
 use std::{future::Future, pin::Pin, time::Duration};
@@ -182,8 +185,6 @@ struct PendingFlow {
     next_path: String,
 }
 
-const FLOW_LIFETIME: Duration = Duration::from_secs(10 * 60);
-
 /// A relative path to return to after sign-in; anything else (another host, `//evil`) is `/`.
 pub fn safe_next_path(next: Option<&str>) -> String {
     match next {
@@ -269,7 +270,17 @@ async fn oidc_metadata(
         })
 }
 
-/// Starts a sign-in: returns the provider URL to send the browser to.
+/// Lifetime of a pending sign-in (and of the browser's cookie that binds it).
+pub const FLOW_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// A started sign-in: where to send the browser, and the state it must present on return.
+#[derive(Debug)]
+pub struct Started {
+    pub url: String,
+    pub state: String,
+}
+
+/// Starts a sign-in: returns the provider URL to send the browser to and the flow's state.
 pub async fn start(
     kv: &Kv,
     http: &HttpClient,
@@ -277,7 +288,7 @@ pub async fn start(
     settings: &ProviderSettings,
     redirect_uri: &str,
     next_path: String,
-) -> Result<String, OAuthError> {
+) -> Result<Started, OAuthError> {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = if provider.is_oidc() {
         let client = CoreClient::from_provider_metadata(
@@ -323,11 +334,22 @@ pub async fn start(
         Some(FLOW_LIFETIME),
     )
     .await?;
-    Ok(url.to_string())
+    Ok(Started {
+        url: url.to_string(),
+        state: state.secret().clone(),
+    })
 }
 
-/// Completes a sign-in from the provider's callback: checks the state, exchanges the code and
-/// reads the user's identity. Returns it with the path to return to.
+/// Whether the state the browser holds (its cookie) is the callback's state; constant time.
+pub fn binds(browser_state: Option<&str>, state: &str) -> bool {
+    browser_state.is_some_and(|held| !held.is_empty() && super::codes::same(held, state))
+}
+
+/// Completes a sign-in from the provider's callback: checks the state (and that the browser
+/// holds it: `browser_state`, from its cookie), exchanges the code and reads the user's
+/// identity. Returns it with the path to return to. A browser without the matching cookie is
+/// refused before the flow is used, so the browser that started it can still finish it.
+#[allow(clippy::too_many_arguments)]
 pub async fn finish(
     kv: &Kv,
     http: &HttpClient,
@@ -336,7 +358,11 @@ pub async fn finish(
     redirect_uri: &str,
     code: &str,
     state: &str,
+    browser_state: Option<&str>,
 ) -> Result<(Identity, String), OAuthError> {
+    if !binds(browser_state, state) {
+        return Err(OAuthError::UnknownState);
+    }
     let key = format!("oauth:{state}");
     let flow: PendingFlow = kv
         .get(Namespace::AuthCodes, &key)
