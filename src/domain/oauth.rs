@@ -22,6 +22,10 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
+mod profile;
+
+use profile::profile;
+
 use super::instance::ProviderSettings;
 use crate::kv::{Kv, KvError, Namespace};
 
@@ -440,117 +444,6 @@ pub async fn finish(
     Ok((identity, flow.next_path))
 }
 
-#[derive(Deserialize)]
-struct GithubUser {
-    id: i64,
-    login: String,
-    name: Option<String>,
-    email: Option<String>,
-    avatar_url: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct GithubEmail {
-    email: String,
-    primary: bool,
-    verified: bool,
-}
-
-#[derive(Deserialize)]
-struct GitlabUser {
-    id: i64,
-    username: String,
-    name: Option<String>,
-    email: Option<String>,
-    avatar_url: Option<String>,
-    confirmed_at: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct GiteaUser {
-    id: i64,
-    login: String,
-    full_name: Option<String>,
-    email: Option<String>,
-    avatar_url: Option<String>,
-}
-
-fn split_name(full: &str) -> (String, String) {
-    let full = full.trim();
-    match full.split_once(' ') {
-        Some((first, last)) => (first.to_string(), last.trim().to_string()),
-        None => (full.to_string(), String::new()),
-    }
-}
-
-/// The GitHub API base: api.github.com for github.com, `<host>/api/v3` for GitHub Enterprise.
-fn github_api(base: &str) -> String {
-    if base == "https://github.com" {
-        "https://api.github.com".to_string()
-    } else {
-        format!("{base}/api/v3")
-    }
-}
-
-async fn profile(
-    http: &HttpClient,
-    provider: Provider,
-    base: &str,
-    token: &str,
-) -> Result<Identity, OAuthError> {
-    match provider {
-        Provider::Github => {
-            let api = github_api(base);
-            let user: GithubUser = http.get_json(&format!("{api}/user"), token).await?;
-            let emails: Vec<GithubEmail> = http
-                .get_json(&format!("{api}/user/emails"), token)
-                .await
-                .unwrap_or_default();
-            let primary = emails.iter().find(|e| e.primary && e.verified);
-            let (first, last) = split_name(user.name.as_deref().unwrap_or(""));
-            Ok(Identity {
-                provider_account_id: user.id.to_string(),
-                email: primary.map(|e| e.email.clone()).or(user.email),
-                email_verified: primary.is_some(),
-                first_name: first,
-                last_name: last,
-                display_name: user.login,
-                avatar_url: user.avatar_url,
-            })
-        }
-        Provider::Gitlab => {
-            let user: GitlabUser = http.get_json(&format!("{base}/api/v4/user"), token).await?;
-            let (first, last) = split_name(user.name.as_deref().unwrap_or(""));
-            Ok(Identity {
-                provider_account_id: user.id.to_string(),
-                email: user.email,
-                email_verified: user.confirmed_at.is_some(),
-                first_name: first,
-                last_name: last,
-                display_name: user.username,
-                avatar_url: user.avatar_url,
-            })
-        }
-        Provider::Gitea => {
-            let user: GiteaUser = http.get_json(&format!("{base}/api/v1/user"), token).await?;
-            let (first, last) = split_name(user.full_name.as_deref().unwrap_or(""));
-            Ok(Identity {
-                provider_account_id: user.id.to_string(),
-                // Gitea only signs in activated accounts, whose address it has confirmed.
-                email_verified: user.email.is_some(),
-                email: user.email,
-                first_name: first,
-                last_name: last,
-                display_name: user.login,
-                avatar_url: user.avatar_url,
-            })
-        }
-        Provider::Google | Provider::Oidc => {
-            Err(OAuthError::Config("OpenID providers use ID tokens".into()))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,9 +462,12 @@ mod tests {
         for p in Provider::ALL {
             assert_eq!(Provider::parse(p.name()), Some(p));
         }
-        assert_eq!(github_api("https://github.com"), "https://api.github.com");
         assert_eq!(
-            github_api("https://git.corp.example"),
+            profile::github_api("https://github.com"),
+            "https://api.github.com"
+        );
+        assert_eq!(
+            profile::github_api("https://git.corp.example"),
             "https://git.corp.example/api/v3"
         );
     }
