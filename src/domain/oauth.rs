@@ -189,19 +189,31 @@ struct PendingFlow {
     next_path: String,
 }
 
-/// A relative path to return to after sign-in; anything else (another host, `//evil`) is `/`.
+/// A path on this site to return to after sign-in; anything else is `/`. Refused: anything
+/// not starting with a single `/` (`//evil`, `https://…`), backslashes, and any control or
+/// whitespace character (browsers drop tabs and newlines, so `/\t/evil` would become `//evil`);
+/// and, as a last guard, anything a URL parser resolves to another origin.
 pub fn safe_next_path(next: Option<&str>) -> String {
     match next {
-        Some(p)
-            if p.starts_with('/')
-                && !p.starts_with("//")
-                && !p.contains('\\')
-                && p.len() <= 512 =>
-        {
-            p.to_string()
-        }
+        Some(p) if is_same_origin_path(p) => p.to_string(),
         _ => "/".to_string(),
     }
+}
+
+fn is_same_origin_path(p: &str) -> bool {
+    if !p.starts_with('/')
+        || p.starts_with("//")
+        || p.len() > 512
+        || p.chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+    {
+        return false;
+    }
+    let Ok(base) = url::Url::parse("http://plane-aio.invalid/") else {
+        return false;
+    };
+    base.join(p)
+        .is_ok_and(|joined| joined.origin() == base.origin() && joined.path().starts_with('/'))
 }
 
 type OAuthClient = oauth2::Client<
@@ -455,6 +467,54 @@ mod tests {
         assert_eq!(safe_next_path(Some("https://evil.example")), "/");
         assert_eq!(safe_next_path(Some("/\\evil")), "/");
         assert_eq!(safe_next_path(None), "/");
+        assert_eq!(safe_next_path(Some("")), "/");
+        assert_eq!(safe_next_path(Some("acme")), "/");
+        assert_eq!(
+            safe_next_path(Some("/acme/projects?tab=all#top")),
+            "/acme/projects?tab=all#top"
+        );
+    }
+
+    #[test]
+    fn next_paths_with_control_characters_or_whitespace_are_refused() {
+        // Browsers strip tabs and newlines from URLs: `/\t/evil.example` becomes `//evil.example`.
+        for bad in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            "/ /evil.example",
+            "/acme\u{0}",
+            "/acme\u{7f}",
+            "/acme\u{85}",
+            "/acme\u{a0}x",
+            "/acme\u{3000}x",
+            "/acme projects",
+        ] {
+            assert_eq!(safe_next_path(Some(bad)), "/", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn next_paths_must_be_absolute_paths_of_this_origin() {
+        for bad in [
+            "https://evil.example/",
+            "http:/evil.example",
+            "javascript:alert(1)",
+            "//evil.example/x",
+            "/\\/evil.example",
+            "./acme",
+            "../acme",
+            "?next=/x",
+            "#/x",
+        ] {
+            assert_eq!(safe_next_path(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next_path(Some(&format!("/{}", "a".repeat(600)))), "/");
+        assert_eq!(
+            safe_next_path(Some("/%09/evil.example")),
+            "/%09/evil.example"
+        );
     }
 
     #[test]
