@@ -1,7 +1,7 @@
 //! `plane-aio admin …` against a running server, on SQLite and on Postgres.
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::{
     on_both_engines,
@@ -318,6 +318,52 @@ on_both_engines!(
         assert_eq!(
             owner.get("/workspaces/").await.expect(200)["total_count"],
             1
+        );
+    }
+);
+
+on_both_engines!(
+    a_disabled_users_sessions_stay_ended_when_it_is_enabled_again,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        let bob = app.user("bob@example.com").await;
+        let me = bob.get("/api/users/me/").await;
+        assert_eq!(me.status(), StatusCode::OK);
+        let bob_id = me.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let set_active = |active: bool| {
+            let (admin, path) = (&admin, format!("/api/instances/users/{bob_id}/"));
+            async move {
+                let resp = admin.patch(&path, json!({ "is_active": active })).await;
+                assert_eq!(resp.status(), StatusCode::OK);
+            }
+        };
+
+        // Disabled from the shell, then enabled again in the admin UI.
+        let out = admin_cli(&app, &["disable-user", "--email", "bob@example.com"], None).await;
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        set_active(true).await;
+        assert_eq!(
+            bob.get("/api/users/me/").await.status(),
+            StatusCode::UNAUTHORIZED,
+            "the session from before the disabling stays ended"
+        );
+
+        // A new sign-in works; disabled and enabled in the admin UI, it ends for good too.
+        let again = app.browser();
+        assert_eq!(
+            again.sign_in("bob@example.com", PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(again.get("/api/users/me/").await.status(), StatusCode::OK);
+        set_active(false).await;
+        set_active(true).await;
+        assert_eq!(
+            again.get("/api/users/me/").await.status(),
+            StatusCode::UNAUTHORIZED
         );
     }
 );
