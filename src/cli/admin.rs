@@ -62,7 +62,7 @@ pub enum AdminCommand {
         email: String,
         #[command(flatten)]
         password: PasswordInput,
-        /// Make the account an instance admin.
+        /// Make the account an instance admin (the first account of an instance always is).
         #[arg(long)]
         instance_admin: bool,
         #[arg(long, default_value = "")]
@@ -178,16 +178,19 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<E
             let user = accounts::create_user(&db, &email, &secret, &names, instance_admin)
                 .await
                 .map_err(|e| auth_error(e, &email))?;
+            let is_admin = db::users::is_admin(&db, user.id).await?;
             println!(
                 "created {} ({}){}",
                 user.email,
                 user.id,
-                if instance_admin {
-                    ", instance admin"
-                } else {
-                    ""
-                }
+                if is_admin { ", instance admin" } else { "" }
             );
+            if is_admin && !instance_admin {
+                println!(
+                    "{} is the instance admin: the first account of an instance always is",
+                    user.email
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         AdminCommand::ResetPassword {

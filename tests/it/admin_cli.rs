@@ -322,6 +322,53 @@ on_both_engines!(
     }
 );
 
+fn json_lines(out: &std::process::Output) -> Vec<Value> {
+    assert!(out.status.success(), "{}", process::stderr(out));
+    process::stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+on_both_engines!(
+    the_first_account_made_from_the_shell_is_the_instance_admin,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let create = |email: &'static str| {
+            let app = &app;
+            async move {
+                admin_cli(
+                    app,
+                    &["create-user", "--email", email, "--password", PASSWORD],
+                    None,
+                )
+                .await
+            }
+        };
+        let first = create("first@example.com").await;
+        assert!(first.status.success(), "{}", process::stderr(&first));
+        let said = process::stdout(&first);
+        assert!(
+            said.contains("first@example.com is the instance admin"),
+            "{said}"
+        );
+        let second = create("second@example.com").await;
+        assert!(second.status.success(), "{}", process::stderr(&second));
+        assert!(!process::stdout(&second).contains("admin"));
+
+        let users = json_lines(&admin_cli(&app, &["list-users", "--json"], None).await);
+        let admin_of = |email: &str| {
+            users.iter().find(|u| u["email"] == email).unwrap()["is_instance_admin"].clone()
+        };
+        assert_eq!(admin_of("first@example.com"), true);
+        assert_eq!(admin_of("second@example.com"), false);
+        let first = app.browser();
+        first.sign_in("first@example.com", PASSWORD).await;
+        let me: Value = first.get("/api/users/me/").await.json().await.unwrap();
+        assert_eq!(me["is_instance_admin"], true);
+    }
+);
+
 on_both_engines!(
     a_disabled_users_sessions_stay_ended_when_it_is_enabled_again,
     |engine: Engine| async move {
