@@ -1,6 +1,6 @@
 //! Who is calling, for every request under `/api/` and `/auth/`.
 //!
-//! * `X-Api-Key` (any case) authenticates `/api/v1/`: missing → Plane's 401, unknown, expired or
+//! * `X-Api-Key` (any case) authenticates `/api/v1/`: missing or empty → Plane's 401, unknown, expired or
 //!   revoked → Plane's 403. Each token is rate limited (`api_key_rate_limit`; service tokens
 //!   300/minute) with `X-RateLimit-Remaining`/`X-RateLimit-Reset`, and 429 with Plane's body.
 //! * The `session-id` cookie authenticates everything, the UI's calls included. Unsafe requests
@@ -278,7 +278,9 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
         .headers()
         .get(API_KEY_HEADER)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_string());
+        .map(|v| v.trim().to_string())
+        // An empty header provides no credentials (Plane's 401), not a wrong token (403).
+        .filter(|v| !v.is_empty());
     let mut decision = None;
     let caller = match (&api_key, is_v1) {
         (Some(key), true) => {
