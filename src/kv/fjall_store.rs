@@ -20,7 +20,8 @@ const EXPIRY_LEN: usize = 8;
 pub struct FjallStore {
     db: Database,
     keyspaces: Arc<HashMap<Namespace, Keyspace>>,
-    /// Serialises read-modify-write of counters (fjall point writes are otherwise independent).
+    /// Serialises read-modify-write of counters and check-and-remove (fjall point writes are
+    /// otherwise independent).
     counter_lock: Arc<Mutex<()>>,
 }
 
@@ -89,7 +90,12 @@ impl FjallStore {
             .insert(key, encode(expires_at_ms, payload))
     }
 
+    /// Atomic: of concurrent removals of one key, only one is told it was there.
     pub fn remove(&self, ns: Namespace, key: &str) -> Result<bool, fjall::Error> {
+        let _guard = self
+            .counter_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let keyspace = self.keyspace(ns);
         let existed = keyspace.contains_key(key)?;
         keyspace.remove(key)?;

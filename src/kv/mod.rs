@@ -133,7 +133,8 @@ impl Kv {
         Ok(())
     }
 
-    /// Removes `key`; true when something was there.
+    /// Removes `key`; true when something was there. Atomic on both backends: of concurrent
+    /// removals of one key, only one gets true (one-time secrets rely on it).
     pub async fn remove(&self, ns: Namespace, key: &str) -> Result<bool, KvError> {
         Ok(match self {
             Kv::Fjall(store) => store.remove(ns, key)?,
