@@ -75,15 +75,20 @@ pub async fn start_session(
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
     let secure = secure_cookies(state, req);
-    let mut session = Cookie::new_with_str(sessions::COOKIE, cookie);
+    jar.add(session_cookie(&cookie, secure));
+    jar.add(csrf_cookie(&new_csrf_token(), secure));
+    Ok(())
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS, for a session's lifetime.
+pub fn session_cookie(value: &str, secure: bool) -> Cookie {
+    let mut session = Cookie::new_with_str(sessions::COOKIE, value);
     session.set_http_only(true);
     session.set_same_site(SameSite::Lax);
     session.set_path("/");
     session.set_secure(secure);
     session.set_max_age(sessions::LIFETIME);
-    jar.add(session);
-    jar.add(csrf_cookie(&new_csrf_token(), secure));
-    Ok(())
+    session
 }
 
 pub fn secure_cookies(state: &AppState, req: &Request) -> bool {

@@ -2,6 +2,8 @@
 //! `Retry-After` on the auth limits and the lock-out, and answers that take as long whether or
 //! not an address has an account.
 
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -94,5 +96,64 @@ on_both_engines!(
                 );
             }
         }
+    }
+);
+
+fn session_cookies(resp: &reqwest::Response) -> Vec<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .filter(|v| v.starts_with("session-id="))
+        .collect()
+}
+
+on_both_engines!(
+    a_session_extended_by_its_use_sends_its_cookie_again,
+    |engine: Engine| async move {
+        use plane_aio::{domain::sessions, kv::Namespace};
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        let cookie = admin.cookie("session-id").unwrap();
+        let fresh = admin.get("/api/users/me/").await;
+        assert_eq!(fresh.status(), StatusCode::OK);
+        assert_eq!(
+            session_cookies(&fresh),
+            Vec::<String>::new(),
+            "not on every request"
+        );
+
+        // As if last used ten minutes ago: this use pushes the expiry out.
+        let user_id = uuid::Uuid::parse_str(cookie.split('.').next().unwrap()).unwrap();
+        let kv = app.state.kv();
+        let mut found = sessions::list(kv, user_id).await.unwrap();
+        assert_eq!(found.len(), 1);
+        let mut session = found.remove(0);
+        session.record.last_seen_at -= chrono::TimeDelta::minutes(10);
+        kv.set(
+            Namespace::Sessions,
+            &session.key,
+            &session.record,
+            Some(Duration::from_secs(3600)),
+        )
+        .await
+        .unwrap();
+        let extended = admin.get("/api/users/me/").await;
+        assert_eq!(extended.status(), StatusCode::OK);
+        let renewed = session_cookies(&extended);
+        assert_eq!(renewed.len(), 1, "{renewed:?}");
+        assert!(
+            renewed[0].starts_with(&format!("session-id={cookie};")),
+            "{renewed:?}"
+        );
+        for attribute in ["Max-Age=604800", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(renewed[0].contains(attribute), "{attribute}: {renewed:?}");
+        }
+        let next = admin.get("/api/users/me/").await;
+        assert_eq!(
+            session_cookies(&next),
+            Vec::<String>::new(),
+            "extended once"
+        );
     }
 );
