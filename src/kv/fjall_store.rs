@@ -133,16 +133,18 @@ impl FjallStore {
         Ok(n)
     }
 
-    pub fn counter(&self, ns: Namespace, key: &str, now_ms: i64) -> Result<i64, fjall::Error> {
-        Ok(self
-            .keyspace(ns)
-            .get(key)?
-            .and_then(|stored| {
-                let (expiry, payload) = decode(&stored)?;
-                let count = i64::from_be_bytes(payload.try_into().ok()?);
-                is_live(expiry, now_ms).then_some(count)
-            })
-            .unwrap_or(0))
+    /// A live counter's count and expiry (Unix ms), or None.
+    pub fn counter(
+        &self,
+        ns: Namespace,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<Option<(i64, i64)>, fjall::Error> {
+        Ok(self.keyspace(ns).get(key)?.and_then(|stored| {
+            let (expiry, payload) = decode(&stored)?;
+            let count = i64::from_be_bytes(payload.try_into().ok()?);
+            is_live(expiry, now_ms).then_some((count, expiry))
+        }))
     }
 
     pub fn increment(

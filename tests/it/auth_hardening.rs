@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::{
     email::code_in,
     on_both_engines,
-    support::{Engine, PASSWORD, TestApp, browser::Browser},
+    support::{ADMIN_EMAIL, Engine, PASSWORD, TestApp, browser::Browser},
 };
 
 /// Sends the bodies to `path` all at once, each from its own client address (through the
@@ -157,3 +157,83 @@ on_both_engines!(
         );
     }
 );
+
+fn retry_after(resp: &reqwest::Response) -> u64 {
+    resp.headers()
+        .get("retry-after")
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auth_limits_say_when_to_retry() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let visitor = app.browser();
+    let forgot = async || {
+        visitor
+            .post("/auth/forgot-password/", json!({"email": "x@example.com"}))
+            .await
+    };
+    // Five mails per address in ten minutes.
+    for _ in 0..5 {
+        assert_ne!(forgot().await.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let limited = forgot().await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait = retry_after(&limited);
+    assert!((61..=600).contains(&wait), "{wait}");
+    assert_eq!(
+        limited.json::<Value>().await.unwrap(),
+        json!({"error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED"})
+    );
+    // Twenty attempts per client address a minute (six so far).
+    let reset = async || {
+        visitor
+            .post(
+                "/auth/reset-password/",
+                json!({"token": "x", "password": "x"}),
+            )
+            .await
+    };
+    for _ in 0..14 {
+        assert_eq!(reset().await.status(), StatusCode::BAD_REQUEST);
+    }
+    let limited = reset().await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait = retry_after(&limited);
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(
+        limited.json::<Value>().await.unwrap(),
+        json!({"error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED"})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_address_is_told_when_to_retry() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    app.admin().await;
+    let browser = app.browser();
+    for _ in 0..10 {
+        assert_eq!(
+            browser
+                .sign_in(ADMIN_EMAIL, "wrong-password-here")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = browser.sign_in(ADMIN_EMAIL, PASSWORD).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait = retry_after(&locked);
+    assert!(
+        (800..=900).contains(&wait),
+        "the lock lasts 15 minutes: {wait}"
+    );
+    assert_eq!(
+        locked.json::<Value>().await.unwrap()["error_code"],
+        "RATE_LIMIT_EXCEEDED"
+    );
+}

@@ -31,12 +31,12 @@ pub async fn sign_in_with_password(
         return Err(AuthError::InvalidCredentials);
     };
     let kv = state.kv();
-    if lockout::is_locked(kv, email.as_str())
+    if let Some(retry_after) = lockout::locked_for(kv, email.as_str())
         .await
         .map_err(internal)?
     {
         password::verify_dummy(password);
-        return Err(AuthError::Locked);
+        return Err(AuthError::Locked { retry_after });
     }
     let user = db::users::by_email(state.db(), email.as_str())
         .await
