@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::{
     on_both_engines,
     support::{
-        Engine, PASSWORD, TestApp,
+        ADMIN_EMAIL, Engine, PASSWORD, TestApp,
         process::{self, run, run_with_stdin},
     },
 };
@@ -412,5 +412,103 @@ on_both_engines!(
             again.get("/api/users/me/").await.status(),
             StatusCode::UNAUTHORIZED
         );
+    }
+);
+
+on_both_engines!(
+    tokens_are_listed_revoked_and_made_for_services_from_the_shell,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        app.admin().await;
+        let make = |args: &'static [&'static str]| {
+            let app = &app;
+            async move {
+                let mut command = vec!["create-token", "--email", ADMIN_EMAIL];
+                command.extend_from_slice(args);
+                let out = admin_cli(app, &command, None).await;
+                assert!(out.status.success(), "{}", process::stderr(&out));
+                process::stdout(&out).trim().to_string()
+            }
+        };
+        let personal = make(&["--label", "deploy", "--expires-in", "30d"]).await;
+        let service = make(&["--label", "robot", "--service"]).await;
+        let call = |token: String| {
+            let app = &app;
+            async move {
+                app.client
+                    .get(app.url("/api/v1/users/me/"))
+                    .header("x-api-key", token)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+
+        // A service token is limited at 300 a minute (the configured limit is far higher).
+        let resp = call(service.clone()).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()["x-ratelimit-remaining"], "299");
+        assert_eq!(call(personal.clone()).await.status(), StatusCode::OK);
+
+        let out = admin_cli(&app, &["list-tokens", "--email", ADMIN_EMAIL], None).await;
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        let table = process::stdout(&out);
+        for expected in [
+            "LABEL",
+            "CREATED",
+            "LAST USED",
+            "EXPIRES",
+            "deploy",
+            "robot",
+            "service",
+        ] {
+            assert!(table.contains(expected), "{expected}: {table}");
+        }
+        let listed = json_lines(
+            &admin_cli(
+                &app,
+                &["list-tokens", "--email", ADMIN_EMAIL, "--json"],
+                None,
+            )
+            .await,
+        );
+        assert_eq!(listed.len(), 2);
+        let text = format!("{table}{listed:?}");
+        assert!(
+            !text.contains(&personal[10..]) && !text.contains(&service[10..]),
+            "never the secret"
+        );
+        let deploy = listed.iter().find(|t| t["label"] == "deploy").unwrap();
+        assert_eq!(deploy["is_service"], false);
+        assert!(deploy["expired_at"].is_string());
+        assert!(deploy["created_at"].is_string());
+        assert!(deploy.get("last_used").is_some());
+        let id = deploy["id"].as_str().unwrap().to_string();
+
+        let out = admin_cli(&app, &["revoke-token", "--id", &id], None).await;
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        let refused = call(personal).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            refused.json::<Value>().await.unwrap(),
+            json!({"detail": "Given API token is not valid"})
+        );
+        assert_eq!(
+            call(service).await.status(),
+            StatusCode::OK,
+            "only that one"
+        );
+        let err = failure(&admin_cli(&app, &["revoke-token", "--id", &id], None).await);
+        assert!(err.contains("no API token with id"), "{err}");
+        let listed = json_lines(
+            &admin_cli(
+                &app,
+                &["list-tokens", "--email", ADMIN_EMAIL, "--json"],
+                None,
+            )
+            .await,
+        );
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["label"], "robot");
     }
 );
