@@ -2,7 +2,7 @@
 //! `Retry-After` on the auth limits and the lock-out, and answers that take as long whether or
 //! not an address has an account.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -237,3 +237,67 @@ async fn a_locked_address_is_told_when_to_retry() {
         "RATE_LIMIT_EXCEEDED"
     );
 }
+
+on_both_engines!(
+    asking_for_a_code_or_a_reset_link_takes_as_long_for_unknown_addresses,
+    |engine: Engine| async move {
+        // Each request from its own address (through a trusted proxy), so the per-address
+        // limits stay out of the way.
+        let app = TestApp::spawn_with(engine, &[("trusted_proxies", "127.0.0.1/32")]).await;
+        let admin = app.admin().await;
+        let _sink = app.with_mail(&admin).await;
+        // Closed sign-up: only known addresses get a code.
+        app.configure(&admin, json!({"ENABLE_SIGNUP": "0"})).await;
+        const SAMPLES: usize = 9;
+        for i in 0..SAMPLES {
+            plane_aio::domain::accounts::create_user(
+                app.state.db(),
+                &format!("known{i}@example.com"),
+                PASSWORD,
+                &Default::default(),
+                false,
+            )
+            .await
+            .unwrap();
+        }
+        let token = admin.csrf().await;
+        let mut hop = 0u32;
+        for path in ["/auth/magic-generate/", "/auth/forgot-password/"] {
+            let mut time = async |email: String| {
+                hop += 1;
+                // Background work of the previous request settles first.
+                tokio::time::sleep(Duration::from_millis(60)).await;
+                let started = Instant::now();
+                let resp = admin
+                    .client
+                    .post(admin.url(path))
+                    .header("x-csrftoken", &token)
+                    .header(
+                        "x-forwarded-for",
+                        format!("10.0.{}.{}", hop / 200, hop % 200),
+                    )
+                    .json(&json!({ "email": email }))
+                    .send()
+                    .await
+                    .unwrap();
+                let took = started.elapsed();
+                assert_eq!(resp.status(), StatusCode::OK, "{path}");
+                took
+            };
+            // Alternate the two kinds, so a busy machine slows both alike; compare medians.
+            let (mut known, mut unknown) = (Vec::new(), Vec::new());
+            for i in 0..SAMPLES {
+                known.push(time(format!("known{i}@example.com")).await);
+                unknown.push(time(format!("unknown{i}@example.com")).await);
+            }
+            known.sort();
+            unknown.sort();
+            let (known, unknown) = (known[SAMPLES / 2], unknown[SAMPLES / 2]);
+            let ratio = known.as_secs_f64() / unknown.as_secs_f64();
+            assert!(
+                (0.6..1.5).contains(&ratio),
+                "{path}: known {known:?} vs unknown {unknown:?}"
+            );
+        }
+    }
+);
