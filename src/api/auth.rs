@@ -44,8 +44,13 @@ impl From<AuthError> for ApiError {
             AuthError::Internal(_) => {
                 return ApiError::Internal(anyhow::anyhow!("{error}"));
             }
+            AuthError::Locked { retry_after } => {
+                return ApiError::Throttled {
+                    retry_after: *retry_after,
+                    body: json!({ "error": error.to_string(), "error_code": error.code() }),
+                };
+            }
             AuthError::InvalidCredentials => S::UNAUTHORIZED,
-            AuthError::Locked => S::TOO_MANY_REQUESTS,
             AuthError::SignUpDisabled
             | AuthError::DomainNotAllowed
             | AuthError::PasswordLoginDisabled
@@ -75,18 +80,23 @@ pub async fn start_session(
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
     let secure = secure_cookies(state, req);
-    let mut session = Cookie::new_with_str(sessions::COOKIE, cookie);
+    jar.add(session_cookie(&cookie, secure));
+    jar.add(csrf_cookie(&new_csrf_token(), secure));
+    Ok(())
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS, for a session's lifetime.
+pub fn session_cookie(value: &str, secure: bool) -> Cookie {
+    let mut session = Cookie::new_with_str(sessions::COOKIE, value);
     session.set_http_only(true);
     session.set_same_site(SameSite::Lax);
     session.set_path("/");
     session.set_secure(secure);
     session.set_max_age(sessions::LIFETIME);
-    jar.add(session);
-    jar.add(csrf_cookie(&new_csrf_token(), secure));
-    Ok(())
+    session
 }
 
-fn secure_cookies(state: &AppState, req: &Request) -> bool {
+pub fn secure_cookies(state: &AppState, req: &Request) -> bool {
     req.scheme() == &poem::http::uri::Scheme::HTTPS
         || state.settings().public_url.scheme() == "https"
 }
@@ -111,7 +121,8 @@ fn clear_session_cookie(jar: &CookieJar) {
     jar.add(gone);
 }
 
-/// Counts an attempt against the client's address (and optionally the email); 429 when over.
+/// Counts an attempt against the client's address (and optionally the email); 429 with
+/// `Retry-After` when over.
 async fn limit(state: &AppState, req: &Request, email: Option<&str>) -> Result<(), ApiError> {
     let ip = authn::client_ip(req, &state.settings().trusted_proxies);
     let mut buckets = vec![(format!("auth-ip:{ip}"), AUTH_PER_ADDRESS)];
@@ -123,8 +134,8 @@ async fn limit(state: &AppState, req: &Request, email: Option<&str>) -> Result<(
             .await
             .map_err(|e| ApiError::Internal(e.into()))?;
         if !decision.allowed {
-            return Err(ApiError::Body {
-                status: poem::http::StatusCode::TOO_MANY_REQUESTS,
+            return Err(ApiError::Throttled {
+                retry_after: decision.retry_after,
                 body: json!({ "error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED" }),
             });
         }

@@ -1,6 +1,6 @@
 //! Who is calling, for every request under `/api/` and `/auth/`.
 //!
-//! * `X-Api-Key` (any case) authenticates `/api/v1/`: missing → Plane's 401, unknown, expired or
+//! * `X-Api-Key` (any case) authenticates `/api/v1/`: missing or empty → Plane's 401, unknown, expired or
 //!   revoked → Plane's 403. Each token is rate limited (`api_key_rate_limit`; service tokens
 //!   300/minute) with `X-RateLimit-Remaining`/`X-RateLimit-Reset`, and 429 with Plane's body.
 //! * The `session-id` cookie authenticates everything, the UI's calls included. Unsafe requests
@@ -8,6 +8,8 @@
 //!   `csrftoken` cookie's value in `X-CSRFToken` (double submit) and, when the browser sends an
 //!   `Origin`, come from this site.
 //! * Requests without credentials are limited per client address (`anonymous_rate_limit`).
+//! * A request that pushes its sliding session's expiry out gets the session cookie again,
+//!   with the new lifetime.
 //!
 //! The result is a [`CallerSlot`] in the request's extensions; handlers ask it for the caller.
 
@@ -195,6 +197,23 @@ fn add_rate_headers(resp: &mut Response, decision: &Decision) {
     }
 }
 
+/// Sends the session cookie again with a fresh Max-Age, unless the handler set it itself
+/// (signed in again, signed out, changed the password).
+fn renew_session_cookie(resp: &mut Response, cookie: &poem::web::cookie::Cookie) {
+    let prefix = format!("{}=", sessions::COOKIE);
+    let handler_set_it = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.starts_with(&prefix)));
+    if handler_set_it {
+        return;
+    }
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+        resp.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
 fn is_unsafe(method: &Method) -> bool {
     !matches!(
         *method,
@@ -278,7 +297,9 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
         .headers()
         .get(API_KEY_HEADER)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_string());
+        .map(|v| v.trim().to_string())
+        // An empty header provides no credentials (Plane's 401), not a wrong token (403).
+        .filter(|v| !v.is_empty());
     let mut decision = None;
     let caller = match (&api_key, is_v1) {
         (Some(key), true) => {
@@ -345,11 +366,24 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
         }
     }
 
+    // A sliding session whose expiry this request pushed out: the cookie's lifetime follows.
+    let renewed_cookie = match &caller {
+        Some(Caller {
+            via: Via::Session(session),
+            ..
+        }) if session.extended => cookie_value(&req, sessions::COOKIE).map(|value| {
+            super::auth::session_cookie(&value, super::auth::secure_cookies(&state, &req))
+        }),
+        _ => None,
+    };
     let logged = caller.as_ref().map(|c| LoggedUser(c.user.id.to_string()));
     req.extensions_mut().insert(CallerSlot(caller));
     let mut resp = next.get_response(req).await;
     if let Some(decision) = decision {
         add_rate_headers(&mut resp, &decision);
+    }
+    if let Some(cookie) = renewed_cookie {
+        renew_session_cookie(&mut resp, &cookie);
     }
     if let Some(user) = logged {
         resp.extensions_mut().insert(user);

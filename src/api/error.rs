@@ -44,6 +44,9 @@ pub enum ApiError {
     /// Any other body Plane uses (409 shapes with an `id`, error codes, …).
     #[error("{status}: {body}")]
     Body { status: StatusCode, body: Value },
+    /// 429 with `body` and a `Retry-After` header (seconds).
+    #[error("429: {body} (retry after {retry_after} s)")]
+    Throttled { body: Value, retry_after: u64 },
     /// A bug or an unavailable dependency: logged in full, answered with Plane's opaque 500.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -102,6 +105,7 @@ impl ApiError {
             | ApiError::Message { status, .. }
             | ApiError::Body { status, .. } => *status,
             ApiError::Fields(_) => StatusCode::BAD_REQUEST,
+            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -111,7 +115,7 @@ impl ApiError {
             ApiError::Detail { message, .. } => json!({ "detail": message }),
             ApiError::Message { message, .. } => json!({ "error": message }),
             ApiError::Fields(fields) => json!(fields),
-            ApiError::Body { body, .. } => body.clone(),
+            ApiError::Body { body, .. } | ApiError::Throttled { body, .. } => body.clone(),
             ApiError::Internal(_) => json!({ "error": INTERNAL }),
         }
     }
@@ -171,7 +175,14 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(cause) = self {
             tracing::error!(error = %format!("{cause:#}"), "request failed");
         }
-        json_response(ApiError::status(self), &self.body())
+        let mut resp = json_response(ApiError::status(self), &self.body());
+        if let ApiError::Throttled { retry_after, .. } = self {
+            resp.headers_mut().insert(
+                poem::http::header::RETRY_AFTER,
+                poem::http::HeaderValue::from(*retry_after),
+            );
+        }
+        resp
     }
 }
 

@@ -1,14 +1,25 @@
 //! `/auth/<provider>/` and `/auth/<provider>/callback/`: sign-in with GitHub, Google, GitLab,
 //! Gitea or an OpenID Connect provider. Both answer with redirects: to the provider, then back to
 //! where the user was going (or to the sign-in page with an error code and message).
+//!
+//! The start sets the `oauth-state` cookie (HttpOnly, SameSite=Lax, Secure over HTTPS, for ten
+//! minutes) to the flow's state; the callback signs in only the browser holding it, and clears it.
 
 use poem::{
     Request,
-    web::{Data, cookie::CookieJar},
+    web::{
+        Data,
+        cookie::{Cookie, CookieJar, SameSite},
+    },
 };
 use poem_openapi::{ApiResponse, OpenApi, param::Path, param::Query};
 
-use super::{Tag, auth::start_session, error::ApiError, instance::redirect_uri};
+use super::{
+    Tag,
+    auth::{secure_cookies, start_session},
+    error::ApiError,
+    instance::redirect_uri,
+};
 use crate::{
     app::AppState,
     domain::{
@@ -32,6 +43,19 @@ fn to_sign_in(code: &str, message: &str) -> Redirect {
     Redirect::Found(format!("/sign-in?{query}"))
 }
 
+/// The cookie binding a pending sign-in to the browser that started it.
+pub const STATE_COOKIE: &str = "oauth-state";
+
+fn state_cookie(value: &str, secure: bool, max_age: std::time::Duration) -> Cookie {
+    let mut cookie = Cookie::new_with_str(STATE_COOKIE, value);
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Lax);
+    cookie.set_path("/auth/");
+    cookie.set_secure(secure);
+    cookie.set_max_age(max_age);
+    cookie
+}
+
 pub struct OAuthApi;
 
 #[OpenApi(prefix_path = "/auth", tag = "Tag::Authentication")]
@@ -41,6 +65,8 @@ impl OAuthApi {
     async fn start(
         &self,
         state: Data<&AppState>,
+        req: &Request,
+        jar: &CookieJar,
         provider: Path<String>,
         next_path: Query<Option<String>>,
     ) -> Result<Redirect, ApiError> {
@@ -67,7 +93,14 @@ impl OAuthApi {
         )
         .await
         {
-            Ok(url) => Ok(Redirect::Found(url)),
+            Ok(started) => {
+                jar.add(state_cookie(
+                    &started.state,
+                    secure_cookies(&state, req),
+                    oauth::FLOW_LIFETIME,
+                ));
+                Ok(Redirect::Found(started.url))
+            }
             Err(OAuthError::Kv(e)) => Err(ApiError::Internal(e.into())),
             Err(e) => {
                 tracing::warn!(provider = provider.name(), error = %e, "cannot start the provider sign-in");
@@ -89,6 +122,7 @@ impl OAuthApi {
         error: Query<Option<String>>,
     ) -> Result<Redirect, ApiError> {
         let provider = Provider::parse(&provider.0).ok_or_else(ApiError::not_found)?;
+        let browser_state = jar.get(STATE_COOKIE).map(|c| c.value_str().to_string());
         if let Some(error) = error.0 {
             return Ok(to_sign_in(
                 "OAUTH_PROVIDER_ERROR",
@@ -101,6 +135,15 @@ impl OAuthApi {
                 "The provider's answer is incomplete.",
             ));
         };
+        // The cookie serves the one callback of its flow (a callback of another flow, forged or
+        // someone else's, leaves it for the browser's own).
+        if oauth::binds(browser_state.as_deref(), &flow_state) {
+            jar.add(state_cookie(
+                "",
+                secure_cookies(&state, req),
+                std::time::Duration::ZERO,
+            ));
+        }
         let settings = state.instance_settings().await?;
         let Some(credentials) = settings.provider(provider.name()) else {
             return Ok(to_sign_in(
@@ -117,6 +160,7 @@ impl OAuthApi {
             &callback,
             &code,
             &flow_state,
+            browser_state.as_deref(),
         )
         .await
         {

@@ -10,7 +10,6 @@ use clap::{Args, Subcommand};
 
 use super::DataFlags;
 use crate::{
-    api::api_tokens,
     config::Settings,
     db::{self, Db},
     domain::{
@@ -18,7 +17,7 @@ use crate::{
         email::Email,
         password,
         problem::Problem,
-        tokens, workspaces,
+        workspaces,
     },
     kv::Kv,
 };
@@ -62,7 +61,7 @@ pub enum AdminCommand {
         email: String,
         #[command(flatten)]
         password: PasswordInput,
-        /// Make the account an instance admin.
+        /// Make the account an instance admin (the first account of an instance always is).
         #[arg(long)]
         instance_admin: bool,
         #[arg(long, default_value = "")]
@@ -91,6 +90,26 @@ pub enum AdminCommand {
         /// Lifetime, e.g. 30d or 12h; never expires when absent.
         #[arg(long)]
         expires_in: Option<String>,
+        /// A service token (for integrations): rate limited at 300 requests a minute.
+        #[arg(long)]
+        service: bool,
+        #[command(flatten)]
+        flags: DataFlags,
+    },
+    /// List a user's API tokens (never their secrets).
+    ListTokens {
+        #[arg(long)]
+        email: String,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        flags: DataFlags,
+    },
+    /// Revoke an API token by its id (from list-tokens); it stops working at once.
+    RevokeToken {
+        #[arg(long)]
+        id: uuid::Uuid,
         #[command(flatten)]
         flags: DataFlags,
     },
@@ -131,6 +150,8 @@ impl AdminCommand {
             AdminCommand::CreateUser { flags, .. }
             | AdminCommand::ResetPassword { flags, .. }
             | AdminCommand::CreateToken { flags, .. }
+            | AdminCommand::ListTokens { flags, .. }
+            | AdminCommand::RevokeToken { flags, .. }
             | AdminCommand::ListUsers { flags, .. }
             | AdminCommand::DisableUser { flags, .. }
             | AdminCommand::CreateWorkspace { flags, .. } => flags.clone(),
@@ -178,16 +199,19 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<E
             let user = accounts::create_user(&db, &email, &secret, &names, instance_admin)
                 .await
                 .map_err(|e| auth_error(e, &email))?;
+            let is_admin = db::users::is_admin(&db, user.id).await?;
             println!(
                 "created {} ({}){}",
                 user.email,
                 user.id,
-                if instance_admin {
-                    ", instance admin"
-                } else {
-                    ""
-                }
+                if is_admin { ", instance admin" } else { "" }
             );
+            if is_admin && !instance_admin {
+                println!(
+                    "{} is the instance admin: the first account of an instance always is",
+                    user.email
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         AdminCommand::ResetPassword {
@@ -213,40 +237,17 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<E
             email,
             label,
             expires_in,
+            service,
             ..
         } => {
             let user = find_user(&db, &email).await?;
-            if !user.is_active {
-                bail!("{} is disabled", user.email);
-            }
-            let expires_at = api_tokens::expiry(None, expires_in.as_deref())
-                .map_err(|e| anyhow::anyhow!("--expires-in: {}", e.body()))?;
-            let fresh = tokens::generate();
-            let label = label.unwrap_or_else(|| "Created with plane-aio admin".to_string());
-            db::api_tokens::create(
-                &db,
-                db::api_tokens::NewToken {
-                    user_id: user.id,
-                    label: &label,
-                    description: "",
-                    hash: &fresh.hash,
-                    hint: &fresh.hint,
-                    expires_at,
-                    is_service: false,
-                },
-            )
-            .await?;
-            println!("{}", fresh.token);
-            eprintln!(
-                "API token for {} ({}); it is shown only this once{}",
-                user.email,
-                label,
-                expires_at
-                    .map(|at| format!(", expires {at}"))
-                    .unwrap_or_default()
-            );
-            Ok(ExitCode::SUCCESS)
+            super::admin_tokens::create(&db, user, label, expires_in.as_deref(), service).await
         }
+        AdminCommand::ListTokens { email, json, .. } => {
+            let user = find_user(&db, &email).await?;
+            super::admin_tokens::list(&db, &user, json).await
+        }
+        AdminCommand::RevokeToken { id, .. } => super::admin_tokens::revoke(&db, id).await,
         AdminCommand::ListUsers { json, .. } => {
             let users = db::users::list(&db).await?;
             if json {

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a failure (one `error: …` line on stderr), 2 a usage error (clap).
 
 mod admin;
+mod admin_tokens;
 mod flags;
 mod ops;
 

@@ -96,6 +96,20 @@ pub async fn revoke(db: &Db, user_id: Uuid, token_id: Uuid) -> Result<bool, DbEr
     Ok(result.rows_affected == 1)
 }
 
+/// Revokes a token by its id alone (the admin CLI); false when there is no such live token.
+pub async fn revoke_by_id(db: &Db, token_id: Uuid) -> Result<bool, DbErr> {
+    let now = Utc::now();
+    let result = token::Entity::update_many()
+        .filter(token::Column::Id.eq(token_id))
+        .filter(token::Column::DeletedAt.is_null())
+        .col_expr(token::Column::IsActive, Expr::value(false))
+        .col_expr(token::Column::DeletedAt, Expr::value(now))
+        .col_expr(token::Column::UpdatedAt, Expr::value(now))
+        .exec(&db.conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Records when tokens were last used; only moves `last_used` forward.
 pub async fn record_last_used(db: &Db, uses: &[(Uuid, DateTime<Utc>)]) -> Result<(), DbErr> {
     for (id, at) in uses {

@@ -131,20 +131,29 @@ pub async fn delete_prefix(db: &Db, namespace: &str, prefix: &str) -> Result<u64
         .map(|r| r.rows_affected())
 }
 
-pub async fn counter(db: &Db, namespace: &str, key: &str, now_ms: i64) -> Result<i64, DbErr> {
+/// A live counter's count and expiry (Unix ms, None when it never expires), or None.
+pub async fn counter(
+    db: &Db,
+    namespace: &str,
+    key: &str,
+    now_ms: i64,
+) -> Result<Option<(i64, Option<i64>)>, DbErr> {
     let row = db
         .conn
         .query_one_raw(stmt(
             db,
-            "SELECT counter FROM kv_entries WHERE namespace = $1 AND key = $2 \
+            "SELECT counter, expires_at FROM kv_entries WHERE namespace = $1 AND key = $2 \
              AND (expires_at IS NULL OR expires_at > $3)",
             vec![namespace.into(), key.into(), now_ms.into()],
         ))
         .await?;
-    Ok(row
-        .map(|r| r.try_get::<i64>("", "counter"))
-        .transpose()?
-        .unwrap_or(0))
+    row.map(|r| {
+        Ok((
+            r.try_get::<i64>("", "counter")?,
+            r.try_get::<Option<i64>>("", "expires_at")?,
+        ))
+    })
+    .transpose()
 }
 
 /// Removes expired entries; returns how many went.

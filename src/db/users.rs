@@ -80,8 +80,22 @@ async fn insert<C: ConnectionTrait>(conn: &C, new: &NewUser) -> Result<User, Cre
         })
 }
 
+/// Creates a user. The first account of the instance also becomes its instance admin, always
+/// (whichever way it is made): the account that claims `INSTANCE_SETUP_DONE` when there were no
+/// users yet, in the same transaction, so concurrent creations on any node make one admin.
 pub async fn create(db: &Db, new: &NewUser) -> Result<User, CreateUserError> {
-    insert(&db.conn, new).await
+    let txn = db.begin().await?;
+    let no_users_yet = user::Entity::find().count(&txn).await? == 0;
+    let user = insert(&txn, new).await?;
+    let claimed = config::Entity::insert(setup_claim())
+        .on_conflict_do_nothing_on([config::Column::Key])
+        .exec_without_returning(&txn)
+        .await?;
+    if no_users_yet && matches!(claimed, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+        grant_admin(&txn, user.id).await?;
+    }
+    txn.commit().await?;
+    Ok(user)
 }
 
 /// Creates a user who is also an instance admin, in one transaction.

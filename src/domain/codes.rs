@@ -2,7 +2,8 @@
 //!
 //! Both live in the key-value store with an expiry, are stored hashed, are compared in
 //! constant time, and stop working after use. A magic code also stops after a few wrong
-//! guesses, so it cannot be brute-forced within its lifetime.
+//! guesses (counted atomically, parallel guesses included), so it cannot be brute-forced within
+//! its lifetime.
 
 use std::time::Duration;
 
@@ -24,8 +25,8 @@ fn digest(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Constant-time comparison of two digests (HMAC verification does it for us).
-fn same(a: &str, b: &str) -> bool {
+/// Constant-time comparison of two secrets or digests (HMAC verification does it for us).
+pub fn same(a: &str, b: &str) -> bool {
     use hmac::Mac;
     let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(b"plane-aio digest comparison") else {
         return false;
@@ -42,7 +43,6 @@ fn same(a: &str, b: &str) -> bool {
 #[derive(Debug, Serialize, Deserialize)]
 struct MagicCode {
     code_hash: String,
-    attempts: u32,
 }
 
 /// Plane's code shape: three groups of four lower-case letters, e.g. `qwer-tyui-opas`.
@@ -63,7 +63,6 @@ pub async fn issue_magic_code(kv: &Kv, email: &str) -> Result<String, KvError> {
     let code = new_code();
     let record = MagicCode {
         code_hash: digest(&code),
-        attempts: 0,
     };
     kv.set(
         Namespace::AuthCodes,
@@ -82,28 +81,45 @@ pub enum CodeCheck {
     Invalid,
 }
 
+/// The guess counter of one issued code (a new code starts its own).
+fn attempts_key(email: &str, record: &MagicCode) -> String {
+    format!("magic-attempts:{email}:{}", record.code_hash)
+}
+
 /// Checks a code; a right code is consumed, a wrong one uses up an attempt.
+///
+/// Atomic against parallel submissions: each guess is counted with the store's atomic
+/// increment before it is compared, so no more than `MAGIC_CODE_ATTEMPTS` guesses are ever
+/// compared, and a right code is valid only for the one request whose removal of it succeeds.
 pub async fn check_magic_code(kv: &Kv, email: &str, code: &str) -> Result<CodeCheck, KvError> {
     let key = format!("magic:{email}");
-    let Some(mut record) = kv.get::<MagicCode>(Namespace::AuthCodes, &key).await? else {
+    let Some(record) = kv.get::<MagicCode>(Namespace::AuthCodes, &key).await? else {
         return Ok(CodeCheck::Invalid);
     };
+    let attempt = kv
+        .increment(
+            Namespace::AuthCodes,
+            &attempts_key(email, &record),
+            MAGIC_CODE_LIFETIME,
+        )
+        .await?
+        .count;
+    let limit = u64::from(MAGIC_CODE_ATTEMPTS);
+    if attempt > limit {
+        kv.remove(Namespace::AuthCodes, &key).await?;
+        return Ok(CodeCheck::Invalid);
+    }
     let code = code.trim().to_ascii_lowercase();
     if same(&digest(&code), &record.code_hash) {
-        kv.remove(Namespace::AuthCodes, &key).await?;
-        return Ok(CodeCheck::Valid);
+        // Of several parallel right guesses, only the one that removes the code wins.
+        return Ok(if kv.remove(Namespace::AuthCodes, &key).await? {
+            CodeCheck::Valid
+        } else {
+            CodeCheck::Invalid
+        });
     }
-    record.attempts += 1;
-    if record.attempts >= MAGIC_CODE_ATTEMPTS {
+    if attempt >= limit {
         kv.remove(Namespace::AuthCodes, &key).await?;
-    } else {
-        kv.set(
-            Namespace::AuthCodes,
-            &key,
-            &record,
-            Some(MAGIC_CODE_LIFETIME),
-        )
-        .await?;
     }
     Ok(CodeCheck::Invalid)
 }

@@ -3,7 +3,10 @@
 //! using the `oauth2` and `openidconnect` crates over our one HTTP client.
 //!
 //! The flow's secrets (state, PKCE verifier, nonce, where to go afterwards) wait in the
-//! key-value store for ten minutes, keyed by the `state` value, and are used once. The redirect
+//! key-value store for ten minutes, keyed by the `state` value, and are used once. The browser
+//! that started the sign-in also holds the state in a cookie (see `api::oauth`), and the callback
+//! is refused unless that cookie matches: a callback URL opened in another browser (login CSRF)
+//! signs nobody in there, and leaves the flow for the browser that started it. The redirect
 //! URI is always `<public URL>/auth/<provider>/callback/`: the instance-settings page shows it.
 
 use std::{future::Future, pin::Pin, time::Duration};
@@ -18,6 +21,10 @@ use openidconnect::{
     core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata},
 };
 use serde::{Deserialize, Serialize};
+
+mod profile;
+
+use profile::profile;
 
 use super::instance::ProviderSettings;
 use crate::kv::{Kv, KvError, Namespace};
@@ -182,21 +189,31 @@ struct PendingFlow {
     next_path: String,
 }
 
-const FLOW_LIFETIME: Duration = Duration::from_secs(10 * 60);
-
-/// A relative path to return to after sign-in; anything else (another host, `//evil`) is `/`.
+/// A path on this site to return to after sign-in; anything else is `/`. Refused: anything
+/// not starting with a single `/` (`//evil`, `https://…`), backslashes, and any control or
+/// whitespace character (browsers drop tabs and newlines, so `/\t/evil` would become `//evil`);
+/// and, as a last guard, anything a URL parser resolves to another origin.
 pub fn safe_next_path(next: Option<&str>) -> String {
     match next {
-        Some(p)
-            if p.starts_with('/')
-                && !p.starts_with("//")
-                && !p.contains('\\')
-                && p.len() <= 512 =>
-        {
-            p.to_string()
-        }
+        Some(p) if is_same_origin_path(p) => p.to_string(),
         _ => "/".to_string(),
     }
+}
+
+fn is_same_origin_path(p: &str) -> bool {
+    if !p.starts_with('/')
+        || p.starts_with("//")
+        || p.len() > 512
+        || p.chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+    {
+        return false;
+    }
+    let Ok(base) = url::Url::parse("http://plane-aio.invalid/") else {
+        return false;
+    };
+    base.join(p)
+        .is_ok_and(|joined| joined.origin() == base.origin() && joined.path().starts_with('/'))
 }
 
 type OAuthClient = oauth2::Client<
@@ -269,7 +286,17 @@ async fn oidc_metadata(
         })
 }
 
-/// Starts a sign-in: returns the provider URL to send the browser to.
+/// Lifetime of a pending sign-in (and of the browser's cookie that binds it).
+pub const FLOW_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// A started sign-in: where to send the browser, and the state it must present on return.
+#[derive(Debug)]
+pub struct Started {
+    pub url: String,
+    pub state: String,
+}
+
+/// Starts a sign-in: returns the provider URL to send the browser to and the flow's state.
 pub async fn start(
     kv: &Kv,
     http: &HttpClient,
@@ -277,7 +304,7 @@ pub async fn start(
     settings: &ProviderSettings,
     redirect_uri: &str,
     next_path: String,
-) -> Result<String, OAuthError> {
+) -> Result<Started, OAuthError> {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = if provider.is_oidc() {
         let client = CoreClient::from_provider_metadata(
@@ -323,11 +350,22 @@ pub async fn start(
         Some(FLOW_LIFETIME),
     )
     .await?;
-    Ok(url.to_string())
+    Ok(Started {
+        url: url.to_string(),
+        state: state.secret().clone(),
+    })
 }
 
-/// Completes a sign-in from the provider's callback: checks the state, exchanges the code and
-/// reads the user's identity. Returns it with the path to return to.
+/// Whether the state the browser holds (its cookie) is the callback's state; constant time.
+pub fn binds(browser_state: Option<&str>, state: &str) -> bool {
+    browser_state.is_some_and(|held| !held.is_empty() && super::codes::same(held, state))
+}
+
+/// Completes a sign-in from the provider's callback: checks the state (and that the browser
+/// holds it: `browser_state`, from its cookie), exchanges the code and reads the user's
+/// identity. Returns it with the path to return to. A browser without the matching cookie is
+/// refused before the flow is used, so the browser that started it can still finish it.
+#[allow(clippy::too_many_arguments)]
 pub async fn finish(
     kv: &Kv,
     http: &HttpClient,
@@ -336,7 +374,11 @@ pub async fn finish(
     redirect_uri: &str,
     code: &str,
     state: &str,
+    browser_state: Option<&str>,
 ) -> Result<(Identity, String), OAuthError> {
+    if !binds(browser_state, state) {
+        return Err(OAuthError::UnknownState);
+    }
     let key = format!("oauth:{state}");
     let flow: PendingFlow = kv
         .get(Namespace::AuthCodes, &key)
@@ -414,117 +456,6 @@ pub async fn finish(
     Ok((identity, flow.next_path))
 }
 
-#[derive(Deserialize)]
-struct GithubUser {
-    id: i64,
-    login: String,
-    name: Option<String>,
-    email: Option<String>,
-    avatar_url: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct GithubEmail {
-    email: String,
-    primary: bool,
-    verified: bool,
-}
-
-#[derive(Deserialize)]
-struct GitlabUser {
-    id: i64,
-    username: String,
-    name: Option<String>,
-    email: Option<String>,
-    avatar_url: Option<String>,
-    confirmed_at: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct GiteaUser {
-    id: i64,
-    login: String,
-    full_name: Option<String>,
-    email: Option<String>,
-    avatar_url: Option<String>,
-}
-
-fn split_name(full: &str) -> (String, String) {
-    let full = full.trim();
-    match full.split_once(' ') {
-        Some((first, last)) => (first.to_string(), last.trim().to_string()),
-        None => (full.to_string(), String::new()),
-    }
-}
-
-/// The GitHub API base: api.github.com for github.com, `<host>/api/v3` for GitHub Enterprise.
-fn github_api(base: &str) -> String {
-    if base == "https://github.com" {
-        "https://api.github.com".to_string()
-    } else {
-        format!("{base}/api/v3")
-    }
-}
-
-async fn profile(
-    http: &HttpClient,
-    provider: Provider,
-    base: &str,
-    token: &str,
-) -> Result<Identity, OAuthError> {
-    match provider {
-        Provider::Github => {
-            let api = github_api(base);
-            let user: GithubUser = http.get_json(&format!("{api}/user"), token).await?;
-            let emails: Vec<GithubEmail> = http
-                .get_json(&format!("{api}/user/emails"), token)
-                .await
-                .unwrap_or_default();
-            let primary = emails.iter().find(|e| e.primary && e.verified);
-            let (first, last) = split_name(user.name.as_deref().unwrap_or(""));
-            Ok(Identity {
-                provider_account_id: user.id.to_string(),
-                email: primary.map(|e| e.email.clone()).or(user.email),
-                email_verified: primary.is_some(),
-                first_name: first,
-                last_name: last,
-                display_name: user.login,
-                avatar_url: user.avatar_url,
-            })
-        }
-        Provider::Gitlab => {
-            let user: GitlabUser = http.get_json(&format!("{base}/api/v4/user"), token).await?;
-            let (first, last) = split_name(user.name.as_deref().unwrap_or(""));
-            Ok(Identity {
-                provider_account_id: user.id.to_string(),
-                email: user.email,
-                email_verified: user.confirmed_at.is_some(),
-                first_name: first,
-                last_name: last,
-                display_name: user.username,
-                avatar_url: user.avatar_url,
-            })
-        }
-        Provider::Gitea => {
-            let user: GiteaUser = http.get_json(&format!("{base}/api/v1/user"), token).await?;
-            let (first, last) = split_name(user.full_name.as_deref().unwrap_or(""));
-            Ok(Identity {
-                provider_account_id: user.id.to_string(),
-                // Gitea only signs in activated accounts, whose address it has confirmed.
-                email_verified: user.email.is_some(),
-                email: user.email,
-                first_name: first,
-                last_name: last,
-                display_name: user.login,
-                avatar_url: user.avatar_url,
-            })
-        }
-        Provider::Google | Provider::Oidc => {
-            Err(OAuthError::Config("OpenID providers use ID tokens".into()))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -536,6 +467,54 @@ mod tests {
         assert_eq!(safe_next_path(Some("https://evil.example")), "/");
         assert_eq!(safe_next_path(Some("/\\evil")), "/");
         assert_eq!(safe_next_path(None), "/");
+        assert_eq!(safe_next_path(Some("")), "/");
+        assert_eq!(safe_next_path(Some("acme")), "/");
+        assert_eq!(
+            safe_next_path(Some("/acme/projects?tab=all#top")),
+            "/acme/projects?tab=all#top"
+        );
+    }
+
+    #[test]
+    fn next_paths_with_control_characters_or_whitespace_are_refused() {
+        // Browsers strip tabs and newlines from URLs: `/\t/evil.example` becomes `//evil.example`.
+        for bad in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            "/ /evil.example",
+            "/acme\u{0}",
+            "/acme\u{7f}",
+            "/acme\u{85}",
+            "/acme\u{a0}x",
+            "/acme\u{3000}x",
+            "/acme projects",
+        ] {
+            assert_eq!(safe_next_path(Some(bad)), "/", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn next_paths_must_be_absolute_paths_of_this_origin() {
+        for bad in [
+            "https://evil.example/",
+            "http:/evil.example",
+            "javascript:alert(1)",
+            "//evil.example/x",
+            "/\\/evil.example",
+            "./acme",
+            "../acme",
+            "?next=/x",
+            "#/x",
+        ] {
+            assert_eq!(safe_next_path(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next_path(Some(&format!("/{}", "a".repeat(600)))), "/");
+        assert_eq!(
+            safe_next_path(Some("/%09/evil.example")),
+            "/%09/evil.example"
+        );
     }
 
     #[test]
@@ -543,9 +522,12 @@ mod tests {
         for p in Provider::ALL {
             assert_eq!(Provider::parse(p.name()), Some(p));
         }
-        assert_eq!(github_api("https://github.com"), "https://api.github.com");
         assert_eq!(
-            github_api("https://git.corp.example"),
+            profile::github_api("https://github.com"),
+            "https://api.github.com"
+        );
+        assert_eq!(
+            profile::github_api("https://git.corp.example"),
             "https://git.corp.example/api/v3"
         );
     }

@@ -102,8 +102,16 @@ pub mod lockout {
         format!("signin-failures:{email}")
     }
 
-    pub async fn is_locked(kv: &Kv, email: &str) -> Result<bool, KvError> {
-        Ok(kv.counter(Namespace::RateLimits, &key(email)).await? >= MAX_FAILURES)
+    /// Seconds until the address unlocks (at least 1), or None when it is not locked.
+    pub async fn locked_for(kv: &Kv, email: &str) -> Result<Option<u64>, KvError> {
+        let Some(counter) = kv.counter(Namespace::RateLimits, &key(email)).await? else {
+            return Ok(None);
+        };
+        if counter.count < MAX_FAILURES {
+            return Ok(None);
+        }
+        let left_ms = (counter.resets_at_ms - crate::kv::now_ms()).max(0) as u64;
+        Ok(Some(left_ms.div_ceil(1000).max(1)))
     }
 
     pub async fn record_failure(kv: &Kv, email: &str) -> Result<u64, KvError> {

@@ -4,7 +4,8 @@
 //! The cookie holds `<user id>.<secret>`; the store key is `<user id>:<sha256(secret)>`, so a
 //! stolen store reveals no usable cookie, and a user's sessions can be listed and revoked by
 //! key prefix. Sessions slide: each use pushes the expiry out (written at most every few
-//! minutes, not on every request).
+//! minutes, not on every request); a request whose use moved it out is told so
+//! ([`Session::extended`]) and sends the cookie again with the new lifetime.
 
 use std::time::Duration;
 
@@ -39,6 +40,8 @@ pub struct Session {
     /// The store key; its second half (`id()`) is what the UI shows and revokes.
     pub key: String,
     pub record: SessionRecord,
+    /// True when this use pushed the expiry out (by [`LIFETIME`] from now).
+    pub extended: bool,
 }
 
 impl Session {
@@ -78,7 +81,11 @@ pub async fn create(
         .await?;
     Ok((
         format!("{}.{secret}", user_id.simple()),
-        Session { key, record },
+        Session {
+            key,
+            record,
+            extended: false,
+        },
     ))
 }
 
@@ -95,12 +102,17 @@ pub async fn resolve(kv: &Kv, cookie: &str) -> Result<Option<Session>, KvError> 
         return Ok(None);
     };
     let now = Utc::now();
-    if now - record.last_seen_at > TOUCH_EVERY {
+    let extended = now - record.last_seen_at > TOUCH_EVERY;
+    if extended {
         record.last_seen_at = now;
         kv.set(Namespace::Sessions, &key, &record, Some(LIFETIME))
             .await?;
     }
-    Ok(Some(Session { key, record }))
+    Ok(Some(Session {
+        key,
+        record,
+        extended,
+    }))
 }
 
 /// A user's live sessions, most recently used first.
@@ -109,7 +121,11 @@ pub async fn list(kv: &Kv, user_id: Uuid) -> Result<Vec<Session>, KvError> {
         .scan_prefix::<SessionRecord>(Namespace::Sessions, &format!("{}:", user_id.simple()))
         .await?
         .into_iter()
-        .map(|(key, record)| Session { key, record })
+        .map(|(key, record)| Session {
+            key,
+            record,
+            extended: false,
+        })
         .collect();
     sessions.sort_by_key(|s| std::cmp::Reverse(s.record.last_seen_at));
     Ok(sessions)

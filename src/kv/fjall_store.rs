@@ -20,7 +20,8 @@ const EXPIRY_LEN: usize = 8;
 pub struct FjallStore {
     db: Database,
     keyspaces: Arc<HashMap<Namespace, Keyspace>>,
-    /// Serialises read-modify-write of counters (fjall point writes are otherwise independent).
+    /// Serialises read-modify-write of counters and check-and-remove (fjall point writes are
+    /// otherwise independent).
     counter_lock: Arc<Mutex<()>>,
 }
 
@@ -89,7 +90,12 @@ impl FjallStore {
             .insert(key, encode(expires_at_ms, payload))
     }
 
+    /// Atomic: of concurrent removals of one key, only one is told it was there.
     pub fn remove(&self, ns: Namespace, key: &str) -> Result<bool, fjall::Error> {
+        let _guard = self
+            .counter_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let keyspace = self.keyspace(ns);
         let existed = keyspace.contains_key(key)?;
         keyspace.remove(key)?;
@@ -127,16 +133,18 @@ impl FjallStore {
         Ok(n)
     }
 
-    pub fn counter(&self, ns: Namespace, key: &str, now_ms: i64) -> Result<i64, fjall::Error> {
-        Ok(self
-            .keyspace(ns)
-            .get(key)?
-            .and_then(|stored| {
-                let (expiry, payload) = decode(&stored)?;
-                let count = i64::from_be_bytes(payload.try_into().ok()?);
-                is_live(expiry, now_ms).then_some(count)
-            })
-            .unwrap_or(0))
+    /// A live counter's count and expiry (Unix ms), or None.
+    pub fn counter(
+        &self,
+        ns: Namespace,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<Option<(i64, i64)>, fjall::Error> {
+        Ok(self.keyspace(ns).get(key)?.and_then(|stored| {
+            let (expiry, payload) = decode(&stored)?;
+            let count = i64::from_be_bytes(payload.try_into().ok()?);
+            is_live(expiry, now_ms).then_some((count, expiry))
+        }))
     }
 
     pub fn increment(

@@ -133,7 +133,8 @@ impl Kv {
         Ok(())
     }
 
-    /// Removes `key`; true when something was there.
+    /// Removes `key`; true when something was there. Atomic on both backends: of concurrent
+    /// removals of one key, only one gets true (one-time secrets rely on it).
     pub async fn remove(&self, ns: Namespace, key: &str) -> Result<bool, KvError> {
         Ok(match self {
             Kv::Fjall(store) => store.remove(ns, key)?,
@@ -188,13 +189,19 @@ impl Kv {
         })
     }
 
-    /// The current count of a live counter (0 when absent or expired), without counting a hit.
-    pub async fn counter(&self, ns: Namespace, key: &str) -> Result<u64, KvError> {
-        let count = match self {
+    /// The current state of a live counter (None when absent or expired), without counting a
+    /// hit. A counter that never expires reports `resets_at_ms` 0.
+    pub async fn counter(&self, ns: Namespace, key: &str) -> Result<Option<Counter>, KvError> {
+        let found = match self {
             Kv::Fjall(store) => store.counter(ns, key, now_ms())?,
-            Kv::Shared(db) => db::kv_entries::counter(db, ns.as_str(), key, now_ms()).await?,
+            Kv::Shared(db) => db::kv_entries::counter(db, ns.as_str(), key, now_ms())
+                .await?
+                .map(|(count, expiry)| (count, expiry.unwrap_or(0))),
         };
-        Ok(count.max(0) as u64)
+        Ok(found.map(|(count, resets_at_ms)| Counter {
+            count: count.max(0) as u64,
+            resets_at_ms,
+        }))
     }
 
     /// Deletes every expired entry; returns how many went.

@@ -1,12 +1,12 @@
 //! `plane-aio admin …` against a running server, on SQLite and on Postgres.
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::{
     on_both_engines,
     support::{
-        Engine, PASSWORD, TestApp,
+        ADMIN_EMAIL, Engine, PASSWORD, TestApp,
         process::{self, run, run_with_stdin},
     },
 };
@@ -319,5 +319,196 @@ on_both_engines!(
             owner.get("/workspaces/").await.expect(200)["total_count"],
             1
         );
+    }
+);
+
+fn json_lines(out: &std::process::Output) -> Vec<Value> {
+    assert!(out.status.success(), "{}", process::stderr(out));
+    process::stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+on_both_engines!(
+    the_first_account_made_from_the_shell_is_the_instance_admin,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let create = |email: &'static str| {
+            let app = &app;
+            async move {
+                admin_cli(
+                    app,
+                    &["create-user", "--email", email, "--password", PASSWORD],
+                    None,
+                )
+                .await
+            }
+        };
+        let first = create("first@example.com").await;
+        assert!(first.status.success(), "{}", process::stderr(&first));
+        let said = process::stdout(&first);
+        assert!(
+            said.contains("first@example.com is the instance admin"),
+            "{said}"
+        );
+        let second = create("second@example.com").await;
+        assert!(second.status.success(), "{}", process::stderr(&second));
+        assert!(!process::stdout(&second).contains("admin"));
+
+        let users = json_lines(&admin_cli(&app, &["list-users", "--json"], None).await);
+        let admin_of = |email: &str| {
+            users.iter().find(|u| u["email"] == email).unwrap()["is_instance_admin"].clone()
+        };
+        assert_eq!(admin_of("first@example.com"), true);
+        assert_eq!(admin_of("second@example.com"), false);
+        let first = app.browser();
+        first.sign_in("first@example.com", PASSWORD).await;
+        let me: Value = first.get("/api/users/me/").await.json().await.unwrap();
+        assert_eq!(me["is_instance_admin"], true);
+    }
+);
+
+on_both_engines!(
+    a_disabled_users_sessions_stay_ended_when_it_is_enabled_again,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        let bob = app.user("bob@example.com").await;
+        let me = bob.get("/api/users/me/").await;
+        assert_eq!(me.status(), StatusCode::OK);
+        let bob_id = me.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let set_active = |active: bool| {
+            let (admin, path) = (&admin, format!("/api/instances/users/{bob_id}/"));
+            async move {
+                let resp = admin.patch(&path, json!({ "is_active": active })).await;
+                assert_eq!(resp.status(), StatusCode::OK);
+            }
+        };
+
+        // Disabled from the shell, then enabled again in the admin UI.
+        let out = admin_cli(&app, &["disable-user", "--email", "bob@example.com"], None).await;
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        set_active(true).await;
+        assert_eq!(
+            bob.get("/api/users/me/").await.status(),
+            StatusCode::UNAUTHORIZED,
+            "the session from before the disabling stays ended"
+        );
+
+        // A new sign-in works; disabled and enabled in the admin UI, it ends for good too.
+        let again = app.browser();
+        assert_eq!(
+            again.sign_in("bob@example.com", PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(again.get("/api/users/me/").await.status(), StatusCode::OK);
+        set_active(false).await;
+        set_active(true).await;
+        assert_eq!(
+            again.get("/api/users/me/").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+);
+
+on_both_engines!(
+    tokens_are_listed_revoked_and_made_for_services_from_the_shell,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        app.admin().await;
+        let make = |args: &'static [&'static str]| {
+            let app = &app;
+            async move {
+                let mut command = vec!["create-token", "--email", ADMIN_EMAIL];
+                command.extend_from_slice(args);
+                let out = admin_cli(app, &command, None).await;
+                assert!(out.status.success(), "{}", process::stderr(&out));
+                process::stdout(&out).trim().to_string()
+            }
+        };
+        let personal = make(&["--label", "deploy", "--expires-in", "30d"]).await;
+        let service = make(&["--label", "robot", "--service"]).await;
+        let call = |token: String| {
+            let app = &app;
+            async move {
+                app.client
+                    .get(app.url("/api/v1/users/me/"))
+                    .header("x-api-key", token)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+
+        // A service token is limited at 300 a minute (the configured limit is far higher).
+        let resp = call(service.clone()).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()["x-ratelimit-remaining"], "299");
+        assert_eq!(call(personal.clone()).await.status(), StatusCode::OK);
+
+        let out = admin_cli(&app, &["list-tokens", "--email", ADMIN_EMAIL], None).await;
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        let table = process::stdout(&out);
+        for expected in [
+            "LABEL",
+            "CREATED",
+            "LAST USED",
+            "EXPIRES",
+            "deploy",
+            "robot",
+            "service",
+        ] {
+            assert!(table.contains(expected), "{expected}: {table}");
+        }
+        let listed = json_lines(
+            &admin_cli(
+                &app,
+                &["list-tokens", "--email", ADMIN_EMAIL, "--json"],
+                None,
+            )
+            .await,
+        );
+        assert_eq!(listed.len(), 2);
+        let text = format!("{table}{listed:?}");
+        assert!(
+            !text.contains(&personal[10..]) && !text.contains(&service[10..]),
+            "never the secret"
+        );
+        let deploy = listed.iter().find(|t| t["label"] == "deploy").unwrap();
+        assert_eq!(deploy["is_service"], false);
+        assert!(deploy["expired_at"].is_string());
+        assert!(deploy["created_at"].is_string());
+        assert!(deploy.get("last_used").is_some());
+        let id = deploy["id"].as_str().unwrap().to_string();
+
+        let out = admin_cli(&app, &["revoke-token", "--id", &id], None).await;
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        let refused = call(personal).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            refused.json::<Value>().await.unwrap(),
+            json!({"detail": "Given API token is not valid"})
+        );
+        assert_eq!(
+            call(service).await.status(),
+            StatusCode::OK,
+            "only that one"
+        );
+        let err = failure(&admin_cli(&app, &["revoke-token", "--id", &id], None).await);
+        assert!(err.contains("no API token with id"), "{err}");
+        let listed = json_lines(
+            &admin_cli(
+                &app,
+                &["list-tokens", "--email", ADMIN_EMAIL, "--json"],
+                None,
+            )
+            .await,
+        );
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["label"], "robot");
     }
 );

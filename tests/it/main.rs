@@ -7,6 +7,7 @@ mod accounts;
 mod admin_cli;
 mod api_helpers;
 mod api_tokens;
+mod auth_hardening;
 mod authorization;
 mod cli;
 mod compat;

@@ -227,3 +227,75 @@ async fn a_provider_that_is_not_set_up_sends_back_to_sign_in() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// The browser part up to the provider's answer: the callback URL the provider sends back to.
+async fn callback_url(browser: &Browser, provider: &str) -> String {
+    let start = browser.get(&format!("/auth/{provider}/")).await;
+    assert_eq!(start.status(), StatusCode::FOUND);
+    let to_provider = start.headers()["location"].to_str().unwrap().to_string();
+    let back = browser.client.get(&to_provider).send().await.unwrap();
+    assert_eq!(back.status(), StatusCode::FOUND);
+    back.headers()["location"].to_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_signs_in_only_the_browser_that_started_the_sign_in() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let admin = app.admin().await;
+    let provider = FakeProvider::start(person("octo@example.com", true)).await;
+    enable(&app, &admin, "github", &provider.base).await;
+
+    // The start binds the flow to the browser with a short-lived HttpOnly cookie.
+    let start = app
+        .client
+        .get(app.url("/auth/github/"))
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = start.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(set_cookie.starts_with("oauth-state="), "{set_cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Max-Age=600"] {
+        assert!(set_cookie.contains(attribute), "{attribute}: {set_cookie}");
+    }
+
+    // An attacker's callback URL (started in browser A) opened in the victim's browser B:
+    // with no cookie, or with the cookie of B's own sign-in, B is signed in to nothing.
+    let a = app.browser();
+    let callback = callback_url(&a, "github").await;
+    let b = app.browser();
+    callback_url(&b, "github").await;
+    for client in [&app.client, &b.client] {
+        let refused = client.get(&callback).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FOUND);
+        let location = refused.headers()["location"].to_str().unwrap().to_string();
+        assert!(
+            location.starts_with("/sign-in?error_code=OAUTH_PROVIDER_ERROR"),
+            "{location}"
+        );
+        assert!(
+            refused
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .all(|c| !c.to_str().unwrap().starts_with("session-id=")),
+            "no session for the other browser"
+        );
+    }
+    assert_eq!(
+        b.get("/api/users/me/").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The browser that started it still finishes it, and its cookie is cleared.
+    let done = a.client.get(&callback).send().await.unwrap();
+    assert_eq!(done.headers()["location"], "/");
+    assert!(
+        done.headers().get_all("set-cookie").iter().any(|c| {
+            let c = c.to_str().unwrap();
+            c.starts_with("oauth-state=") && c.contains("Max-Age=0")
+        }),
+        "the state cookie is cleared"
+    );
+    let me: Value = a.get("/api/users/me/").await.json().await.unwrap();
+    assert_eq!(me["email"], "octo@example.com");
+}

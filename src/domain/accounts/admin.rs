@@ -61,14 +61,17 @@ pub async fn create_user(
     Ok(user)
 }
 
-/// Disables an account and ends its sessions (admin CLI and instance admins).
+/// Disables an account and ends its sessions for good (admin CLI and instance admins): every
+/// session started before now is void (`sessions_valid_after`), so enabling the account again
+/// revives none of them, even those the caller cannot delete from the key-value store.
 pub async fn disable(
     state_db: &db::Db,
     kv: Option<&crate::kv::Kv>,
     user: User,
 ) -> Result<User, AuthError> {
     let user = db::users::save(state_db, user, |u| {
-        u.is_active = sea_orm::ActiveValue::Set(false)
+        u.is_active = sea_orm::ActiveValue::Set(false);
+        u.sessions_valid_after = sea_orm::ActiveValue::Set(Some(chrono::Utc::now()));
     })
     .await
     .map_err(internal)?;

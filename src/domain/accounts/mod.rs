@@ -37,7 +37,10 @@ pub enum AuthError {
     #[error("The email or password is not correct.")]
     InvalidCredentials,
     #[error("Too many failed attempts. Try again in a few minutes.")]
-    Locked,
+    Locked {
+        /// Seconds until the address unlocks.
+        retry_after: u64,
+    },
     #[error("This instance does not allow signing up. Ask an administrator for an invitation.")]
     SignUpDisabled,
     #[error("Accounts with this email domain cannot be created here.")]
@@ -75,7 +78,7 @@ impl AuthError {
     pub fn code(&self) -> &'static str {
         match self {
             AuthError::InvalidCredentials => "AUTHENTICATION_FAILED",
-            AuthError::Locked => "RATE_LIMIT_EXCEEDED",
+            AuthError::Locked { .. } => "RATE_LIMIT_EXCEEDED",
             AuthError::SignUpDisabled => "SIGNUP_DISABLED",
             AuthError::DomainNotAllowed => "EMAIL_DOMAIN_NOT_ALLOWED",
             AuthError::WeakPassword(_) => "INVALID_PASSWORD",

@@ -4,40 +4,56 @@ use super::{AuthError, hash, internal, send_mail, settings};
 use crate::{
     app::AppState,
     db::{self, users::User},
-    domain::{codes, email::Email, password, rate_limit::lockout},
+    domain::{codes, email::Email, instance::InstanceSettings, password, rate_limit::lockout},
     mail::MailKind,
 };
 
-/// Emails a reset link when the address has an active account; answers the same either way.
+/// Emails a reset link when the address has an active account; answers the same either way,
+/// and as fast: the look-up and the link's storing, rendering and queueing happen after the
+/// answer (failures are logged).
 pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(), AuthError> {
     let settings = settings(state).await?;
     if settings.smtp().is_none() {
         return Err(AuthError::EmailNotConfigured);
     }
     let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
-    if let Some(user) = db::users::by_email(state.db(), email.as_str())
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(error) = send_reset_link(&state, &settings, &email).await {
+            tracing::error!(error = %error, "cannot send a password-reset link");
+        }
+    });
+    Ok(())
+}
+
+async fn send_reset_link(
+    state: &AppState,
+    settings: &InstanceSettings,
+    email: &Email,
+) -> Result<(), AuthError> {
+    let Some(user) = db::users::by_email(state.db(), email.as_str())
         .await
         .map_err(internal)?
-        && user.is_active
-    {
-        let fingerprint = codes::password_fingerprint(user.password.as_deref());
-        let token = codes::issue_reset_token(state.kv(), user.id, fingerprint)
-            .await
-            .map_err(internal)?;
-        let link = format!(
-            "{}/accounts/reset-password?token={token}",
-            state.public_url(&settings).trim_end_matches('/')
-        );
-        let minutes = codes::RESET_LIFETIME.as_secs() / 60;
-        send_mail(
-            state,
-            &settings,
-            email.as_str(),
-            MailKind::PasswordReset { link, minutes },
-        )
-        .await?;
-    }
-    Ok(())
+        .filter(|user| user.is_active)
+    else {
+        return Ok(());
+    };
+    let fingerprint = codes::password_fingerprint(user.password.as_deref());
+    let token = codes::issue_reset_token(state.kv(), user.id, fingerprint)
+        .await
+        .map_err(internal)?;
+    let link = format!(
+        "{}/accounts/reset-password?token={token}",
+        state.public_url(settings).trim_end_matches('/')
+    );
+    let minutes = codes::RESET_LIFETIME.as_secs() / 60;
+    send_mail(
+        state,
+        settings,
+        email.as_str(),
+        MailKind::PasswordReset { link, minutes },
+    )
+    .await
 }
 
 /// Sets a new password from a reset link; every session of the user ends.

@@ -10,6 +10,7 @@ use crate::{
     domain::{
         codes::{self, CodeCheck},
         email::Email,
+        instance::InstanceSettings,
         password,
         rate_limit::lockout,
     },
@@ -31,12 +32,12 @@ pub async fn sign_in_with_password(
         return Err(AuthError::InvalidCredentials);
     };
     let kv = state.kv();
-    if lockout::is_locked(kv, email.as_str())
+    if let Some(retry_after) = lockout::locked_for(kv, email.as_str())
         .await
         .map_err(internal)?
     {
         password::verify_dummy(password);
-        return Err(AuthError::Locked);
+        return Err(AuthError::Locked { retry_after });
     }
     let user = db::users::by_email(state.db(), email.as_str())
         .await
@@ -67,7 +68,9 @@ pub async fn sign_in_with_password(
     }
 }
 
-/// Sends a sign-in code to `email` when it may sign in or sign up; answers the same either way.
+/// Sends a sign-in code to `email` when it may sign in or sign up; answers the same either way,
+/// and as fast: whether the address may use a code, and the code's storing, rendering and
+/// queueing, happen after the answer (failures are logged).
 pub async fn request_magic_code(state: &AppState, email: &str) -> Result<(), AuthError> {
     let settings = settings(state).await?;
     if !settings.magic_login_enabled() {
@@ -77,29 +80,41 @@ pub async fn request_magic_code(state: &AppState, email: &str) -> Result<(), Aut
         return Err(AuthError::EmailNotConfigured);
     }
     let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(error) = send_magic_code(&state, &settings, &email).await {
+            tracing::error!(error = %error, "cannot send a sign-in code");
+        }
+    });
+    Ok(())
+}
+
+async fn send_magic_code(
+    state: &AppState,
+    settings: &InstanceSettings,
+    email: &Email,
+) -> Result<(), AuthError> {
     let user = db::users::by_email(state.db(), email.as_str())
         .await
         .map_err(internal)?;
     let may_use = match &user {
         Some(user) => user.is_active,
-        None => check_sign_up_allowed(state, &settings, &email)
-            .await
-            .is_ok(),
+        None => check_sign_up_allowed(state, settings, email).await.is_ok(),
     };
-    if may_use {
-        let code = codes::issue_magic_code(state.kv(), email.as_str())
-            .await
-            .map_err(internal)?;
-        let minutes = codes::MAGIC_CODE_LIFETIME.as_secs() / 60;
-        send_mail(
-            state,
-            &settings,
-            email.as_str(),
-            MailKind::MagicCode { code, minutes },
-        )
-        .await?;
+    if !may_use {
+        return Ok(());
     }
-    Ok(())
+    let code = codes::issue_magic_code(state.kv(), email.as_str())
+        .await
+        .map_err(internal)?;
+    let minutes = codes::MAGIC_CODE_LIFETIME.as_secs() / 60;
+    send_mail(
+        state,
+        settings,
+        email.as_str(),
+        MailKind::MagicCode { code, minutes },
+    )
+    .await
 }
 
 /// Signs in (or, when allowed, signs up) with an emailed code. Returns the user and whether

@@ -1,0 +1,303 @@
+//! Sign-in hardening: magic codes under parallel guesses, sliding sessions and their cookie,
+//! `Retry-After` on the auth limits and the lock-out, and answers that take as long whether or
+//! not an address has an account.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{
+    email::code_in,
+    on_both_engines,
+    support::{ADMIN_EMAIL, Engine, PASSWORD, TestApp, browser::Browser},
+};
+
+/// Sends the bodies to `path` all at once, each from its own client address (through the
+/// trusted proxy, so the per-address limit stays out of the way); returns the statuses.
+async fn parallel_posts(browser: &Browser, path: &str, bodies: Vec<Value>) -> Vec<StatusCode> {
+    let token = browser.csrf().await;
+    let mut set = tokio::task::JoinSet::new();
+    for (i, body) in bodies.into_iter().enumerate() {
+        let request = browser
+            .client
+            .post(browser.url(path))
+            .header("x-csrftoken", &token)
+            .header(
+                "x-forwarded-for",
+                format!("10.9.{}.{}", i / 200, i % 200 + 1),
+            )
+            .json(&body);
+        set.spawn(async move { request.send().await.unwrap().status() });
+    }
+    set.join_all().await
+}
+
+on_both_engines!(
+    parallel_guesses_cannot_beat_the_attempt_limit_or_use_a_code_twice,
+    |engine: Engine| async move {
+        let app = TestApp::spawn_with(engine, &[("trusted_proxies", "127.0.0.1/32")]).await;
+        let admin = app.admin().await;
+        let sink = app.with_mail(&admin).await;
+        let visitor = app.browser();
+        let mut mails = 0;
+        // Each round with its own account: five mails per address is its own rule.
+        for round in 0..6 {
+            let email = format!("racer{round}@example.com");
+            plane_aio::domain::accounts::create_user(
+                app.state.db(),
+                &email,
+                PASSWORD,
+                &Default::default(),
+                false,
+            )
+            .await
+            .unwrap();
+            let resp = visitor
+                .post("/auth/magic-generate/", json!({ "email": email }))
+                .await;
+            assert_eq!(resp.status(), StatusCode::OK);
+            mails += 1;
+            let code = code_in(&sink.wait_for(mails).await.decoded());
+            if round < 3 {
+                // Six wrong guesses at once: the fifth voids the code, however they interleave.
+                let guesses = (b'a'..b'g')
+                    .map(|c| json!({"email": email, "code": format!("zzzz-zzzz-zzz{}", c as char)}))
+                    .collect();
+                let statuses = parallel_posts(&visitor, "/auth/magic-sign-in/", guesses).await;
+                assert!(
+                    statuses.iter().all(|s| *s == StatusCode::BAD_REQUEST),
+                    "{statuses:?}"
+                );
+                let late = visitor
+                    .post(
+                        "/auth/magic-sign-in/",
+                        json!({"email": email, "code": code}),
+                    )
+                    .await;
+                assert_eq!(
+                    late.status(),
+                    StatusCode::BAD_REQUEST,
+                    "round {round}: six parallel wrong guesses used up the code's five attempts"
+                );
+            } else {
+                let uses = vec![json!({"email": email, "code": code}); 6];
+                let statuses = parallel_posts(&visitor, "/auth/magic-sign-in/", uses).await;
+                assert_eq!(
+                    statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+                    1,
+                    "round {round}: a right code signs in once: {statuses:?}"
+                );
+                assert!(
+                    statuses
+                        .iter()
+                        .all(|s| [StatusCode::OK, StatusCode::BAD_REQUEST].contains(s)),
+                    "{statuses:?}"
+                );
+            }
+        }
+    }
+);
+
+fn session_cookies(resp: &reqwest::Response) -> Vec<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .filter(|v| v.starts_with("session-id="))
+        .collect()
+}
+
+on_both_engines!(
+    a_session_extended_by_its_use_sends_its_cookie_again,
+    |engine: Engine| async move {
+        use plane_aio::{domain::sessions, kv::Namespace};
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        let cookie = admin.cookie("session-id").unwrap();
+        let fresh = admin.get("/api/users/me/").await;
+        assert_eq!(fresh.status(), StatusCode::OK);
+        assert_eq!(
+            session_cookies(&fresh),
+            Vec::<String>::new(),
+            "not on every request"
+        );
+
+        // As if last used ten minutes ago: this use pushes the expiry out.
+        let user_id = uuid::Uuid::parse_str(cookie.split('.').next().unwrap()).unwrap();
+        let kv = app.state.kv();
+        let mut found = sessions::list(kv, user_id).await.unwrap();
+        assert_eq!(found.len(), 1);
+        let mut session = found.remove(0);
+        session.record.last_seen_at -= chrono::TimeDelta::minutes(10);
+        kv.set(
+            Namespace::Sessions,
+            &session.key,
+            &session.record,
+            Some(Duration::from_secs(3600)),
+        )
+        .await
+        .unwrap();
+        let extended = admin.get("/api/users/me/").await;
+        assert_eq!(extended.status(), StatusCode::OK);
+        let renewed = session_cookies(&extended);
+        assert_eq!(renewed.len(), 1, "{renewed:?}");
+        assert!(
+            renewed[0].starts_with(&format!("session-id={cookie};")),
+            "{renewed:?}"
+        );
+        for attribute in ["Max-Age=604800", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(renewed[0].contains(attribute), "{attribute}: {renewed:?}");
+        }
+        let next = admin.get("/api/users/me/").await;
+        assert_eq!(
+            session_cookies(&next),
+            Vec::<String>::new(),
+            "extended once"
+        );
+    }
+);
+
+fn retry_after(resp: &reqwest::Response) -> u64 {
+    resp.headers()
+        .get("retry-after")
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auth_limits_say_when_to_retry() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let visitor = app.browser();
+    let forgot = async || {
+        visitor
+            .post("/auth/forgot-password/", json!({"email": "x@example.com"}))
+            .await
+    };
+    // Five mails per address in ten minutes.
+    for _ in 0..5 {
+        assert_ne!(forgot().await.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let limited = forgot().await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait = retry_after(&limited);
+    assert!((61..=600).contains(&wait), "{wait}");
+    assert_eq!(
+        limited.json::<Value>().await.unwrap(),
+        json!({"error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED"})
+    );
+    // Twenty attempts per client address a minute (six so far).
+    let reset = async || {
+        visitor
+            .post(
+                "/auth/reset-password/",
+                json!({"token": "x", "password": "x"}),
+            )
+            .await
+    };
+    for _ in 0..14 {
+        assert_eq!(reset().await.status(), StatusCode::BAD_REQUEST);
+    }
+    let limited = reset().await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait = retry_after(&limited);
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(
+        limited.json::<Value>().await.unwrap(),
+        json!({"error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED"})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_address_is_told_when_to_retry() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    app.admin().await;
+    let browser = app.browser();
+    for _ in 0..10 {
+        assert_eq!(
+            browser
+                .sign_in(ADMIN_EMAIL, "wrong-password-here")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = browser.sign_in(ADMIN_EMAIL, PASSWORD).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait = retry_after(&locked);
+    assert!(
+        (800..=900).contains(&wait),
+        "the lock lasts 15 minutes: {wait}"
+    );
+    assert_eq!(
+        locked.json::<Value>().await.unwrap()["error_code"],
+        "RATE_LIMIT_EXCEEDED"
+    );
+}
+
+on_both_engines!(
+    asking_for_a_code_or_a_reset_link_takes_as_long_for_unknown_addresses,
+    |engine: Engine| async move {
+        // Each request from its own address (through a trusted proxy), so the per-address
+        // limits stay out of the way.
+        let app = TestApp::spawn_with(engine, &[("trusted_proxies", "127.0.0.1/32")]).await;
+        let admin = app.admin().await;
+        let _sink = app.with_mail(&admin).await;
+        // Closed sign-up: only known addresses get a code.
+        app.configure(&admin, json!({"ENABLE_SIGNUP": "0"})).await;
+        const SAMPLES: usize = 9;
+        for i in 0..SAMPLES {
+            plane_aio::domain::accounts::create_user(
+                app.state.db(),
+                &format!("known{i}@example.com"),
+                PASSWORD,
+                &Default::default(),
+                false,
+            )
+            .await
+            .unwrap();
+        }
+        let token = admin.csrf().await;
+        let mut hop = 0u32;
+        for path in ["/auth/magic-generate/", "/auth/forgot-password/"] {
+            let mut time = async |email: String| {
+                hop += 1;
+                // Background work of the previous request settles first.
+                tokio::time::sleep(Duration::from_millis(60)).await;
+                let started = Instant::now();
+                let resp = admin
+                    .client
+                    .post(admin.url(path))
+                    .header("x-csrftoken", &token)
+                    .header(
+                        "x-forwarded-for",
+                        format!("10.0.{}.{}", hop / 200, hop % 200),
+                    )
+                    .json(&json!({ "email": email }))
+                    .send()
+                    .await
+                    .unwrap();
+                let took = started.elapsed();
+                assert_eq!(resp.status(), StatusCode::OK, "{path}");
+                took
+            };
+            // Alternate the two kinds, so a busy machine slows both alike; compare medians.
+            let (mut known, mut unknown) = (Vec::new(), Vec::new());
+            for i in 0..SAMPLES {
+                known.push(time(format!("known{i}@example.com")).await);
+                unknown.push(time(format!("unknown{i}@example.com")).await);
+            }
+            known.sort();
+            unknown.sort();
+            let (known, unknown) = (known[SAMPLES / 2], unknown[SAMPLES / 2]);
+            let ratio = known.as_secs_f64() / unknown.as_secs_f64();
+            assert!(
+                (0.6..1.5).contains(&ratio),
+                "{path}: known {known:?} vs unknown {unknown:?}"
+            );
+        }
+    }
+);
