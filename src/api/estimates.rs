@@ -419,7 +419,7 @@ impl EstimatesApi {
         .await?;
         projects::check_editable(&joined.project)?;
         let estimate = estimate_by_id(&state, &joined, estimate_id.0).await?;
-        let items = match body.value {
+        let items = match body.value()? {
             Value::Array(items) => items,
             Value::Object(mut map) => match map.remove("estimate_points") {
                 Some(Value::Array(items)) => items,

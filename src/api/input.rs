@@ -4,46 +4,60 @@
 //! as `"true"`/`1`, as DRF accepts them.
 //!
 //! [`PlaneBody<T>`] takes the raw JSON (bad JSON: 400 `{"detail": "JSON parse error - …"}`,
-//! another content type: 415) while `T` documents the body in the OpenAPI document; the handler
+//! another content type: 415, both once the caller is let in) while `T` documents the body in the OpenAPI document; the handler
 //! then reads it field by field with an [`Input`].
 
 use std::{collections::BTreeMap, marker::PhantomData};
 
 use poem::{FromRequest, Request, RequestBody, Result};
 use poem_openapi::{
-    impl_apirequest_for_payload,
-    payload::{ParsePayload, Payload},
-    registry::{MetaSchemaRef, Registry},
+    ApiExtractor, ApiExtractorType, ExtractParamOptions,
+    error::{ContentTypeError, ParseRequestPayloadError},
+    payload::Payload,
+    registry::{MetaMediaType, MetaRequest, MetaSchemaRef, Registry},
     types::Type,
 };
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::error::ApiError;
+use super::error::{ApiError, framework_error};
 
 pub const REQUIRED: &str = "This field is required.";
 pub const NOT_NULL: &str = "This field may not be null.";
 pub const NOT_BLANK: &str = "This field may not be blank.";
 
 /// A JSON request body, documented as `T`.
+///
+/// A body that is not JSON, or not declared as JSON, is only refused when the handler reads it,
+/// which it does after the rule book has let the caller in: as in DRF (whose `request.data` is
+/// parsed lazily), someone without access gets 403 whatever they send, not 400 or 415.
 pub struct PlaneBody<T> {
-    pub value: Value,
+    read: Result<Value, ApiError>,
     _schema: PhantomData<fn() -> T>,
 }
 
 impl<T> PlaneBody<T> {
     /// The body as an object to read fields from.
     pub fn input(self) -> Result<Input, ApiError> {
-        Input::new(self.value)
+        Input::new(self.read?)
     }
+
+    /// The parsed JSON value (an empty body reads as `null`).
+    pub fn value(self) -> Result<Value, ApiError> {
+        self.read
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    matches!(content_type.parse::<mime::Mime>(), Ok(mime) if mime.type_() == "application"
+        && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")))
 }
 
 impl<T: Type> Payload for PlaneBody<T> {
     const CONTENT_TYPE: &'static str = "application/json";
 
     fn check_content_type(content_type: &str) -> bool {
-        matches!(content_type.parse::<mime::Mime>(), Ok(mime) if mime.type_() == "application"
-            && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")))
+        is_json(content_type)
     }
 
     fn schema_ref() -> MetaSchemaRef {
@@ -55,28 +69,59 @@ impl<T: Type> Payload for PlaneBody<T> {
     }
 }
 
-impl<T: Type> ParsePayload for PlaneBody<T> {
-    const IS_REQUIRED: bool = true;
+impl<'a, T: Type> ApiExtractor<'a> for PlaneBody<T> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
 
-    async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
-        let data = Vec::<u8>::from_request(request, body).await?;
-        let value = if data.iter().all(u8::is_ascii_whitespace) {
-            Value::Null
-        } else {
-            serde_json::from_slice(&data).map_err(|err| {
-                poem_openapi::error::ParseRequestPayloadError {
-                    reason: err.to_string(),
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <Self as Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: None,
+            content: vec![MetaMediaType {
+                content_type: <Self as Payload>::CONTENT_TYPE,
+                schema: <Self as Payload>::schema_ref(),
+            }],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> Result<Self> {
+        // Reading can fail only for the transport's reasons (too large: 413), answered at once.
+        let data = <Vec<u8> as FromRequest>::from_request(request, body).await?;
+        let empty = data.iter().all(u8::is_ascii_whitespace);
+        let read = match request.content_type() {
+            Some(content_type) if !is_json(content_type) => Err(framework_error(
+                &ContentTypeError::NotSupported {
+                    content_type: content_type.to_string(),
                 }
-            })?
+                .into(),
+            )),
+            None if !empty => Err(framework_error(&ContentTypeError::ExpectContentType.into())),
+            _ if empty => Ok(Value::Null),
+            _ => serde_json::from_slice(&data).map_err(|err| {
+                framework_error(
+                    &ParseRequestPayloadError {
+                        reason: err.to_string(),
+                    }
+                    .into(),
+                )
+            }),
         };
         Ok(PlaneBody {
-            value,
+            read,
             _schema: PhantomData,
         })
     }
 }
-
-impl_apirequest_for_payload!(PlaneBody<T>, T: Type);
 
 /// Rules for a text field (DRF `CharField`).
 #[derive(Debug, Clone, Copy)]

@@ -375,3 +375,57 @@ on_both_engines!(
         assert_eq!(refused, json!({"detail": "Given API token is not valid"}));
     }
 );
+
+on_both_engines!(
+    a_body_is_read_only_once_the_caller_is_let_in,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (ada, _bob, gus, project) = setup(&app).await;
+        let url = app.url(&format!("/api/v1{project}/labels/"));
+        let client = crate::support::client();
+        let send = async |token: &str, content_type: &str, body: &'static str| {
+            let resp = client
+                .post(&url)
+                .header("X-Api-Key", token)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        };
+        // A guest may not create labels: 403 whatever the body, as DRF checks permissions
+        // before it parses `request.data`.
+        let forbidden = json!({"detail": "You do not have permission to perform this action."});
+        for (content_type, body) in [
+            ("application/json", "{not json"),
+            ("text/plain", "name=x"),
+            ("application/json", "{\"name\": \"Bug\"}"),
+        ] {
+            assert_eq!(
+                send(&gus.token, content_type, body).await,
+                (403, forbidden.clone()),
+                "{content_type} {body}"
+            );
+        }
+        // Let in, the body's faults are named.
+        let (status, body) = send(&ada.token, "application/json", "{not json").await;
+        assert_eq!(status, 400);
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("JSON parse error - ")),
+            "{body}"
+        );
+        assert_eq!(
+            send(&ada.token, "text/plain", "name=x").await,
+            (
+                415,
+                json!({"detail": "Unsupported media type \"text/plain\" in request."})
+            )
+        );
+        let labels = ada.get(&format!("{project}/labels/")).await.expect(200);
+        assert_eq!(labels["results"], json!([]), "nothing was written");
+        assert_eq!(labels["total_count"], 0);
+    }
+);
