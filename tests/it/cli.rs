@@ -227,31 +227,8 @@ fn a_missing_tls_file_is_named_and_nothing_is_created() {
 async fn postgres_that_refuses_us_is_named_and_nothing_is_created() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let port = tools::free_port();
-    let unreachable = format!("postgres://plane:secret@127.0.0.1:{port}/plane");
-    let line = one_error_line(&process::run(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--database-url",
-            &unreachable,
-        ],
-        &[],
-        dir.path(),
-    ));
-    assert!(
-        line.contains(&format!("cannot connect to Postgres at 127.0.0.1:{port}")),
-        "{line}"
-    );
-    assert!(!line.contains("secret"), "{line}");
-    assert!(!data.exists());
-
-    if crate::support::postgres::available().await {
-        let mut wrong_db = url::Url::parse(&crate::support::postgres::admin_url()).unwrap();
-        wrong_db.set_path("plane_aio_no_such_database");
+    // Starts `serve` on `url`; returns its one error line, having checked nothing was created.
+    let refused = |url: &str| {
         let line = one_error_line(&process::run(
             &[
                 "serve",
@@ -260,41 +237,43 @@ async fn postgres_that_refuses_us_is_named_and_nothing_is_created() {
                 "--data-dir",
                 data.to_str().unwrap(),
                 "--database-url",
-                wrong_db.as_str(),
+                url,
             ],
             &[],
             dir.path(),
         ));
+        assert!(!data.exists(), "nothing is created: {line}");
+        line
+    };
+
+    let port = tools::free_port();
+    let line = refused(&format!("postgres://plane:secret@127.0.0.1:{port}/plane"));
+    assert!(
+        line.contains(&format!("cannot connect to Postgres at 127.0.0.1:{port}")),
+        "{line}"
+    );
+    assert!(!line.contains("secret"), "{line}");
+
+    if crate::support::postgres::available().await {
+        let mut wrong_db = url::Url::parse(&crate::support::postgres::admin_url()).unwrap();
+        wrong_db.set_path("plane_aio_no_such_database");
+        let line = refused(wrong_db.as_str());
         assert!(
             line.contains("plane_aio_no_such_database") && line.contains("does not exist"),
             "{line}"
         );
-        assert!(!data.exists());
 
         // Credentials refused. The local Postgres trusts 127.0.0.1, so a wrong password cannot
         // be presented; an unknown role is refused in the same authentication step (28000).
         let mut wrong_user = url::Url::parse(&crate::support::postgres::admin_url()).unwrap();
         wrong_user.set_username("plane_aio_no_such_role").unwrap();
         wrong_user.set_password(Some("wrong-secret")).unwrap();
-        let line = one_error_line(&process::run(
-            &[
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--data-dir",
-                data.to_str().unwrap(),
-                "--database-url",
-                wrong_user.as_str(),
-            ],
-            &[],
-            dir.path(),
-        ));
+        let line = refused(wrong_user.as_str());
         assert!(
             line.contains("plane_aio_no_such_role") && line.contains("does not exist"),
             "{line}"
         );
         assert!(!line.contains("wrong-secret"), "{line}");
-        assert!(!data.exists());
     }
 }
 

@@ -172,27 +172,18 @@ async fn world(app: &TestApp, people: &People) -> World {
         .unwrap()
         .to_string();
     let p = format!("/workspaces/{slug}/projects/{project}");
-    let member_row = admin
-        .post(
-            &format!("{p}/members/"),
-            json!({"member": people.member.user_id, "role": 15}),
-        )
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let guest_row = admin
-        .post(
-            &format!("{p}/members/"),
-            json!({"member": people.guest.user_id, "role": 5}),
-        )
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let id = |v: Value| v["id"].as_str().unwrap().to_string();
+    let add_to_project = async |user: &ApiClient, role: i16| {
+        id(admin
+            .post(
+                &format!("{p}/members/"),
+                json!({"member": user.user_id, "role": role}),
+            )
+            .await
+            .expect(201))
+    };
+    let member_row = add_to_project(&people.member, 15).await;
+    let guest_row = add_to_project(&people.guest, 5).await;
     let state = id(admin
         .post(
             &format!("{p}/states/"),
