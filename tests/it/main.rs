@@ -14,6 +14,7 @@ mod compat;
 mod cron;
 mod email;
 mod estimates;
+mod expiry;
 mod http_basics;
 mod invitations;
 mod jobs;

@@ -5,8 +5,12 @@
 use std::{net::SocketAddr, path::Path, process::Child, time::Duration};
 
 use reqwest::{StatusCode, Version, header};
+use serde_json::json;
 
-use crate::support::{Engine, TestApp, eventually, pki::pki, process::Server, tools};
+use crate::support::{
+    ADMIN_EMAIL, Engine, PASSWORD, TestApp, browser::Browser, eventually, pki::pki,
+    process::Server, tools,
+};
 
 fn https_client(root_pem: &str, name: &str, addr: SocketAddr) -> reqwest::Client {
     plane_aio::app::install_crypto_provider();
@@ -82,6 +86,58 @@ async fn https_from_files_speaks_http2_and_plain_http_redirects() {
     );
     // Plain HTTP on the HTTPS port is not served.
     assert!(app.client.get(app.url("/healthz")).send().await.is_err());
+
+    // Over HTTPS the session and CSRF cookies are Secure, and the UI's flow works as on HTTP.
+    let browser = Browser::over_https(&pki.ca_pem, "localhost", app.addr);
+    let resp = browser
+        .post(
+            "/api/instances/admins/sign-up/",
+            json!({"email": ADMIN_EMAIL, "password": PASSWORD, "first_name": "Ada"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let cookies: Vec<String> = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    for name in ["session-id=", "csrftoken="] {
+        let cookie = cookies
+            .iter()
+            .find(|c| c.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {cookies:?}"));
+        assert!(cookie.contains("; Secure"), "{cookie}");
+    }
+    let me = browser.get("/api/users/me/").await;
+    assert_eq!(me.status(), StatusCode::OK);
+}
+
+/// Behind a proxy that terminates TLS the server itself speaks plain HTTP; the HTTPS public
+/// URL is what tells it that browsers are on HTTPS, so its cookies are Secure all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_tls_proxy_the_cookies_are_secure() {
+    let app = TestApp::spawn_with(
+        Engine::Sqlite,
+        &[("public_url", "https://plane.example.com")],
+    )
+    .await;
+    let resp = app
+        .browser()
+        .post(
+            "/api/instances/admins/sign-up/",
+            json!({"email": ADMIN_EMAIL, "password": PASSWORD, "first_name": "Ada"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let session = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("session-id="))
+        .expect("a session cookie");
+    assert!(session.contains("; Secure"), "{session}");
 }
 
 /// pebble (an ACME CA) and its fake DNS, on loopback, validating against our ports.

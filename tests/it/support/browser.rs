@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use reqwest::{Client, Response, cookie::CookieStore};
+use reqwest::{Client, ClientBuilder, Response, cookie::CookieStore};
 use serde_json::Value;
 
 pub struct Browser {
@@ -14,14 +14,29 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(base: &str) -> Browser {
+        Browser::with(base, |builder| builder)
+    }
+
+    /// A browser for an HTTPS server whose certificate `root_pem` issued for `name`, reached
+    /// at `addr`.
+    pub fn over_https(root_pem: &str, name: &str, addr: std::net::SocketAddr) -> Browser {
+        let root = reqwest::Certificate::from_pem(root_pem.as_bytes()).unwrap();
+        Browser::with(&format!("https://{name}:{}", addr.port()), |builder| {
+            builder.add_root_certificate(root).resolve(name, addr)
+        })
+    }
+
+    fn with(base: &str, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Browser {
         plane_aio::app::install_crypto_provider();
         let jar = Arc::new(reqwest::cookie::Jar::default());
-        let client = Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .unwrap();
+        let client = configure(
+            Client::builder()
+                .cookie_provider(jar.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(30)),
+        )
+        .build()
+        .unwrap();
         Browser {
             client,
             jar,
