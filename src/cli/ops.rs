@@ -51,6 +51,10 @@ pub enum DoctorCommand {
         /// Run the probe only after this long (e.g. 5s).
         #[arg(long, value_parser = humantime::parse_duration)]
         delay: Option<Duration>,
+        /// Keep each attempt running this long (e.g. 2m): kill the node that took it and
+        /// watch another worker take it over after `job_orphan_timeout`.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        hold: Option<Duration>,
         /// Enqueue and exit without waiting.
         #[arg(long)]
         no_wait: bool,
@@ -229,14 +233,21 @@ pub async fn jobs(settings: &Settings, command: JobsCommand) -> anyhow::Result<E
 }
 
 pub async fn doctor(settings: &Settings, command: DoctorCommand) -> anyhow::Result<ExitCode> {
-    let (fail_first, delay, no_wait, timeout) = match command {
+    let (fail_first, delay, hold, no_wait, timeout) = match command {
         DoctorCommand::Queue {
             fail_first,
             delay,
+            hold,
             no_wait,
             timeout,
             ..
-        } => (fail_first, delay, no_wait, timeout),
+        } => (
+            fail_first,
+            delay,
+            hold.unwrap_or_default(),
+            no_wait,
+            timeout,
+        ),
         DoctorCommand::Smtp { to, .. } => return doctor_smtp(settings, &to).await,
     };
     let (db, queue) = open_queue(settings).await?;
@@ -246,6 +257,7 @@ pub async fn doctor(settings: &Settings, command: DoctorCommand) -> anyhow::Resu
             Job::Probe {
                 probe_id,
                 fail_first,
+                hold_ms: hold.as_millis().try_into().unwrap_or(u64::MAX),
             },
             delay,
         )
@@ -257,7 +269,7 @@ pub async fn doctor(settings: &Settings, command: DoctorCommand) -> anyhow::Resu
         return Ok(ExitCode::SUCCESS);
     }
     let started = std::time::Instant::now();
-    let deadline = started + timeout + delay.unwrap_or_default();
+    let deadline = started + timeout + delay.unwrap_or_default() + hold;
     let mut seen = 0;
     loop {
         let runs = db::probes::runs(&db, probe_id).await?;

@@ -98,6 +98,9 @@ impl Settings {
             "job_workers" => self.jobs.workers.to_string(),
             "job_max_attempts" => self.jobs.max_attempts.to_string(),
             "job_retry_backoff" => humantime::format_duration(self.jobs.retry_backoff).to_string(),
+            "job_orphan_timeout" => {
+                humantime::format_duration(self.jobs.orphan_timeout).to_string()
+            }
             "cron_purge_expired" => self.cron.purge_expired.clone().unwrap_or_default(),
             "shutdown_timeout" => humantime::format_duration(self.shutdown_timeout).to_string(),
             "node_name" => self.node_name.clone(),

@@ -241,6 +241,12 @@ pub const KEYS: &[Key] = &[
         "Wait before a failed job's first retry; doubles on each further attempt (at most 1h).",
     ),
     key(
+        "job_orphan_timeout",
+        "DURATION",
+        "60s",
+        "How long a job held by a node that stopped answering (killed, crashed, cut off) waits before a live worker takes it over and runs it again. At least 3s.",
+    ),
+    key(
         "cron_purge_expired",
         "CRON",
         "0 */10 * * * *",

@@ -111,6 +111,8 @@ pub struct JobSettings {
     pub workers: u32,
     pub max_attempts: u32,
     pub retry_backoff: Duration,
+    /// A job whose worker has sent no heartbeat for this long is handed to another worker.
+    pub orphan_timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,6 +278,7 @@ impl Settings {
             workers: r.parse_or("job_workers", "4", values::positive_int)?,
             max_attempts: r.parse_or("job_max_attempts", "5", values::positive_int)?,
             retry_backoff: r.parse_or("job_retry_backoff", "10s", values::duration)?,
+            orphan_timeout: r.parse_or("job_orphan_timeout", "60s", values::orphan_timeout)?,
         };
         let cron = CronSettings {
             purge_expired: match raw.get("cron_purge_expired") {
@@ -433,6 +436,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("`database_url`"), "{err}");
+        let err = Settings::from_flags(&flags(&[("job_orphan_timeout", "2s")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`job_orphan_timeout`") && err.contains("at least 3s"),
+            "{err}"
+        );
+        let ok = Settings::from_flags(&flags(&[("job_orphan_timeout", "5m")])).unwrap();
+        assert_eq!(ok.jobs.orphan_timeout, Duration::from_secs(300));
     }
 
     #[test]

@@ -51,6 +51,17 @@ pub fn duration(value: &str) -> Result<Duration, Expected> {
     humantime::parse_duration(value.trim()).map_err(|_| "a duration such as 30s, 10m or 1h")
 }
 
+/// The job queue's orphan timeout: workers beat a third of it, in whole seconds, so it is at
+/// least 3s.
+pub fn orphan_timeout(value: &str) -> Result<Duration, Expected> {
+    const EXPECTED: Expected = "a duration of at least 3s, such as 60s or 5m";
+    let timeout = duration(value).map_err(|_| EXPECTED)?;
+    if timeout < Duration::from_secs(3) {
+        return Err(EXPECTED);
+    }
+    Ok(timeout)
+}
+
 /// Byte sizes: a plain number of bytes, or a number with a unit (KB, MB, GB powers of 1000;
 /// KiB, MiB, GiB powers of 1024). Zero is refused: a zero body limit would reject everything.
 pub fn byte_size(value: &str) -> Result<u64, Expected> {

@@ -40,7 +40,14 @@ pub use queue_records::{JobRecord, StatusFilter};
 pub enum Job {
     /// `plane-aio doctor queue`: records each run in `job_probe_runs`, and fails on purpose for
     /// its first `fail_first` attempts so retries and the dead state can be watched.
-    Probe { probe_id: Uuid, fail_first: u32 },
+    /// With `hold_ms`, each attempt takes that long before it records itself: time to kill
+    /// the node running it and watch another worker take the job over.
+    Probe {
+        probe_id: Uuid,
+        fail_first: u32,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        hold_ms: u64,
+    },
     /// Delivers a rendered email with the SMTP settings current at send time. An invitation's
     /// mail names the invitation and is dropped unless it is still pending when the job runs.
     SendMail {
@@ -48,6 +55,10 @@ pub enum Job {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         invitation: Option<Uuid>,
     },
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 impl Job {
@@ -97,6 +108,19 @@ const QUEUE: &str = "plane";
 /// How often an idle worker looks for due jobs.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
+/// Heartbeats a worker may miss before the jobs it holds are handed to another worker: three,
+/// so one late beat on a busy machine never has a job run twice.
+const MISSED_HEARTBEATS: usize = 3;
+
+/// Each worker records a heartbeat this often. A worker that has not beaten for
+/// `job_orphan_timeout` is taken for dead (killed, crashed, cut off from the database): on their
+/// next heartbeat the live workers put the jobs it held back in the queue, with the interrupted
+/// run counted as an attempt. Jobs are therefore run at least once; a job cut off mid-way runs
+/// again from its start.
+fn heartbeat(settings: &JobSettings) -> Duration {
+    settings.orphan_timeout / MISSED_HEARTBEATS as u32
+}
+
 impl JobQueue {
     /// Opens the queue: `<data_dir>/queue.db` for SQLite, the app database for Postgres.
     /// Creates the queue's tables when missing.
@@ -111,7 +135,10 @@ impl JobQueue {
                     .run(pool)
                     .await
                     .map_err(|e| QueueError::Open(e.to_string()))?;
-                let config = apalis_postgres::Config::default().queue(QUEUE);
+                let config = apalis_postgres::Config::default()
+                    .queue(QUEUE)
+                    .heartbeat_interval(heartbeat(settings))
+                    .missed_heartbeats(MISSED_HEARTBEATS);
                 Backend::Postgres(PostgresStorage::new(pool).with_config(config))
             }
             None => {
@@ -122,7 +149,10 @@ impl JobQueue {
                     .run(&pool)
                     .await
                     .map_err(|e| QueueError::Open(e.to_string()))?;
-                let config = apalis_sqlite::Config::default().queue(QUEUE);
+                let config = apalis_sqlite::Config::default()
+                    .queue(QUEUE)
+                    .heartbeat_interval(heartbeat(settings))
+                    .missed_heartbeats(MISSED_HEARTBEATS);
                 Backend::Sqlite(SqliteStorage::new(&pool).with_config(config))
             }
         };
@@ -278,7 +308,11 @@ async fn run_job(job: Job, state: Data<AppState>, attempt: Attempt) -> Result<()
             Job::Probe {
                 probe_id,
                 fail_first,
-            } => probe::run(&state, probe_id, fail_first, attempt.current()).await,
+                hold_ms,
+            } => {
+                let hold = Duration::from_millis(hold_ms);
+                probe::run(&state, probe_id, fail_first, hold, attempt.current()).await
+            }
             Job::SendMail { mail, invitation } => send_mail::run(&state, &mail, invitation).await,
         }
     };

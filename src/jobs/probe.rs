@@ -1,5 +1,7 @@
 //! The queue probe job behind `plane-aio doctor queue`.
 
+use std::time::Duration;
+
 use uuid::Uuid;
 
 use crate::{app::AppState, db};
@@ -8,8 +10,10 @@ pub async fn run(
     state: &AppState,
     probe_id: Uuid,
     fail_first: u32,
+    hold: Duration,
     attempt: usize,
 ) -> Result<(), apalis::prelude::BoxDynError> {
+    tokio::time::sleep(hold).await;
     let fail = attempt <= fail_first as usize;
     db::probes::record(
         state.db(),

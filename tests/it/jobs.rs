@@ -27,6 +27,7 @@ on_both_engines!(an_enqueued_job_runs_once, |engine: Engine| async move {
             Job::Probe {
                 probe_id,
                 fail_first: 0,
+                hold_ms: 0,
             },
             None,
         )
@@ -148,6 +149,54 @@ on_both_engines!(
         let runs = node.probe_runs(probe_id).await;
         assert_eq!(runs.len(), 1, "exactly once: {runs:?}");
         assert!(runs[0].succeeded);
+        drop(restarted);
+    }
+);
+
+on_both_engines!(
+    a_job_cut_off_by_sigkill_is_taken_over_after_the_orphan_timeout,
+    |engine: Engine| async move {
+        let node = Node::new(engine).await;
+        let env = [("PLANE_AIO_JOB_ORPHAN_TIMEOUT", "3s")];
+        let server = node.serve(&[], &env);
+        let out = node.cli(&["doctor", "queue", "--hold", "4s", "--no-wait"], &env);
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        let probe_id = Node::probe_id(&out);
+        let running = || {
+            let out = node.cli(&["jobs", "list", "--status", "running", "--json"], &env);
+            assert!(out.status.success(), "{}", process::stderr(&out));
+            process::stdout(&out)
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .find(|j| j["job"]["probe_id"] == probe_id.to_string())
+        };
+        eventually(
+            Duration::from_secs(20),
+            "the probe to be running",
+            || async { running() },
+        )
+        .await;
+        server.kill9();
+        assert!(
+            node.probe_runs(probe_id).await.is_empty(),
+            "the kill cut the first attempt off"
+        );
+        assert!(running().is_some(), "still held by the dead worker");
+
+        let restarted = node.serve(&[], &env);
+        let runs = eventually(
+            Duration::from_secs(40),
+            "a live worker to take the job over and finish it",
+            || async {
+                let runs = node.probe_runs(probe_id).await;
+                (!runs.is_empty()).then_some(runs)
+            },
+        )
+        .await;
+        assert_eq!(runs.len(), 1, "{runs:?}");
+        assert!(runs[0].succeeded);
+        assert_eq!(runs[0].attempt, 2, "the cut-off run counts as an attempt");
+        assert!(running().is_none());
         drop(restarted);
     }
 );
