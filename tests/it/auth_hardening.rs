@@ -248,7 +248,7 @@ on_both_engines!(
         let _sink = app.with_mail(&admin).await;
         // Closed sign-up: only known addresses get a code.
         app.configure(&admin, json!({"ENABLE_SIGNUP": "0"})).await;
-        const SAMPLES: usize = 9;
+        const SAMPLES: usize = 11;
         for i in 0..SAMPLES {
             plane_aio::domain::accounts::create_user(
                 app.state.db(),
@@ -294,8 +294,11 @@ on_both_engines!(
             unknown.sort();
             let (known, unknown) = (known[SAMPLES / 2], unknown[SAMPLES / 2]);
             let ratio = known.as_secs_f64() / unknown.as_secs_f64();
+            // A wide band: these answers take about a millisecond, so scheduling noise is
+            // large; doing the mail work inline (a queue write, an SMTP round trip) for known
+            // addresses only would still take it far outside.
             assert!(
-                (0.6..1.5).contains(&ratio),
+                (0.5..2.0).contains(&ratio),
                 "{path}: known {known:?} vs unknown {unknown:?}"
             );
         }

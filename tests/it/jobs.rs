@@ -12,10 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     on_both_engines,
-    support::{
-        Engine, PgDatabase, TestApp, eventually,
-        process::{self, Server},
-    },
+    support::{Engine, TestApp, eventually, node::Node, process},
 };
 
 on_both_engines!(an_enqueued_job_runs_once, |engine: Engine| async move {
@@ -52,75 +49,21 @@ on_both_engines!(an_enqueued_job_runs_once, |engine: Engine| async move {
     assert_eq!(done[0].job["probe_id"], probe_id.to_string());
 });
 
-/// Where a child server keeps its data: flags for `serve` and for the CLI commands.
-struct Node {
-    dir: tempfile::TempDir,
-    pg: Option<PgDatabase>,
+/// The probe id `doctor queue` printed.
+fn probe_id(output: &std::process::Output) -> Uuid {
+    let text = process::stdout(output);
+    let id = text
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("probe id in {text:?} / {}", process::stderr(output)));
+    Uuid::parse_str(id).unwrap()
 }
 
-impl Node {
-    async fn new(engine: Engine) -> Node {
-        Node {
-            dir: tempfile::tempdir().unwrap(),
-            pg: match engine {
-                Engine::Postgres => Some(PgDatabase::create().await),
-                Engine::Sqlite => None,
-            },
-        }
-    }
-
-    fn data_args(&self) -> Vec<String> {
-        let mut args = vec![
-            "--data-dir".to_string(),
-            self.dir.path().join("data").display().to_string(),
-        ];
-        if let Some(pg) = &self.pg {
-            args.extend(["--database-url".to_string(), pg.url.clone()]);
-        }
-        args
-    }
-
-    fn serve(&self, extra: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut args = self.data_args();
-        args.extend(["--listen".into(), "127.0.0.1:0".into()]);
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        Server::start(&args, env, self.dir.path())
-    }
-
-    fn cli(&self, command: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-        let data = self.data_args();
-        let mut args: Vec<&str> = command.to_vec();
-        args.extend(data.iter().map(String::as_str));
-        process::run(&args, env, self.dir.path())
-    }
-
-    fn probe_id(output: &std::process::Output) -> Uuid {
-        let text = process::stdout(output);
-        let id = text
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or_else(|| panic!("probe id in {text:?} / {}", process::stderr(output)));
-        Uuid::parse_str(id).unwrap()
-    }
-
-    async fn probe_runs(&self, probe_id: Uuid) -> Vec<db::probes::ProbeRun> {
-        let settings = plane_aio::config::Settings::from_flags(&[
-            (
-                "data_dir",
-                self.dir.path().join("data").display().to_string(),
-            ),
-            (
-                "database_url",
-                self.pg.as_ref().map(|p| p.url.clone()).unwrap_or_default(),
-            ),
-        ])
-        .unwrap();
-        let db = db::Db::connect(&settings.database).await.unwrap();
-        let runs = db::probes::runs(&db, probe_id).await.unwrap();
-        db.close().await;
-        runs
-    }
+async fn probe_runs(node: &Node, probe_id: Uuid) -> Vec<db::probes::ProbeRun> {
+    let db = node.database().await;
+    let runs = db::probes::runs(&db, probe_id).await.unwrap();
+    db.close().await;
+    runs
 }
 
 on_both_engines!(
@@ -131,10 +74,10 @@ on_both_engines!(
         // Due in 10 s: the kill below surely comes first, even on a loaded machine.
         let out = node.cli(&["doctor", "queue", "--delay", "10s", "--no-wait"], &[]);
         assert!(out.status.success(), "{}", process::stderr(&out));
-        let probe_id = Node::probe_id(&out);
+        let probe_id = probe_id(&out);
         server.kill9();
         assert!(
-            node.probe_runs(probe_id).await.is_empty(),
+            probe_runs(&node, probe_id).await.is_empty(),
             "the job had not run before the kill"
         );
 
@@ -142,11 +85,11 @@ on_both_engines!(
         eventually(
             Duration::from_secs(20),
             "the probe to run after the restart",
-            || async { (!node.probe_runs(probe_id).await.is_empty()).then_some(()) },
+            || async { (!probe_runs(&node, probe_id).await.is_empty()).then_some(()) },
         )
         .await;
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let runs = node.probe_runs(probe_id).await;
+        let runs = probe_runs(&node, probe_id).await;
         assert_eq!(runs.len(), 1, "exactly once: {runs:?}");
         assert!(runs[0].succeeded);
         drop(restarted);
@@ -161,7 +104,7 @@ on_both_engines!(
         let server = node.serve(&[], &env);
         let out = node.cli(&["doctor", "queue", "--hold", "4s", "--no-wait"], &env);
         assert!(out.status.success(), "{}", process::stderr(&out));
-        let probe_id = Node::probe_id(&out);
+        let probe_id = probe_id(&out);
         let running = || {
             let out = node.cli(&["jobs", "list", "--status", "running", "--json"], &env);
             assert!(out.status.success(), "{}", process::stderr(&out));
@@ -178,7 +121,7 @@ on_both_engines!(
         .await;
         server.kill9();
         assert!(
-            node.probe_runs(probe_id).await.is_empty(),
+            probe_runs(&node, probe_id).await.is_empty(),
             "the kill cut the first attempt off"
         );
         assert!(running().is_some(), "still held by the dead worker");
@@ -188,7 +131,7 @@ on_both_engines!(
             Duration::from_secs(40),
             "a live worker to take the job over and finish it",
             || async {
-                let runs = node.probe_runs(probe_id).await;
+                let runs = probe_runs(&node, probe_id).await;
                 (!runs.is_empty()).then_some(runs)
             },
         )
@@ -213,10 +156,10 @@ on_both_engines!(
             &env,
         );
         assert!(out.status.success(), "{}", process::stderr(&out));
-        let probe_id = Node::probe_id(&out);
+        let probe_id = probe_id(&out);
 
         let runs = eventually(Duration::from_secs(60), "three failed attempts", || async {
-            let runs = node.probe_runs(probe_id).await;
+            let runs = probe_runs(&node, probe_id).await;
             (runs.len() >= 3).then_some(runs)
         })
         .await;
@@ -228,7 +171,7 @@ on_both_engines!(
         assert!(gaps[0] >= 140 && gaps[1] >= 290, "backoff gaps {gaps:?}");
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(
-            node.probe_runs(probe_id).await.len(),
+            probe_runs(&node, probe_id).await.len(),
             3,
             "a dead job does not run again"
         );
@@ -259,7 +202,7 @@ on_both_engines!(
         let out = node.cli(&["jobs", "retry", id], &env);
         assert!(out.status.success(), "{}", process::stderr(&out));
         eventually(Duration::from_secs(20), "three more attempts", || async {
-            (node.probe_runs(probe_id).await.len() == 6).then_some(())
+            (probe_runs(&node, probe_id).await.len() == 6).then_some(())
         })
         .await;
         let out = node.cli(&["jobs", "retry", "no-such-job"], &env);

@@ -12,6 +12,7 @@ mod authorization;
 mod cli;
 mod compat;
 mod cron;
+mod durability;
 mod email;
 mod estimates;
 mod expiry;

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod browser;
 pub mod fake_provider;
+pub mod node;
 pub mod pki;
 pub mod postgres;
 pub mod process;

@@ -1,0 +1,98 @@
+//! What the client was told succeeded survives `kill -9`: rows written through the API, a
+//! session, an API token, and a sign-out (a revoked session stays revoked), on both engines.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{
+    on_both_engines,
+    support::{ADMIN_EMAIL, Engine, PASSWORD, browser::Browser, client, node::Node},
+};
+
+on_both_engines!(
+    acknowledged_writes_survive_sigkill,
+    |engine: Engine| async move {
+        let node = Node::new(engine).await;
+        let server = node.serve(&[], &[]);
+        let admin = Browser::new(&server.url(""));
+        let signed_up = admin
+            .post(
+                "/api/instances/admins/sign-up/",
+                json!({"email": ADMIN_EMAIL, "password": PASSWORD, "first_name": "Ada"}),
+            )
+            .await;
+        assert_eq!(signed_up.status(), StatusCode::OK);
+        let token = admin
+            .post("/api/users/api-tokens/", json!({"label": "kept"}))
+            .await;
+        assert_eq!(token.status(), StatusCode::CREATED);
+        let token = token.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let workspace = admin
+            .post(
+                "/api/v1/workspaces/",
+                json!({"name": "Durable", "slug": "durable"}),
+            )
+            .await;
+        assert_eq!(workspace.status(), StatusCode::CREATED);
+        let project = admin
+            .post(
+                "/api/v1/workspaces/durable/projects/",
+                json!({"name": "Kept", "identifier": "KEPT"}),
+            )
+            .await;
+        assert_eq!(project.status(), StatusCode::CREATED);
+        let project: Value = project.json().await.unwrap();
+        let renamed = admin
+            .patch(
+                &format!(
+                    "/api/v1/workspaces/durable/projects/{}/",
+                    project["id"].as_str().unwrap()
+                ),
+                json!({"name": "Kept and renamed"}),
+            )
+            .await;
+        assert_eq!(renamed.status(), StatusCode::OK);
+        let other = Browser::new(&server.url(""));
+        assert_eq!(
+            other.sign_in(ADMIN_EMAIL, PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        let signed_out_cookie = other.cookie("session-id").unwrap();
+        assert_eq!(
+            other.post("/auth/sign-out/", json!({})).await.status(),
+            StatusCode::NO_CONTENT
+        );
+        let kept_cookie = admin.cookie("session-id").unwrap();
+        // The very moment the last answer arrived.
+        server.kill9();
+
+        let server = node.serve(&[], &[]);
+        let http = client();
+        let listed: Value = http
+            .get(server.url("/api/v1/workspaces/durable/projects/"))
+            .header("x-api-key", &token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed["total_count"], 1, "{listed}");
+        assert_eq!(listed["results"][0]["identifier"], "KEPT");
+        assert_eq!(listed["results"][0]["name"], "Kept and renamed");
+        let me = |cookie: String| {
+            http.get(server.url("/api/users/me/"))
+                .header("cookie", format!("session-id={cookie}"))
+                .send()
+        };
+        assert_eq!(me(kept_cookie).await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            me(signed_out_cookie).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED,
+            "a sign-out is not undone by the crash"
+        );
+    }
+);
