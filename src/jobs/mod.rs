@@ -55,6 +55,12 @@ pub enum Job {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         invitation: Option<Uuid>,
     },
+    /// A sign-in code or reset link asked for `email`: whether the address may have one is
+    /// decided here, after the answer, so the answer is the same for every address.
+    AuthMail {
+        mail: crate::domain::accounts::AuthMail,
+        email: String,
+    },
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -66,6 +72,7 @@ impl Job {
         match self {
             Job::Probe { .. } => "probe",
             Job::SendMail { .. } => "send_mail",
+            Job::AuthMail { .. } => "auth_mail",
         }
     }
 }
@@ -314,6 +321,11 @@ async fn run_job(job: Job, state: Data<AppState>, attempt: Attempt) -> Result<()
                 probe::run(&state, probe_id, fail_first, hold, attempt.current()).await
             }
             Job::SendMail { mail, invitation } => send_mail::run(&state, &mail, invitation).await,
+            Job::AuthMail { mail, email } => {
+                crate::domain::accounts::send_auth_mail(&state, mail, &email)
+                    .await
+                    .map_err(Into::into)
+            }
         }
     };
     // A panicking job is a failed attempt, not a dead worker.

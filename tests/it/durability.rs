@@ -1,12 +1,19 @@
 //! What the client was told succeeded survives `kill -9`: rows written through the API, a
-//! session, an API token, and a sign-out (a revoked session stays revoked), on both engines.
+//! session, an API token, a sign-out (a revoked session stays revoked), and a requested
+//! reset link (it is mailed after the restart), on both engines.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
     on_both_engines,
-    support::{ADMIN_EMAIL, Engine, PASSWORD, browser::Browser, client, node::Node},
+    support::{
+        ADMIN_EMAIL, Engine, PASSWORD,
+        browser::Browser,
+        client,
+        node::Node,
+        smtp::{Security, SinkOptions, SmtpSink},
+    },
 };
 
 on_both_engines!(
@@ -66,6 +73,26 @@ on_both_engines!(
             StatusCode::NO_CONTENT
         );
         let kept_cookie = admin.cookie("session-id").unwrap();
+        let sink = SmtpSink::start(SinkOptions {
+            security: Security::Plain,
+            credentials: None,
+            tls: None,
+        })
+        .await;
+        let configured = admin
+            .patch(
+                "/api/instances/configurations/",
+                json!({
+                    "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": sink.addr.port().to_string(),
+                    "EMAIL_SECURITY": "none", "EMAIL_FROM": "plane@example.com",
+                }),
+            )
+            .await;
+        assert_eq!(configured.status(), StatusCode::OK);
+        let asked = other
+            .post("/auth/forgot-password/", json!({"email": ADMIN_EMAIL}))
+            .await;
+        assert_eq!(asked.status(), StatusCode::OK);
         // The very moment the last answer arrived.
         server.kill9();
 
@@ -94,5 +121,8 @@ on_both_engines!(
             StatusCode::UNAUTHORIZED,
             "a sign-out is not undone by the crash"
         );
+        let mail = sink.wait_for(1).await;
+        assert_eq!(mail.to, [ADMIN_EMAIL]);
+        assert!(mail.decoded().contains("reset-password?token="));
     }
 );

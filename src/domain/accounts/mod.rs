@@ -172,6 +172,45 @@ pub(super) fn hash(password: &str) -> Result<String, AuthError> {
 }
 
 /// Renders a mail and queues it.
+/// Mail that signs someone in or lets them back in, for an address that may or may not have an
+/// account: queued as a job by the request (the same work for every address, on disk before the
+/// answer), decided and sent by the job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMail {
+    MagicCode,
+    PasswordReset,
+}
+
+async fn queue_auth_mail(state: &AppState, mail: AuthMail, email: &Email) -> Result<(), AuthError> {
+    state
+        .queue()
+        .enqueue(
+            Job::AuthMail {
+                mail,
+                email: email.as_str().to_string(),
+            },
+            None,
+        )
+        .await
+        .map_err(internal)
+}
+
+/// The [`AuthMail`] job: issues the code or link when the address may have one, and queues its
+/// mail. A retried job issues a new code (which replaces the earlier one).
+pub async fn send_auth_mail(
+    state: &AppState,
+    mail: AuthMail,
+    email: &str,
+) -> Result<(), AuthError> {
+    let settings = settings(state).await?;
+    let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
+    match mail {
+        AuthMail::MagicCode => sign_in::send_magic_code(state, &settings, &email).await,
+        AuthMail::PasswordReset => recovery::send_reset_link(state, &settings, &email).await,
+    }
+}
+
 pub async fn send_mail(
     state: &AppState,
     settings: &InstanceSettings,

@@ -1,8 +1,8 @@
 //! Signing in and up: password, emailed code, and password sign-up proven by a code.
 
 use super::{
-    AuthError, Names, check_sign_up_allowed, create_verified, hash, internal, send_mail, settings,
-    verify_email,
+    AuthError, AuthMail, Names, check_sign_up_allowed, create_verified, hash, internal,
+    queue_auth_mail, send_mail, settings, verify_email,
 };
 use crate::{
     app::AppState,
@@ -69,8 +69,8 @@ pub async fn sign_in_with_password(
 }
 
 /// Sends a sign-in code to `email` when it may sign in or sign up; answers the same either way,
-/// and as fast: whether the address may use a code, and the code's storing, rendering and
-/// queueing, happen after the answer (failures are logged).
+/// and as fast: the answer only queues an [`AuthMail`] job, whatever the address, and the job
+/// decides whether the address may use a code (see [`send_auth_mail`]).
 pub async fn request_magic_code(state: &AppState, email: &str) -> Result<(), AuthError> {
     let settings = settings(state).await?;
     if !settings.magic_login_enabled() {
@@ -80,16 +80,10 @@ pub async fn request_magic_code(state: &AppState, email: &str) -> Result<(), Aut
         return Err(AuthError::EmailNotConfigured);
     }
     let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
-    let state = state.clone();
-    tokio::spawn(async move {
-        if let Err(error) = send_magic_code(&state, &settings, &email).await {
-            tracing::error!(error = %error, "cannot send a sign-in code");
-        }
-    });
-    Ok(())
+    queue_auth_mail(state, AuthMail::MagicCode, &email).await
 }
 
-async fn send_magic_code(
+pub(super) async fn send_magic_code(
     state: &AppState,
     settings: &InstanceSettings,
     email: &Email,
