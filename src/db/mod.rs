@@ -190,6 +190,9 @@ pub async fn sqlite_pool(path: &Path, create: bool) -> Result<SqlitePool, Connec
     Ok(pool)
 }
 
+/// A pooled Postgres connection idle for this long is pinged before use.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// A Postgres pool; connection problems become one readable sentence (host, user, cause).
 pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, ConnectError> {
     let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
@@ -205,6 +208,18 @@ pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, Co
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings every connection it hands out, a second round trip per query. A connection
+        // used moments ago is known to be alive; only one idle for a while (a Postgres restart
+        // or a firewall may have cut it since) is pinged first, and replaced when dead.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .map_err(|e| {

@@ -1,6 +1,9 @@
 //! What the client was told succeeded survives `kill -9`: rows written through the API, a
 //! session, an API token, a sign-out (a revoked session stays revoked), and a requested
-//! reset link (it is mailed after the restart), on both engines.
+//! reset link (it is mailed after the restart), on both engines. And the server outlives its
+//! database connections: those cut by Postgres are replaced.
+
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -8,7 +11,7 @@ use serde_json::{Value, json};
 use crate::{
     on_both_engines,
     support::{
-        ADMIN_EMAIL, Engine, PASSWORD,
+        ADMIN_EMAIL, Engine, PASSWORD, TestApp,
         browser::Browser,
         client,
         node::Node,
@@ -126,3 +129,21 @@ on_both_engines!(
         assert!(mail.decoded().contains("reset-password?token="));
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_cut_by_postgres_are_replaced() {
+    if !crate::support::postgres::available().await {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Postgres).await;
+    let admin = app.admin().await;
+    assert_eq!(admin.get("/api/users/me/").await.status(), StatusCode::OK);
+    let cut = app.pg.as_ref().unwrap().terminate_connections().await;
+    assert!(cut > 0, "the server had connections open");
+    // Pooled connections idle for a second are checked before use, and replaced when dead.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for _ in 0..5 {
+        assert_eq!(admin.get("/api/users/me/").await.status(), StatusCode::OK);
+        assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    }
+}

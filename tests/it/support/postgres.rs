@@ -65,6 +65,25 @@ impl PgDatabase {
     }
 }
 
+impl PgDatabase {
+    /// Ends every other session on this database, as a Postgres restart would; returns how
+    /// many there were.
+    pub async fn terminate_connections(&self) -> u64 {
+        let mut conn = admin().await.expect("Postgres admin connection");
+        let cut = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&self.name)
+        .fetch_all(&mut conn)
+        .await
+        .expect("terminate sessions")
+        .len() as u64;
+        let _ = conn.close().await;
+        cut
+    }
+}
+
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         let name = self.name.clone();
