@@ -102,7 +102,8 @@ on_both_engines!(
         let node = Node::new(engine).await;
         let env = [("PLANE_AIO_JOB_ORPHAN_TIMEOUT", "3s")];
         let server = node.serve(&[], &env);
-        let out = node.cli(&["doctor", "queue", "--hold", "4s", "--no-wait"], &env);
+        // Held 8 s: the kill below, right after the job is seen running, surely cuts it off.
+        let out = node.cli(&["doctor", "queue", "--hold", "8s", "--no-wait"], &env);
         assert!(out.status.success(), "{}", process::stderr(&out));
         let probe_id = probe_id(&out);
         let running = || {
