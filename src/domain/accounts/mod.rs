@@ -171,7 +171,6 @@ pub(super) fn hash(password: &str) -> Result<String, AuthError> {
     password::hash(password).map_err(|e| internal(anyhow::anyhow!("password hashing failed: {e}")))
 }
 
-/// Renders a mail and queues it.
 /// Mail that signs someone in or lets them back in, for an address that may or may not have an
 /// account: queued as a job by the request (the same work for every address, on disk before the
 /// answer), decided and sent by the job.
@@ -211,6 +210,7 @@ pub async fn send_auth_mail(
     }
 }
 
+/// Renders a mail and queues it.
 pub async fn send_mail(
     state: &AppState,
     settings: &InstanceSettings,
