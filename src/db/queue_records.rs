@@ -1,6 +1,6 @@
 //! Reads and repairs of the job queue's own tables (apalis: `Jobs` in `queue.db` for SQLite,
-//! `apalis.jobs` for Postgres). apalis owns writes in normal operation; this module lists jobs
-//! and puts dead ones back.
+//! `apalis.jobs` for Postgres). apalis owns writes in normal operation; this module lists jobs,
+//! puts dead ones back, and deletes finished ones (for the purge cron job).
 
 use chrono::{DateTime, Utc};
 use sea_orm::sqlx::{self, PgPool, Row, SqlitePool};
@@ -38,9 +38,7 @@ impl StatusFilter {
             StatusFilter::Running => "status IN ('Queued', 'Running')",
             StatusFilter::Done => "status = 'Done'",
             StatusFilter::Failed => "status = 'Failed' AND attempts < max_attempts",
-            StatusFilter::Dead => {
-                "(status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts))"
-            }
+            StatusFilter::Dead => DEAD,
         }
     }
 }
@@ -176,4 +174,47 @@ pub async fn retry_postgres(pool: &PgPool, queue: &str, id: &str) -> Result<bool
         .execute(pool)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Dead jobs, as the Dead filter has them.
+const DEAD: &str = "(status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts))";
+
+/// Deletes done jobs finished before `done_before` and dead ones before `dead_before`; returns
+/// how many went.
+pub async fn purge_finished_sqlite(
+    pool: &SqlitePool,
+    queue: &str,
+    done_before: DateTime<Utc>,
+    dead_before: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "DELETE FROM Jobs WHERE job_type = ?1 AND ((status = 'Done' AND done_at < ?2) \
+         OR ({DEAD} AND COALESCE(done_at, run_at) < ?3))"
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(queue)
+        .bind(done_before.timestamp())
+        .bind(dead_before.timestamp())
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn purge_finished_postgres(
+    pool: &PgPool,
+    queue: &str,
+    done_before: DateTime<Utc>,
+    dead_before: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "DELETE FROM apalis.jobs WHERE job_type = $1 AND ((status = 'Done' AND done_at < $2) \
+         OR ({DEAD} AND COALESCE(done_at, run_at) < $3))"
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(queue)
+        .bind(done_before)
+        .bind(dead_before)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
 }

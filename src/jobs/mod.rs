@@ -208,6 +208,25 @@ impl JobQueue {
         })
     }
 
+    /// Deletes done jobs finished before `done_before` and dead ones before `dead_before`
+    /// (pending, running and retrying jobs stay); returns how many went.
+    pub async fn purge_finished(
+        &self,
+        done_before: chrono::DateTime<chrono::Utc>,
+        dead_before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, QueueError> {
+        Ok(match &self.backend {
+            Backend::Sqlite(s) => {
+                queue_records::purge_finished_sqlite(s.pool(), QUEUE, done_before, dead_before)
+                    .await?
+            }
+            Backend::Postgres(s) => {
+                queue_records::purge_finished_postgres(s.pool(), QUEUE, done_before, dead_before)
+                    .await?
+            }
+        })
+    }
+
     /// A read of the queue table, for readiness.
     pub async fn ping(&self) -> Result<(), QueueError> {
         self.list(StatusFilter::Pending, 1).await.map(|_| ())

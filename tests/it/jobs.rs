@@ -49,6 +49,65 @@ on_both_engines!(an_enqueued_job_runs_once, |engine: Engine| async move {
     assert_eq!(done[0].job["probe_id"], probe_id.to_string());
 });
 
+on_both_engines!(
+    finished_jobs_are_purged_and_waiting_ones_kept,
+    |engine: Engine| async move {
+        let app = TestApp::spawn_with(engine, &[("job_max_attempts", "2")]).await;
+        let queue = app.state.queue();
+        let probe = |fail_first, delay| async move {
+            queue
+                .enqueue(
+                    Job::Probe {
+                        probe_id: Uuid::now_v7(),
+                        fail_first,
+                        hold_ms: 0,
+                    },
+                    delay,
+                )
+                .await
+                .unwrap()
+        };
+        probe(0, None).await;
+        probe(99, None).await;
+        probe(0, Some(Duration::from_secs(3600))).await;
+        eventually(
+            Duration::from_secs(30),
+            "one probe done, one dead",
+            || async {
+                let done = queue.list(StatusFilter::Done, 10).await.unwrap().len();
+                let dead = queue.list(StatusFilter::Dead, 10).await.unwrap().len();
+                (done == 1 && dead == 1).then_some(())
+            },
+        )
+        .await;
+
+        let now = chrono::Utc::now();
+        let (past, future) = (
+            now - chrono::TimeDelta::days(1),
+            now + chrono::TimeDelta::days(1),
+        );
+        assert_eq!(
+            queue.purge_finished(past, past).await.unwrap(),
+            0,
+            "finished just now: younger than the cut-offs"
+        );
+        assert_eq!(queue.purge_finished(future, past).await.unwrap(), 1);
+        assert!(queue.list(StatusFilter::Done, 10).await.unwrap().is_empty());
+        assert_eq!(
+            queue.list(StatusFilter::Dead, 10).await.unwrap().len(),
+            1,
+            "dead jobs have their own cut-off"
+        );
+        assert_eq!(queue.purge_finished(future, future).await.unwrap(), 1);
+        assert!(queue.list(StatusFilter::Dead, 10).await.unwrap().is_empty());
+        assert_eq!(
+            queue.list(StatusFilter::Pending, 10).await.unwrap().len(),
+            1,
+            "the delayed job waits on"
+        );
+    }
+);
+
 /// The probe id `doctor queue` printed.
 fn probe_id(output: &std::process::Output) -> Uuid {
     let text = process::stdout(output);
