@@ -81,6 +81,13 @@ pub const SETTINGS: &[SettingKey] = &[
     setting("IS_GOOGLE_ENABLED", "GOOGLE", Kind::Bool, "0"),
     setting("GOOGLE_CLIENT_ID", "GOOGLE", Kind::Text, ""),
     secret("GOOGLE_CLIENT_SECRET", "GOOGLE"),
+    // Google's issuer; another only for a Google-compatible stand-in (a test provider, say).
+    setting(
+        "GOOGLE_HOST",
+        "GOOGLE",
+        Kind::Url,
+        "https://accounts.google.com",
+    ),
     setting("IS_GITLAB_ENABLED", "GITLAB", Kind::Bool, "0"),
     setting("GITLAB_CLIENT_ID", "GITLAB", Kind::Text, ""),
     secret("GITLAB_CLIENT_SECRET", "GITLAB"),
@@ -270,7 +277,6 @@ impl InstanceSettings {
             return None;
         }
         let base_url = match upper.as_str() {
-            "GOOGLE" => "https://accounts.google.com",
             "OIDC" => self.get("OIDC_ISSUER_URL"),
             other => self.get(&format!("{other}_HOST")),
         };

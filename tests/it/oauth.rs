@@ -211,6 +211,36 @@ async fn openid_connect_verifies_the_id_token() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_signs_in_with_a_verified_id_token() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let admin = app.admin().await;
+    let info: Value = app.get("/api/instances/").await.json().await.unwrap();
+    assert_eq!(info["config"]["is_google_enabled"], false);
+    let provider = FakeProvider::start(person("g.user@example.com", true)).await;
+    enable(&app, &admin, "google", &provider.base).await;
+    let info: Value = app.get("/api/instances/").await.json().await.unwrap();
+    assert_eq!(info["config"]["is_google_enabled"], true);
+
+    let browser = app.browser();
+    assert_eq!(sign_in_with(&browser, "google", "/").await, "/");
+    let me: Value = browser.get("/api/users/me/").await.json().await.unwrap();
+    assert_eq!(me["email"], "g.user@example.com");
+    assert_eq!(me["last_login_medium"], "google");
+
+    provider.forge_signatures();
+    let other = app.browser();
+    let landing = sign_in_with(&other, "google", "/").await;
+    assert!(
+        landing.contains("OAUTH_PROVIDER_ERROR"),
+        "a forged ID token is refused: {landing}"
+    );
+    assert_eq!(
+        other.get("/api/users/me/").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_is_not_set_up_sends_back_to_sign_in() {
     let app = TestApp::spawn(Engine::Sqlite).await;
     app.admin().await;
