@@ -169,7 +169,7 @@ impl ApiTokensApi {
         token_id: Path<Uuid>,
     ) -> Result<Deleted, ApiError> {
         let (caller, _) = caller.require_session()?;
-        if db::api_tokens::revoke(state.db(), caller.user.id, token_id.0)
+        if db::api_tokens::revoke(state.db(), token_id.0, Some(caller.user.id))
             .await
             .map_err(internal)?
         {

@@ -286,7 +286,7 @@ impl AuthApi {
         body: Json<EmailRequest>,
     ) -> Result<Json<Notice>, ApiError> {
         limit(&state, req, Some(&body.email)).await?;
-        accounts::request_magic_code(&state, &body.email).await?;
+        accounts::request_auth_mail(&state, accounts::AuthMail::MagicCode, &body.email).await?;
         Ok(Json(Notice {
             detail: "If this address can sign in here, a code is on its way.".into(),
         }))
@@ -318,7 +318,7 @@ impl AuthApi {
         body: Json<EmailRequest>,
     ) -> Result<Json<Notice>, ApiError> {
         limit(&state, req, Some(&body.email)).await?;
-        accounts::request_password_reset(&state, &body.email).await?;
+        accounts::request_auth_mail(&state, accounts::AuthMail::PasswordReset, &body.email).await?;
         Ok(Json(Notice {
             detail: "If this address has an account, a reset link is on its way.".into(),
         }))

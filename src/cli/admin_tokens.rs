@@ -101,7 +101,7 @@ pub async fn list(db: &Db, user: &User, json: bool) -> anyhow::Result<ExitCode> 
 }
 
 pub async fn revoke(db: &Db, id: uuid::Uuid) -> anyhow::Result<ExitCode> {
-    if !db::api_tokens::revoke_by_id(db, id).await? {
+    if !db::api_tokens::revoke(db, id, None).await? {
         bail!("no API token with id {id} (or it is already revoked)");
     }
     println!("API token {id} is revoked; it no longer works");

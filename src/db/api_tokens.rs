@@ -81,27 +81,17 @@ pub async fn for_user(db: &Db, user_id: Uuid) -> Result<Vec<ApiToken>, DbErr> {
         .await
 }
 
-/// Revokes one of the user's tokens; false when the user has no such live token.
-pub async fn revoke(db: &Db, user_id: Uuid, token_id: Uuid) -> Result<bool, DbErr> {
+/// Revokes a token: one of `owner`'s, or any (the admin CLI) for `None`; false when there is
+/// no such live token.
+pub async fn revoke(db: &Db, token_id: Uuid, owner: Option<Uuid>) -> Result<bool, DbErr> {
     let now = Utc::now();
-    let result = token::Entity::update_many()
+    let mut update = token::Entity::update_many()
         .filter(token::Column::Id.eq(token_id))
-        .filter(token::Column::UserId.eq(user_id))
-        .filter(token::Column::DeletedAt.is_null())
-        .col_expr(token::Column::IsActive, Expr::value(false))
-        .col_expr(token::Column::DeletedAt, Expr::value(now))
-        .col_expr(token::Column::UpdatedAt, Expr::value(now))
-        .exec(&db.conn)
-        .await?;
-    Ok(result.rows_affected == 1)
-}
-
-/// Revokes a token by its id alone (the admin CLI); false when there is no such live token.
-pub async fn revoke_by_id(db: &Db, token_id: Uuid) -> Result<bool, DbErr> {
-    let now = Utc::now();
-    let result = token::Entity::update_many()
-        .filter(token::Column::Id.eq(token_id))
-        .filter(token::Column::DeletedAt.is_null())
+        .filter(token::Column::DeletedAt.is_null());
+    if let Some(user_id) = owner {
+        update = update.filter(token::Column::UserId.eq(user_id));
+    }
+    let result = update
         .col_expr(token::Column::IsActive, Expr::value(false))
         .col_expr(token::Column::DeletedAt, Expr::value(now))
         .col_expr(token::Column::UpdatedAt, Expr::value(now))

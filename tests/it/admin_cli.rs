@@ -464,14 +464,17 @@ on_both_engines!(
         ] {
             assert!(table.contains(expected), "{expected}: {table}");
         }
-        let listed = json_lines(
-            &admin_cli(
-                &app,
-                &["list-tokens", "--email", ADMIN_EMAIL, "--json"],
-                None,
+        let list_tokens = || async {
+            json_lines(
+                &admin_cli(
+                    &app,
+                    &["list-tokens", "--email", ADMIN_EMAIL, "--json"],
+                    None,
+                )
+                .await,
             )
-            .await,
-        );
+        };
+        let listed = list_tokens().await;
         assert_eq!(listed.len(), 2);
         let text = format!("{table}{listed:?}");
         assert!(
@@ -500,14 +503,7 @@ on_both_engines!(
         );
         let err = failure(&admin_cli(&app, &["revoke-token", "--id", &id], None).await);
         assert!(err.contains("no API token with id"), "{err}");
-        let listed = json_lines(
-            &admin_cli(
-                &app,
-                &["list-tokens", "--email", ADMIN_EMAIL, "--json"],
-                None,
-            )
-            .await,
-        );
+        let listed = list_tokens().await;
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0]["label"], "robot");
     }

@@ -12,6 +12,7 @@ use crate::{
     on_both_engines,
     support::{
         ADMIN_EMAIL, Engine, PASSWORD, TestApp,
+        api::ApiClient,
         browser::Browser,
         client,
         node::Node,
@@ -100,19 +101,14 @@ on_both_engines!(
         server.kill9();
 
         let server = node.serve(&[], &[]);
-        let http = client();
-        let listed: Value = http
-            .get(server.url("/api/v1/workspaces/durable/projects/"))
-            .header("x-api-key", &token)
-            .send()
+        let listed = ApiClient::new(&server.url(""), &token)
+            .get("/api/v1/workspaces/durable/projects/")
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .expect(200);
         assert_eq!(listed["total_count"], 1, "{listed}");
         assert_eq!(listed["results"][0]["identifier"], "KEPT");
         assert_eq!(listed["results"][0]["name"], "Kept and renamed");
+        let http = client();
         let me = |cookie: String| {
             http.get(server.url("/api/users/me/"))
                 .header("cookie", format!("session-id={cookie}"))

@@ -9,6 +9,7 @@ use std::{
 
 use crate::support::{
     self,
+    api::ApiClient,
     process::{self, Server},
 };
 
@@ -67,22 +68,12 @@ async fn each_request_is_logged_once_with_its_user_when_known() {
     assert!(token.status.success(), "{}", process::stderr(&token));
     let token = process::stdout(&token).trim().to_string();
 
-    let client = support::client();
-    let me: serde_json::Value = client
-        .get(server.url("/api/v1/users/me/"))
-        .header("X-Api-Key", &token)
-        .send()
+    let api = ApiClient::new(&server.url(""), &token);
+    let me = api.get("/api/v1/users/me/").await.expect(200);
+    api.with_token("")
+        .get("/api/v1/workspaces/")
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let anonymous = client
-        .get(server.url("/api/v1/workspaces/"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(anonymous.status(), 401);
+        .expect(401);
 
     let seen = request_events(&server, "/api/v1/users/me/");
     assert_eq!(seen.len(), 1, "one line per request: {seen:?}");

@@ -12,10 +12,8 @@ mod sign_in;
 
 pub use admin::{create_first_admin, create_user, disable};
 pub use providers::sign_in_with_provider;
-pub use recovery::{
-    change_password, request_password_reset, reset_password, set_password, store_password,
-};
-pub use sign_in::{request_magic_code, sign_in_with_code, sign_in_with_password, sign_up};
+pub use recovery::{change_password, reset_password, set_password, store_password};
+pub use sign_in::{sign_in_with_code, sign_in_with_password, sign_up};
 
 use super::{
     email::Email,
@@ -181,7 +179,22 @@ pub enum AuthMail {
     PasswordReset,
 }
 
-async fn queue_auth_mail(state: &AppState, mail: AuthMail, email: &Email) -> Result<(), AuthError> {
+/// Asks for a sign-in code or a reset link for `email`. Answers the same for every address, and
+/// as fast: it only queues an [`AuthMail`] job, which decides whether the address may have one
+/// (see [`send_auth_mail`]).
+pub async fn request_auth_mail(
+    state: &AppState,
+    mail: AuthMail,
+    email: &str,
+) -> Result<(), AuthError> {
+    let settings = settings(state).await?;
+    if mail == AuthMail::MagicCode && !settings.magic_login_enabled() {
+        return Err(AuthError::MagicLoginDisabled);
+    }
+    if settings.smtp().is_none() {
+        return Err(AuthError::EmailNotConfigured);
+    }
+    let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
     state
         .queue()
         .enqueue(

@@ -1,6 +1,6 @@
 //! Forgotten and changed passwords. A new password voids every existing session.
 
-use super::{AuthError, AuthMail, hash, internal, queue_auth_mail, send_mail, settings};
+use super::{AuthError, hash, internal, send_mail};
 use crate::{
     app::AppState,
     db::{self, users::User},
@@ -8,18 +8,7 @@ use crate::{
     mail::MailKind,
 };
 
-/// Emails a reset link when the address has an active account; answers the same either way,
-/// and as fast: the answer only queues an [`AuthMail`] job, whatever the address, and the job
-/// looks the account up.
-pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(), AuthError> {
-    let settings = settings(state).await?;
-    if settings.smtp().is_none() {
-        return Err(AuthError::EmailNotConfigured);
-    }
-    let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
-    queue_auth_mail(state, AuthMail::PasswordReset, &email).await
-}
-
+/// The [`AuthMail::PasswordReset`] job: a reset link when the address has an active account.
 pub(super) async fn send_reset_link(
     state: &AppState,
     settings: &InstanceSettings,

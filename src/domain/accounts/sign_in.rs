@@ -1,8 +1,8 @@
 //! Signing in and up: password, emailed code, and password sign-up proven by a code.
 
 use super::{
-    AuthError, AuthMail, Names, check_sign_up_allowed, create_verified, hash, internal,
-    queue_auth_mail, send_mail, settings, verify_email,
+    AuthError, Names, check_sign_up_allowed, create_verified, hash, internal, send_mail, settings,
+    verify_email,
 };
 use crate::{
     app::AppState,
@@ -68,21 +68,7 @@ pub async fn sign_in_with_password(
     }
 }
 
-/// Sends a sign-in code to `email` when it may sign in or sign up; answers the same either way,
-/// and as fast: the answer only queues an [`AuthMail`] job, whatever the address, and the job
-/// decides whether the address may use a code (see [`send_auth_mail`]).
-pub async fn request_magic_code(state: &AppState, email: &str) -> Result<(), AuthError> {
-    let settings = settings(state).await?;
-    if !settings.magic_login_enabled() {
-        return Err(AuthError::MagicLoginDisabled);
-    }
-    if settings.smtp().is_none() {
-        return Err(AuthError::EmailNotConfigured);
-    }
-    let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
-    queue_auth_mail(state, AuthMail::MagicCode, &email).await
-}
-
+/// The [`AuthMail::MagicCode`] job: a code for `email` when it may sign in or sign up.
 pub(super) async fn send_magic_code(
     state: &AppState,
     settings: &InstanceSettings,
@@ -158,7 +144,7 @@ pub async fn sign_in_with_code(
     }
 }
 
-/// Signs up with a password. The address is proven by a code from `request_magic_code`, so a
+/// Signs up with a password. The address is proven by a code from `request_auth_mail`, so a
 /// sign-up attempt for someone else's address reveals nothing and creates nothing.
 pub async fn sign_up(
     state: &AppState,

@@ -360,7 +360,7 @@ on_both_engines!(every_route_for_every_caller, |engine: Engine| async move {
         .unwrap()
         .unwrap();
     assert!(
-        plane_aio::db::api_tokens::revoke(app.state.db(), stored.user_id, stored.id)
+        plane_aio::db::api_tokens::revoke(app.state.db(), stored.id, Some(stored.user_id))
             .await
             .unwrap()
     );

@@ -38,6 +38,18 @@ impl Answer {
 }
 
 impl ApiClient {
+    /// A client of the server at `base` with `token` (empty: no credentials), for servers the
+    /// test runs as processes.
+    pub fn new(base: &str, token: &str) -> ApiClient {
+        ApiClient {
+            client: super::client(),
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            user_id: String::new(),
+            email: String::new(),
+        }
+    }
+
     pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
         let mut request = self
             .client
