@@ -134,10 +134,7 @@ async fn limit(state: &AppState, req: &Request, email: Option<&str>) -> Result<(
             .await
             .map_err(|e| ApiError::Internal(e.into()))?;
         if !decision.allowed {
-            return Err(ApiError::Throttled {
-                retry_after: decision.retry_after,
-                body: json!({ "error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED" }),
-            });
+            return Err(ApiError::rate_limited(decision.retry_after));
         }
     }
     Ok(())

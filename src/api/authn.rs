@@ -176,14 +176,7 @@ fn check_csrf(req: &Request, public_url: &str) -> Option<Response> {
 }
 
 pub fn rate_limited(decision: &Decision) -> Response {
-    let mut resp = json_response(
-        StatusCode::TOO_MANY_REQUESTS,
-        &json!({ "error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED" }),
-    );
-    if let Ok(v) = HeaderValue::from_str(&decision.retry_after.to_string()) {
-        resp.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    resp
+    ApiError::rate_limited(decision.retry_after).into_response()
 }
 
 fn add_rate_headers(resp: &mut Response, decision: &Decision) {

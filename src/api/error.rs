@@ -74,6 +74,14 @@ impl ApiError {
         }
     }
 
+    /// Plane's 429 for a spent rate limit, with `Retry-After`.
+    pub fn rate_limited(retry_after: u64) -> ApiError {
+        ApiError::Throttled {
+            retry_after,
+            body: serde_json::json!({ "error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED" }),
+        }
+    }
+
     pub fn not_found() -> ApiError {
         ApiError::Message {
             status: StatusCode::NOT_FOUND,

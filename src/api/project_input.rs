@@ -337,9 +337,10 @@ pub async fn apply_update(
     })
     .await;
     match updated {
-        Ok(Some(project)) => Ok(project),
+        Ok(db::projects::CheckedSave::Saved(project)) => Ok(*project),
+        Ok(db::projects::CheckedSave::ProjectGone) => Err(ApiError::not_found()),
         // The state was deleted between the check and the write.
-        Ok(None) => Err(no_such_state()),
+        Ok(db::projects::CheckedSave::StateGone) => Err(no_such_state()),
         // A concurrent change took the name or identifier between the check and the write.
         Err(e) if db::is_unique_violation(&e) => Err(ApiError::Body {
             status: poem::http::StatusCode::CONFLICT,

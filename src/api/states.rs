@@ -144,6 +144,7 @@ fn name_taken(e: SaveStateError) -> ApiError {
             status: poem::http::StatusCode::CONFLICT,
             body: serde_json::json!({"error": "State with the same name already exists in the project"}),
         },
+        SaveStateError::Gone => ApiError::not_found(),
         SaveStateError::Db(e) => e.into(),
     }
 }

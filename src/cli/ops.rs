@@ -250,6 +250,14 @@ pub async fn doctor(settings: &Settings, command: DoctorCommand) -> anyhow::Resu
         ),
         DoctorCommand::Smtp { to, .. } => return doctor_smtp(settings, &to).await,
     };
+    // Every attempt holds for `hold`, the failing ones as well as the last. Refused before
+    // anything is queued when it is more than can be waited for.
+    let wait = hold
+        .checked_mul(fail_first.saturating_add(1))
+        .and_then(|holds| holds.checked_add(delay.unwrap_or_default()))
+        .and_then(|wait| wait.checked_add(timeout))
+        .filter(|wait| std::time::Instant::now().checked_add(*wait).is_some())
+        .context("--timeout, --delay and --hold add up to more time than can be waited for")?;
     let (db, queue) = open_queue(settings).await?;
     let probe_id = Uuid::now_v7();
     queue
@@ -269,7 +277,7 @@ pub async fn doctor(settings: &Settings, command: DoctorCommand) -> anyhow::Resu
         return Ok(ExitCode::SUCCESS);
     }
     let started = std::time::Instant::now();
-    let deadline = started + timeout + delay.unwrap_or_default() + hold;
+    let deadline = started + wait;
     let mut seen = 0;
     loop {
         let runs = db::probes::runs(&db, probe_id).await?;

@@ -492,31 +492,43 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Proje
         .await
 }
 
+/// What became of a [`save_checked`] change; nothing is written unless `Saved`.
+#[derive(Debug)]
+pub enum CheckedSave {
+    Saved(Box<Project>),
+    /// The project was deleted meanwhile.
+    ProjectGone,
+    /// The new default state is no longer a live state of the project.
+    StateGone,
+}
+
 /// As [`save`], for a change that may set the project's default state: under the project's
-/// row lock (taken by deleting a state too), the state must still be a live state of the
-/// project when the change is written. `None`, with nothing changed, when it is not.
+/// row lock (taken by deleting a state too), the project must still be live and the state a
+/// live state of it when the change is written.
 pub async fn save_checked(
     db: &Db,
     project: Project,
     by: Uuid,
     now: DateTime<Utc>,
     change: impl FnOnce(&mut project::ActiveModel),
-) -> Result<Option<Project>, DbErr> {
+) -> Result<CheckedSave, DbErr> {
     let txn = db.begin().await?;
     let id = project.id;
-    lock(&txn, id).await?;
+    if lock(&txn, id).await?.is_none() {
+        return Ok(CheckedSave::ProjectGone);
+    }
     let mut active = project.into_active_model();
     change(&mut active);
     if let sea_orm::ActiveValue::Set(Some(state_id)) = active.default_state_id
         && !super::states::usable(&txn, id, state_id).await?
     {
-        return Ok(None);
+        return Ok(CheckedSave::StateGone);
     }
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
     let saved = project::Entity::update(active).exec(&txn).await?;
     txn.commit().await?;
-    Ok(Some(saved))
+    Ok(CheckedSave::Saved(Box::new(saved)))
 }
 
 /// Soft-deletes the project and everything in it.

@@ -10,11 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    Db,
-    entities::{project, state},
-    is_unique_violation,
-};
+use super::{Db, entities::state, is_unique_violation};
 
 pub use state::Model as State;
 
@@ -111,6 +107,9 @@ pub async fn max_sequence(db: &Db, project_id: Uuid) -> Result<Option<f64>, DbEr
 pub enum SaveStateError {
     #[error("the name is taken")]
     NameTaken,
+    /// The state (or its project) was deleted meanwhile.
+    #[error("the state is gone")]
+    Gone,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -132,7 +131,7 @@ pub async fn create(
 ) -> Result<State, SaveStateError> {
     let txn = db.begin().await?;
     if default {
-        clear_default(&txn, project_id, None).await?;
+        take_default(&txn, project_id, None).await?;
     }
     let state = state::Entity::insert(row)
         .exec_with_returning(&txn)
@@ -142,11 +141,22 @@ pub async fn create(
     Ok(state)
 }
 
-async fn clear_default<C: sea_orm::ConnectionTrait>(
+/// Makes `except` (a state being created when `None`) the project's only default. The
+/// project's row is locked first, as [`delete`] does, so a state cannot be deleted while it
+/// becomes the default; an existing state must still be live then.
+async fn take_default<C: sea_orm::ConnectionTrait>(
     conn: &C,
     project_id: Uuid,
     except: Option<Uuid>,
-) -> Result<(), DbErr> {
+) -> Result<(), SaveStateError> {
+    if super::projects::lock(conn, project_id).await?.is_none() {
+        return Err(SaveStateError::Gone);
+    }
+    if let Some(id) = except
+        && !usable(conn, project_id, id).await?
+    {
+        return Err(SaveStateError::Gone);
+    }
     let mut update = state::Entity::update_many()
         .col_expr(state::Column::Default, Expr::value(false))
         .filter(state::Column::ProjectId.eq(project_id))
@@ -170,16 +180,15 @@ pub async fn save(
     let (id, project_id) = (row.id, row.project_id);
     let mut active = row.into_active_model();
     change(&mut active);
-    let becomes_default = matches!(active.default, sea_orm::ActiveValue::Set(true));
+    if matches!(active.default, sea_orm::ActiveValue::Set(true)) {
+        take_default(&txn, project_id, Some(id)).await?;
+    }
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
     let state = state::Entity::update(active)
         .exec(&txn)
         .await
         .map_err(clash)?;
-    if becomes_default {
-        clear_default(&txn, project_id, Some(id)).await?;
-    }
     txn.commit().await?;
     Ok(state)
 }
@@ -195,8 +204,8 @@ pub enum Deletion {
     Gone,
 }
 
-/// Soft-deletes the state unless it is the project's default, and clears what pointed at it.
-/// The project's row is locked first (Postgres; SQLite's write transaction holds the whole
+/// Soft-deletes the state unless it is the project's default (its flag, or the project's
+/// `default_state`). The project's row is locked first (Postgres; SQLite's write transaction holds the whole
 /// database), as changing the project's default state does, so a concurrent change cannot make
 /// the state the default between the check and the delete.
 pub async fn delete(
@@ -223,14 +232,6 @@ pub async fn delete(
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
     state::Entity::update(active).exec(&txn).await?;
-    project::Entity::update_many()
-        .col_expr(
-            project::Column::DefaultStateId,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .filter(project::Column::DefaultStateId.eq(id))
-        .exec(&txn)
-        .await?;
     txn.commit().await?;
     Ok(Deletion::Deleted)
 }

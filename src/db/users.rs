@@ -85,22 +85,21 @@ async fn insert<C: ConnectionTrait>(conn: &C, new: &NewUser) -> Result<User, Cre
 /// users yet, in the same transaction, so concurrent creations on any node make one admin.
 pub async fn create(db: &Db, new: &NewUser) -> Result<User, CreateUserError> {
     let txn = db.begin().await?;
-    let no_users_yet = user::Entity::find().count(&txn).await? == 0;
+    // Only the creation that writes the claim looks for earlier users (the CLI's may exist).
+    let first = claim_setup(&txn).await? && user::Entity::find().one(&txn).await?.is_none();
     let user = insert(&txn, new).await?;
-    let claimed = config::Entity::insert(setup_claim())
-        .on_conflict_do_nothing_on([config::Column::Key])
-        .exec_without_returning(&txn)
-        .await?;
-    if no_users_yet && matches!(claimed, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+    if first {
         grant_admin(&txn, user.id).await?;
     }
     txn.commit().await?;
     Ok(user)
 }
 
-/// Creates a user who is also an instance admin, in one transaction.
+/// Creates a user who is also an instance admin, in one transaction; the instance counts as set
+/// up from then on.
 pub async fn create_admin(db: &Db, new: &NewUser) -> Result<User, CreateUserError> {
     let txn = db.begin().await?;
+    claim_setup(&txn).await?;
     let user = insert(&txn, new).await?;
     grant_admin(&txn, user.id).await?;
     txn.commit().await?;
@@ -257,11 +256,11 @@ pub async fn record_login(db: &Db, user: User, medium: &str) -> Result<User, DbE
     .await
 }
 
-/// Makes sure an `INSTANCE_SETUP_DONE` claim exists once users exist (users made by the CLI).
-pub async fn mark_setup_done(db: &Db) -> Result<(), DbErr> {
-    config::Entity::insert(setup_claim())
+/// Writes the `INSTANCE_SETUP_DONE` claim unless it exists; true when this call wrote it.
+async fn claim_setup<C: ConnectionTrait>(conn: &C) -> Result<bool, DbErr> {
+    let claimed = config::Entity::insert(setup_claim())
         .on_conflict_do_nothing_on([config::Column::Key])
-        .exec_without_returning(&db.conn)
-        .await
-        .map(|_| ())
+        .exec_without_returning(conn)
+        .await?;
+    Ok(matches!(claimed, sea_orm::TryInsertResult::Inserted(n) if n > 0))
 }

@@ -18,6 +18,7 @@ use crate::db::{
 const KEY_TAKEN: &str = "estimate point with this key already exists.";
 const VALUE_TAKEN: &str = "estimate point with this value already exists.";
 const NOT_A_NUMBER: &str = "A valid number is required.";
+const KEY_TOO_LARGE: &str = "Ensure this value is less than or equal to 2147483647.";
 
 /// A point to add, its fields read and valid on their own.
 #[derive(Debug, Clone)]
@@ -47,7 +48,7 @@ pub fn plan_keys(
     kind: &str,
     existing: &[EstimatePoint],
     drafts: &[PointDraft],
-) -> Result<Vec<i64>, Vec<Value>> {
+) -> Result<Vec<i32>, Vec<Value>> {
     let highest = existing
         .iter()
         .map(|p| i64::from(p.key))
@@ -70,6 +71,9 @@ pub fn plan_keys(
         };
         if keys.contains(&key) {
             problems.insert("key".into(), json!([KEY_TAKEN]));
+        } else if i32::try_from(key).is_err() {
+            // Only a key given after the highest possible one: the input refuses larger ones.
+            problems.insert("key".into(), json!([KEY_TOO_LARGE]));
         }
         if kind == "points" && !is_number(&draft.value) {
             problems.insert("value".into(), json!([NOT_A_NUMBER]));
@@ -78,7 +82,8 @@ pub fn plan_keys(
         }
         keys.push(key);
         values.push(&draft.value);
-        planned.push(key);
+        // A key out of range is an error above, so the plan is never used then.
+        planned.push(i32::try_from(key).unwrap_or_default());
         errors.push(Value::Object(problems));
     }
     if errors.iter().any(|e| e != &json!({})) {
@@ -99,10 +104,12 @@ pub fn check_change(
 ) -> Result<(), Problem> {
     let others = || existing.iter().filter(|p| p.id != point);
     let mut problems = BTreeMap::new();
-    if let Some(key) = key
-        && others().any(|p| i64::from(p.key) == key)
-    {
-        problems.insert("key".to_string(), vec![KEY_TAKEN.to_string()]);
+    if let Some(key) = key {
+        if others().any(|p| i64::from(p.key) == key) {
+            problems.insert("key".to_string(), vec![KEY_TAKEN.to_string()]);
+        } else if i32::try_from(key).is_err() {
+            problems.insert("key".to_string(), vec![KEY_TOO_LARGE.to_string()]);
+        }
     }
     if let Some(value) = value {
         if kind == "points" && !is_number(value) {
@@ -139,7 +146,7 @@ pub async fn add_points(
                     workspace_id: Set(estimate.workspace_id),
                     project_id: Set(estimate.project_id),
                     estimate_id: Set(estimate.id),
-                    key: Set(i32::try_from(key).unwrap_or(i32::MAX)),
+                    key: Set(key),
                     description: Set(draft.description.clone()),
                     value: Set(draft.value.clone()),
                     external_source: Set(draft.external_source.clone()),
@@ -180,8 +187,9 @@ pub async fn change_point(
         |existing| check_change(&estimate.kind, existing, id, key, value.as_deref()),
         |p| {
             use sea_orm::ActiveValue::Set;
-            if let Some(v) = key {
-                p.key = Set(i32::try_from(v).unwrap_or(i32::MAX));
+            // `check_change` refused a key out of range.
+            if let Some(v) = key.and_then(|k| i32::try_from(k).ok()) {
+                p.key = Set(v);
             }
             if let Some(v) = value.clone() {
                 p.value = Set(v);
@@ -274,5 +282,32 @@ mod tests {
         assert!(check_change("points", &all, mine.id, None, Some("1")).is_err());
         assert!(check_change("points", &all, mine.id, None, Some("big")).is_err());
         assert!(check_change("time", &all, mine.id, None, Some("big")).is_ok());
+    }
+
+    #[test]
+    fn no_key_is_planned_past_the_largest_one() {
+        // The next key after the largest possible one would not fit: refused, not squeezed
+        // onto the largest (which would give two points one key).
+        let refused = plan_keys(
+            "points",
+            &[],
+            &[draft(Some(i64::from(i32::MAX)), "1"), draft(None, "2")],
+        );
+        assert_eq!(
+            refused,
+            Err(vec![json!({}), json!({"key": [KEY_TOO_LARGE]})])
+        );
+        let mine = point(1, "1");
+        let big = i64::from(i32::MAX) + 1;
+        assert!(
+            check_change(
+                "points",
+                std::slice::from_ref(&mine),
+                mine.id,
+                Some(big),
+                None
+            )
+            .is_err()
+        );
     }
 }

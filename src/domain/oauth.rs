@@ -213,7 +213,7 @@ fn is_same_origin_path(p: &str) -> bool {
         return false;
     };
     base.join(p)
-        .is_ok_and(|joined| joined.origin() == base.origin() && joined.path().starts_with('/'))
+        .is_ok_and(|joined| joined.origin() == base.origin() && !joined.path().starts_with("//"))
 }
 
 type OAuthClient = oauth2::Client<
@@ -464,6 +464,11 @@ mod tests {
     fn next_paths_stay_on_this_site() {
         assert_eq!(safe_next_path(Some("/acme/projects")), "/acme/projects");
         assert_eq!(safe_next_path(Some("//evil.example")), "/");
+        assert_eq!(
+            safe_next_path(Some("/..//evil.example")),
+            "/",
+            "resolves to //"
+        );
         assert_eq!(safe_next_path(Some("https://evil.example")), "/");
         assert_eq!(safe_next_path(Some("/\\evil")), "/");
         assert_eq!(safe_next_path(None), "/");

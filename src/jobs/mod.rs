@@ -125,7 +125,8 @@ const MISSED_HEARTBEATS: usize = 3;
 /// run counted as an attempt. Jobs are therefore run at least once; a job cut off mid-way runs
 /// again from its start.
 fn heartbeat(settings: &JobSettings) -> Duration {
-    settings.orphan_timeout / MISSED_HEARTBEATS as u32
+    // apalis compares whole seconds.
+    Duration::from_secs(settings.orphan_timeout.as_secs() / MISSED_HEARTBEATS as u64)
 }
 
 impl JobQueue {

@@ -484,16 +484,36 @@ on_both_engines!(
         let owner = app.api_user("owner@example.com").await;
         app.workspace(&owner, "acme").await;
         app.workspace(&owner, "gone").await;
-        // Nothing listens at the mail port for now: every delivery fails and waits for a retry.
-        let closed = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        app.configure(&instance_admin, json!({"EMAIL_PORT": closed.to_string()}))
-            .await;
+        // For now the mail port hangs up on every connection, so each delivery attempt fails
+        // (and is counted). Each change below waits for the mail's first attempt: an attempt
+        // that checked the invitation before the change may still deliver it (check, then send).
+        let refusing = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let refusing_port = refusing.local_addr().unwrap().port();
+        let attempts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = attempts.clone();
+        let hang_up = tokio::spawn(async move {
+            while let Ok((conn, _)) = refusing.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(conn);
+            }
+        });
+        let attempted = |n: usize| {
+            let attempts = attempts.clone();
+            async move {
+                eventually(Duration::from_secs(30), "a delivery attempt", || async {
+                    (attempts.load(std::sync::atomic::Ordering::SeqCst) >= n).then_some(())
+                })
+                .await
+            }
+        };
+        app.configure(
+            &instance_admin,
+            json!({"EMAIL_PORT": refusing_port.to_string()}),
+        )
+        .await;
 
         let withdrawn = invite(&owner, "hal@example.com", 15).await;
+        attempted(1).await;
         owner
             .delete(&format!(
                 "/workspaces/acme/invitations/{}/",
@@ -508,6 +528,7 @@ on_both_engines!(
             )
             .await
             .expect(201);
+        attempted(2).await;
         owner.delete("/workspaces/gone/").await.expect(204);
         invite(&owner, "jay@example.com", 5).await;
 
@@ -535,5 +556,6 @@ on_both_engines!(
         .await;
         let sent: Vec<Vec<String>> = sink.messages().into_iter().map(|m| m.to).collect();
         assert_eq!(sent, [["jay@example.com"]]);
+        hang_up.abort();
     }
 );

@@ -50,15 +50,11 @@ pub async fn create_user(
     } else {
         db::users::create(state_db, &user).await
     };
-    let user = created.map_err(|e| match e {
+    created.map_err(|e| match e {
         CreateUserError::Duplicate => AuthError::Duplicate,
         CreateUserError::AlreadySetUp => AuthError::AlreadySetUp,
         CreateUserError::Db(e) => internal(e),
-    })?;
-    db::users::mark_setup_done(state_db)
-        .await
-        .map_err(internal)?;
-    Ok(user)
+    })
 }
 
 /// Disables an account and ends its sessions for good (admin CLI and instance admins): every

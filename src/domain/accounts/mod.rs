@@ -259,12 +259,7 @@ pub(super) async fn create_verified(
 ) -> Result<User, AuthError> {
     let new = new_user(email, names, password_hash, true);
     match db::users::create(state.db(), &new).await {
-        Ok(user) => {
-            db::users::mark_setup_done(state.db())
-                .await
-                .map_err(internal)?;
-            Ok(user)
-        }
+        Ok(user) => Ok(user),
         Err(CreateUserError::Duplicate) => Err(AuthError::Duplicate),
         Err(e) => Err(internal(e)),
     }
