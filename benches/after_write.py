@@ -1,6 +1,6 @@
 """One bench case of benches/api.sh: GET a 50-project page right after a write.
 
-In SQLite mode read answers are remembered until the next commit (src/db/memo.rs), so the
+Read answers are remembered until the next commit (src/db/memo.rs), so the
 load-generator runs measure the remembered path. Here each GET follows a PATCH, so it queries
 and renders afresh. One connection, sequential; the CPU of the writes alone is measured first
 and subtracted.

@@ -9,8 +9,9 @@
 #   GET /api/v1/workspaces/bench/projects/?per_page=50      (a 50-row list)
 #   GET /api/v1/workspaces/bench/projects/<id>/states/
 # and prints requests/s, p50/p99 latency (from the load generator) and the server's CPU time per
-# request (its utime+stime from /proc during the run ÷ requests served). In SQLite mode these
-# repeated reads are answered from memory until the next commit (src/db/memo.rs); a last case
+# request (its utime+stime from /proc during the run ÷ requests served). These repeated reads
+# are answered from memory until the next commit (src/db/memo.rs; on Postgres after one shared
+# change-counter read per batch of requests, src/db/change_watch.rs); a last case
 # (benches/after_write.py) measures the list right after a write, when it is queried afresh.
 #
 #   benches/api.sh [path/to/plane-aio]     (default: builds the release binary)
@@ -77,7 +78,9 @@ project=$(curl -sf -H "X-Api-Key: $token" "$base/api/v1/workspaces/bench/project
   python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["id"])')
 total=$(curl -sf -H "X-Api-Key: $token" "$base/api/v1/workspaces/bench/projects/?per_page=1" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["total_count"])')
-echo "    $total projects; database: ${BENCH_DATABASE_URL:+postgres}${BENCH_DATABASE_URL:-sqlite}"
+engine=sqlite
+[ -n "${BENCH_DATABASE_URL:-}" ] && engine=postgres
+echo "    $total projects; database: $engine"
 
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
@@ -128,4 +131,4 @@ done
 python3 benches/after_write.py "$base" "$token" "$pid" "$ticks"
 echo
 echo "server: $bin, $(nproc) cores; CPU per request = server utime+stime during the run / requests"
-echo "SQLite answers are remembered until the next commit; the last line is the path after one."
+echo "answers are remembered until the next commit; the last line is the path right after one."

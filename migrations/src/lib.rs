@@ -3,13 +3,17 @@
 //! Rules: each migration declares its own identifiers (never imports live entities), steps are
 //! small and additive, and every migration runs on SQLite and on Postgres (CI runs both).
 //! Domain tables follow Plane's conventions: UUID (v7) ids, `created_at`, `updated_at`,
-//! `deleted_at` (soft delete), `created_by`/`updated_by`.
+//! `deleted_at` (soft delete), `created_by`/`updated_by`. A new table whose rows feed cached
+//! reads is watched for changes with [`watch_table`] (Postgres; see the change-counter migration).
 
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_foundation;
 mod m20261126_000001_accounts;
 mod m20261127_000001_workspaces;
+mod m20261128_000001_change_counters;
+
+pub use m20261128_000001_change_counters::{UNWATCHED_TABLES, watch_table};
 
 pub struct Migrator;
 
@@ -20,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261126_000001_accounts::Migration),
             Box::new(m20261127_000001_workspaces::Migration),
+            Box::new(m20261128_000001_change_counters::Migration),
         ]
     }
 }

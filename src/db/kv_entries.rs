@@ -58,40 +58,76 @@ pub async fn delete(db: &Db, namespace: &str, key: &str) -> Result<bool, DbErr> 
         .map(|r| r.rows_affected() > 0)
 }
 
-/// Adds one to the counter under `key` in one statement, so concurrent nodes never lose a hit.
-/// A missing or expired counter restarts at 1 with expiry `window_end_ms`.
-/// Returns the new count and the counter's expiry.
-pub async fn increment(
+/// Hits to count on one counter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterHits {
+    pub namespace: &'static str,
+    pub key: String,
+    pub hits: i64,
+    /// Expiry for a counter that starts afresh with these hits.
+    pub window_end_ms: i64,
+}
+
+/// Adds each entry's hits to its counter, all in one statement, so concurrent nodes never lose
+/// a hit. A missing or expired counter restarts at the entry's hits with expiry
+/// `window_end_ms`. Returns, in `entries`' order, each counter's new count and expiry.
+/// Entries name distinct counters; callers sort them, so that two nodes' statements lock rows in
+/// the same order.
+pub async fn increment_many(
     db: &Db,
-    namespace: &str,
-    key: &str,
+    entries: &[CounterHits],
     now_ms: i64,
-    window_end_ms: i64,
-) -> Result<(i64, i64), DbErr> {
-    let row = db
-        .conn
-        .query_one_raw(stmt(
-            db,
-            "INSERT INTO kv_entries (namespace, key, value, counter, expires_at) VALUES ($1, $2, $3, 1, $4) \
-             ON CONFLICT (namespace, key) DO UPDATE SET \
-               counter = CASE WHEN kv_entries.expires_at IS NOT NULL AND kv_entries.expires_at <= $5 \
-                              THEN 1 ELSE kv_entries.counter + 1 END, \
-               expires_at = CASE WHEN kv_entries.expires_at IS NOT NULL AND kv_entries.expires_at <= $5 \
-                                 THEN excluded.expires_at ELSE kv_entries.expires_at END \
-             RETURNING counter, expires_at",
-            vec![
-                namespace.into(),
-                key.into(),
-                Vec::<u8>::new().into(),
-                window_end_ms.into(),
-                now_ms.into(),
-            ],
-        ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("kv counter".into()))?;
-    let count: i64 = row.try_get("", "counter")?;
-    let expires: Option<i64> = row.try_get("", "expires_at")?;
-    Ok((count, expires.unwrap_or(window_end_ms)))
+) -> Result<Vec<(i64, i64)>, DbErr> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut values: Vec<Value> = vec![now_ms.into(), Vec::<u8>::new().into()];
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let n = values.len();
+        rows.push(format!(
+            "(${}, ${}, $2, ${}, ${})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4
+        ));
+        values.extend([
+            entry.namespace.into(),
+            entry.key.clone().into(),
+            entry.hits.into(),
+            entry.window_end_ms.into(),
+        ]);
+    }
+    let sql = format!(
+        "INSERT INTO kv_entries (namespace, key, value, counter, expires_at) VALUES {} \
+         ON CONFLICT (namespace, key) DO UPDATE SET \
+           counter = CASE WHEN kv_entries.expires_at IS NOT NULL AND kv_entries.expires_at <= $1 \
+                          THEN excluded.counter ELSE kv_entries.counter + excluded.counter END, \
+           expires_at = CASE WHEN kv_entries.expires_at IS NOT NULL AND kv_entries.expires_at <= $1 \
+                             THEN excluded.expires_at ELSE kv_entries.expires_at END \
+         RETURNING namespace, key, counter, expires_at",
+        rows.join(", ")
+    );
+    let returned = db.conn.query_all_raw(stmt(db, &sql, values)).await?;
+    let mut counts = std::collections::HashMap::with_capacity(returned.len());
+    for row in &returned {
+        let namespace: String = row.try_get("", "namespace")?;
+        let key: String = row.try_get("", "key")?;
+        let count: i64 = row.try_get("", "counter")?;
+        let expires: Option<i64> = row.try_get("", "expires_at")?;
+        counts.insert((namespace, key), (count, expires));
+    }
+    entries
+        .iter()
+        .map(|entry| {
+            let (count, expires) = counts
+                .get(&(entry.namespace.to_string(), entry.key.clone()))
+                .copied()
+                .ok_or_else(|| DbErr::RecordNotFound(format!("kv counter {}", entry.key)))?;
+            Ok((count, expires.unwrap_or(entry.window_end_ms)))
+        })
+        .collect()
 }
 
 /// Live entries whose key starts with `prefix` (compared with substr, so `%`/`_` are plain).

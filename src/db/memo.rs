@@ -1,19 +1,14 @@
 //! Query results kept in memory for as long as the database has not changed.
 //!
-//! In SQLite mode one process owns the database (the data-folder lock), and SQLite can say
-//! cheaply whether anything was committed since it last looked: `PRAGMA data_version` on a
-//! connection of its own changes whenever any *other* connection commits — this process's pool
-//! or the admin CLI alike. A [`Memo`] keeps results tagged with that version and drops them all
-//! when it moves, so a cached answer is never older than the last committed write: a revoked
-//! token or a new project is seen by the very next request.
-//!
-//! In Postgres mode several nodes share the database and no such signal exists, so nothing is
-//! cached there: every read goes to the database.
+//! A [`Memo`] keeps results tagged with the database's change version
+//! ([`super::change_watch`]: SQLite's `data_version`, or Postgres's change counter that every
+//! node's and the CLI's commits move) and drops them all when it moves, so a cached answer is
+//! never older than the last write committed before the request arrived: a revoked token or a
+//! new project is seen by the very next request, on every node.
 
 use std::{
     collections::HashMap,
     hash::Hash,
-    path::Path,
     sync::{Arc, Mutex, PoisonError},
 };
 
@@ -79,37 +74,6 @@ impl std::fmt::Debug for Memos {
     }
 }
 
-/// Tells whether the SQLite database changed since the last look.
-pub struct ChangeWatch {
-    conn: Mutex<rusqlite::Connection>,
-}
-
-impl std::fmt::Debug for ChangeWatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ChangeWatch")
-    }
-}
-
-impl ChangeWatch {
-    /// A connection that only ever reads `data_version` (it never writes or holds a lock).
-    pub fn open(path: &Path) -> Result<ChangeWatch, rusqlite::Error> {
-        let conn = rusqlite::Connection::open_with_flags(
-            path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        Ok(ChangeWatch {
-            conn: Mutex::new(conn),
-        })
-    }
-
-    /// The current version; None when it cannot be read (then nothing is cached).
-    pub fn version(&self) -> Option<i64> {
-        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut statement = conn.prepare_cached("PRAGMA data_version").ok()?;
-        statement.query_row([], |row| row.get(0)).ok()
-    }
-}
-
 /// What one memo may hold: entries, and bytes as its `weigh` estimates them. Beyond either it
 /// starts afresh (the simplest bound that keeps memory flat under any key mix); a single value
 /// over an eighth of the byte budget is never kept.
@@ -171,7 +135,11 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>>,
     {
-        let Some(version) = db.watch.as_ref().and_then(|w| w.version()) else {
+        let version = match &db.watch {
+            Some(watch) => watch.version().await,
+            None => None,
+        };
+        let Some(version) = version else {
             return load().await.map(Arc::new);
         };
         let slot = {

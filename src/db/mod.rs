@@ -2,6 +2,7 @@
 //! entities and the queries the rest of the program uses. SQL lives here and nowhere else.
 
 pub mod api_tokens;
+pub mod change_watch;
 pub mod cron_runs;
 pub mod entities;
 pub mod estimates;
@@ -43,8 +44,8 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone, Debug)]
 pub struct Db {
     pub conn: DatabaseConnection,
-    /// SQLite only: tells [`memo::Memo`]s whether anything was committed since they looked.
-    pub watch: Option<std::sync::Arc<memo::ChangeWatch>>,
+    /// Tells [`memo::Memo`]s whether anything was committed since they looked.
+    pub watch: Option<std::sync::Arc<change_watch::ChangeWatch>>,
     memos: std::sync::Arc<memo::Memos>,
 }
 
@@ -60,7 +61,7 @@ impl Db {
             DatabaseSettings::Sqlite { path } => {
                 let conn =
                     SqlxSqliteConnector::from_sqlx_sqlite_pool(sqlite_pool(path, true).await?);
-                let watch = memo::ChangeWatch::open(path).map_err(|e| {
+                let watch = change_watch::ChangeWatch::sqlite(path).map_err(|e| {
                     ConnectError::Unreachable(format!(
                         "cannot open the SQLite database {}: {e}",
                         path.display()
@@ -72,13 +73,16 @@ impl Db {
                     memos: Default::default(),
                 })
             }
-            DatabaseSettings::Postgres { url } => Ok(Db {
-                conn: SqlxPostgresConnector::from_sqlx_postgres_pool(
-                    postgres_pool(url.expose(), 16).await?,
-                ),
-                watch: None,
-                memos: Default::default(),
-            }),
+            DatabaseSettings::Postgres { url } => {
+                let pool = postgres_pool(url.expose(), 16).await?;
+                Ok(Db {
+                    watch: Some(std::sync::Arc::new(change_watch::ChangeWatch::postgres(
+                        pool.clone(),
+                    ))),
+                    conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+                    memos: Default::default(),
+                })
+            }
         }
     }
 
@@ -254,6 +258,19 @@ pub fn is_unique_violation(error: &DbErr) -> bool {
         error.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+/// True when Postgres aborted the statement to break a deadlock (SQLSTATE 40P01); retrying it
+/// is safe.
+pub fn is_deadlock(error: &DbErr) -> bool {
+    match error {
+        DbErr::Query(sea_orm::RuntimeErr::SqlxError(error))
+        | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(error)) => error
+            .as_database_error()
+            .and_then(|e| e.code())
+            .is_some_and(|code| code == "40P01"),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

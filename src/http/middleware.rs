@@ -63,7 +63,7 @@ pub async fn access_log<E: Endpoint>(next: E, req: Request) -> Result<Response> 
         .chars()
         .take(200)
         .collect::<String>();
-    let resp = next.get_response(req).await;
+    let resp = crate::db::change_watch::since_request_start(started, next.get_response(req)).await;
     let status = resp.status().as_u16();
     let user = resp.extensions().get::<LoggedUser>().map(|u| u.0.clone());
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;

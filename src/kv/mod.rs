@@ -10,6 +10,7 @@
 //! and the `purge_expired` cron job deletes them.
 
 mod fjall_store;
+mod shared_counters;
 
 use std::{
     path::Path,
@@ -21,6 +22,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::db::{self, Db};
 
 pub use fjall_store::FjallStore;
+use shared_counters::SharedCounters;
 
 /// What a value is for; each namespace is a separate fjall keyspace / key prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,14 +75,15 @@ pub struct Counter {
 #[derive(Clone)]
 pub enum Kv {
     Fjall(FjallStore),
-    Shared(Db),
+    /// The database's `kv_entries`, with counter hits written in batches.
+    Shared(Db, SharedCounters),
 }
 
 impl std::fmt::Debug for Kv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Kv::Fjall(_) => f.write_str("Kv::Fjall"),
-            Kv::Shared(_) => f.write_str("Kv::Shared(database)"),
+            Kv::Shared(..) => f.write_str("Kv::Shared(database)"),
         }
     }
 }
@@ -102,7 +105,7 @@ impl Kv {
     }
 
     pub fn shared(db: Db) -> Kv {
-        Kv::Shared(db)
+        Kv::Shared(db, SharedCounters::default())
     }
 
     pub async fn get<T: DeserializeOwned>(
@@ -112,7 +115,7 @@ impl Kv {
     ) -> Result<Option<T>, KvError> {
         let bytes = match self {
             Kv::Fjall(store) => store.get(ns, key, now_ms())?,
-            Kv::Shared(db) => db::kv_entries::get(db, ns.as_str(), key, now_ms()).await?,
+            Kv::Shared(db, _) => db::kv_entries::get(db, ns.as_str(), key, now_ms()).await?,
         };
         Ok(bytes.map(|b| serde_json::from_slice(&b)).transpose()?)
     }
@@ -128,7 +131,9 @@ impl Kv {
         let bytes = serde_json::to_vec(value)?;
         match self {
             Kv::Fjall(store) => store.put(ns, key, &bytes, expiry(ttl))?,
-            Kv::Shared(db) => db::kv_entries::put(db, ns.as_str(), key, bytes, expiry(ttl)).await?,
+            Kv::Shared(db, _) => {
+                db::kv_entries::put(db, ns.as_str(), key, bytes, expiry(ttl)).await?
+            }
         }
         Ok(())
     }
@@ -138,7 +143,7 @@ impl Kv {
     pub async fn remove(&self, ns: Namespace, key: &str) -> Result<bool, KvError> {
         Ok(match self {
             Kv::Fjall(store) => store.remove(ns, key)?,
-            Kv::Shared(db) => db::kv_entries::delete(db, ns.as_str(), key).await?,
+            Kv::Shared(db, _) => db::kv_entries::delete(db, ns.as_str(), key).await?,
         })
     }
 
@@ -150,7 +155,7 @@ impl Kv {
     ) -> Result<Vec<(String, T)>, KvError> {
         let raw = match self {
             Kv::Fjall(store) => store.scan_prefix(ns, prefix, now_ms())?,
-            Kv::Shared(db) => {
+            Kv::Shared(db, _) => {
                 db::kv_entries::scan_prefix(db, ns.as_str(), prefix, now_ms()).await?
             }
         };
@@ -163,7 +168,7 @@ impl Kv {
     pub async fn remove_prefix(&self, ns: Namespace, prefix: &str) -> Result<u64, KvError> {
         Ok(match self {
             Kv::Fjall(store) => store.remove_prefix(ns, prefix)?,
-            Kv::Shared(db) => db::kv_entries::delete_prefix(db, ns.as_str(), prefix).await?,
+            Kv::Shared(db, _) => db::kv_entries::delete_prefix(db, ns.as_str(), prefix).await?,
         })
     }
 
@@ -179,9 +184,7 @@ impl Kv {
         let window_end = now.saturating_add(window.as_millis() as i64);
         let (count, resets_at_ms) = match self {
             Kv::Fjall(store) => store.increment(ns, key, now, window_end)?,
-            Kv::Shared(db) => {
-                db::kv_entries::increment(db, ns.as_str(), key, now, window_end).await?
-            }
+            Kv::Shared(db, counters) => counters.hit(db, ns.as_str(), key, window_end).await?,
         };
         Ok(Counter {
             count: count.max(0) as u64,
@@ -194,7 +197,7 @@ impl Kv {
     pub async fn counter(&self, ns: Namespace, key: &str) -> Result<Option<Counter>, KvError> {
         let found = match self {
             Kv::Fjall(store) => store.counter(ns, key, now_ms())?,
-            Kv::Shared(db) => db::kv_entries::counter(db, ns.as_str(), key, now_ms())
+            Kv::Shared(db, _) => db::kv_entries::counter(db, ns.as_str(), key, now_ms())
                 .await?
                 .map(|(count, expiry)| (count, expiry.unwrap_or(0))),
         };
@@ -211,7 +214,7 @@ impl Kv {
                 let store = store.clone();
                 Ok(tokio::task::spawn_blocking(move || store.purge_expired(now_ms())).await??)
             }
-            Kv::Shared(db) => Ok(db::kv_entries::purge_expired(db, now_ms()).await?),
+            Kv::Shared(db, _) => Ok(db::kv_entries::purge_expired(db, now_ms()).await?),
         }
     }
 
@@ -222,7 +225,7 @@ impl Kv {
                 let store = store.clone();
                 Ok(tokio::task::spawn_blocking(move || store.count_all()).await??)
             }
-            Kv::Shared(db) => Ok(db::kv_entries::count_all(db).await?),
+            Kv::Shared(db, _) => Ok(db::kv_entries::count_all(db).await?),
         }
     }
 
@@ -244,7 +247,7 @@ impl Kv {
     pub fn flush(&self) -> Result<(), KvError> {
         match self {
             Kv::Fjall(store) => Ok(store.flush()?),
-            Kv::Shared(_) => Ok(()),
+            Kv::Shared(..) => Ok(()),
         }
     }
 }

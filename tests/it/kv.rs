@@ -214,4 +214,32 @@ async fn two_nodes_on_one_postgres_share_sessions_and_counters() {
         .await
         .unwrap();
     assert_eq!(second.count, 2);
+
+    // Both nodes hitting several counters at once (each node writes its queued hits in one
+    // statement): every hit gets its own place in its counter's count.
+    const KEYS: [&str; 3] = ["x", "y", "z"];
+    let hits = [&a, &b].into_iter().flat_map(|node| {
+        KEYS.iter().flat_map(move |key| {
+            (0..30).map(move |_| {
+                let kv = node.state.kv().clone();
+                tokio::spawn(async move {
+                    let hit = kv
+                        .increment(Namespace::RateLimits, key, Duration::from_secs(60))
+                        .await
+                        .unwrap();
+                    (key, hit.count)
+                })
+            })
+        })
+    });
+    let mut counts: std::collections::BTreeMap<&str, Vec<u64>> = Default::default();
+    for hit in futures_util::future::join_all(hits).await {
+        let (key, count) = hit.unwrap();
+        counts.entry(key).or_default().push(count);
+    }
+    for key in KEYS {
+        let mut seen = counts.remove(key).unwrap();
+        seen.sort();
+        assert_eq!(seen, (1..=60).collect::<Vec<u64>>(), "counter {key}");
+    }
 }

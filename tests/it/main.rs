@@ -26,6 +26,7 @@ mod project_data;
 mod project_members;
 mod projects;
 mod request_log;
+mod shared_cache;
 mod storage;
 mod tls;
 mod web_ui;

@@ -1,0 +1,182 @@
+//! Whether anything was committed since a [`super::memo::Memo`] last looked, on both engines.
+//!
+//! * SQLite: `PRAGMA data_version` on a connection of its own changes whenever any *other*
+//!   connection commits (this process's pool or the admin CLI alike); reading it costs a
+//!   microsecond.
+//! * Postgres: the sum of the `change_counters` rows, which every committed write to a watched
+//!   table moves (see the change-counter migration), on whichever node or CLI made it. Reading it
+//!   is a round trip, so concurrent requests share one: a request may use a reading whose query
+//!   *started after the request did* — any write committed before the request arrived is then
+//!   counted in it — and otherwise waits for the next reading. Under load one query serves every
+//!   request that arrived while the previous one was under way.
+//!
+//! A request's start is set by the HTTP pipeline ([`since_request_start`]); work outside a
+//! request (jobs, CLI) always reads afresh.
+
+use std::{
+    path::Path,
+    sync::{Mutex, PoisonError},
+    time::Instant,
+};
+
+use sea_orm::sqlx::{self, PgPool};
+use tokio::sync::watch;
+
+tokio::task_local! {
+    /// When the request being served arrived.
+    static REQUEST_START: Instant;
+}
+
+/// Runs `work` (one request) with its start time recorded for change-version readings.
+pub async fn since_request_start<F: Future>(started: Instant, work: F) -> F::Output {
+    REQUEST_START.scope(started, work).await
+}
+
+/// Readings must have started no earlier than this.
+fn fresh_since() -> Instant {
+    REQUEST_START
+        .try_with(|started| *started)
+        .unwrap_or_else(|_| Instant::now())
+}
+
+pub enum ChangeWatch {
+    Sqlite(Mutex<rusqlite::Connection>),
+    Postgres(PgChangeWatch),
+}
+
+impl std::fmt::Debug for ChangeWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChangeWatch::Sqlite(_) => f.write_str("ChangeWatch::Sqlite"),
+            ChangeWatch::Postgres(_) => f.write_str("ChangeWatch::Postgres"),
+        }
+    }
+}
+
+impl ChangeWatch {
+    /// A SQLite connection that only ever reads `data_version` (it never writes or holds a lock).
+    pub fn sqlite(path: &Path) -> Result<ChangeWatch, rusqlite::Error> {
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Ok(ChangeWatch::Sqlite(Mutex::new(conn)))
+    }
+
+    pub fn postgres(pool: PgPool) -> ChangeWatch {
+        ChangeWatch::Postgres(PgChangeWatch {
+            pool,
+            readings: Mutex::new(Readings::default()),
+        })
+    }
+
+    /// The current version; None when it cannot be read (then nothing is cached).
+    pub async fn version(&self) -> Option<i64> {
+        match self {
+            ChangeWatch::Sqlite(conn) => {
+                let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut statement = conn.prepare_cached("PRAGMA data_version").ok()?;
+                statement.query_row([], |row| row.get(0)).ok()
+            }
+            ChangeWatch::Postgres(watch) => watch.version(fresh_since()).await,
+        }
+    }
+}
+
+pub struct PgChangeWatch {
+    pool: PgPool,
+    readings: Mutex<Readings>,
+}
+
+/// What one reading saw: Some(version), or None when the query failed.
+type Outcome = Option<i64>;
+
+#[derive(Default)]
+struct Readings {
+    /// The newest finished reading: when its query started, and the version it saw.
+    last: Option<(Instant, i64)>,
+    /// The reading under way: when it started, and where its outcome will appear.
+    running: Option<(Instant, watch::Receiver<Option<Outcome>>)>,
+}
+
+enum Step {
+    Read(watch::Sender<Option<Outcome>>, Instant),
+    Await(watch::Receiver<Option<Outcome>>, bool),
+}
+
+/// Forgets the running reading if its reader is dropped midway (a cancelled request), so the
+/// ones waiting for it start another instead of waiting forever.
+struct RunningGuard<'a>(&'a Mutex<Readings>);
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .running = None;
+    }
+}
+
+impl PgChangeWatch {
+    async fn version(&self, since: Instant) -> Option<i64> {
+        loop {
+            let step = {
+                let mut readings = self.readings.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some((started, version)) = readings.last
+                    && started >= since
+                {
+                    return Some(version);
+                }
+                match &readings.running {
+                    Some((started, outcome)) => Step::Await(outcome.clone(), *started >= since),
+                    None => {
+                        let (sender, receiver) = watch::channel(None);
+                        let started = Instant::now();
+                        readings.running = Some((started, receiver));
+                        Step::Read(sender, started)
+                    }
+                }
+            };
+            match step {
+                Step::Read(sender, started) => {
+                    let guard = RunningGuard(&self.readings);
+                    let outcome = self.read().await;
+                    if let Some(version) = outcome {
+                        let mut readings =
+                            self.readings.lock().unwrap_or_else(PoisonError::into_inner);
+                        if readings.last.is_none_or(|(at, _)| at < started) {
+                            readings.last = Some((started, version));
+                        }
+                    }
+                    drop(guard);
+                    sender.send_replace(Some(outcome));
+                    return outcome;
+                }
+                Step::Await(mut receiver, usable) => {
+                    let outcome = receiver.wait_for(Option::is_some).await.ok().map(|o| *o);
+                    match outcome {
+                        // Started after this request arrived: it counts every earlier commit.
+                        Some(Some(outcome)) if usable => return outcome,
+                        // Too early, or its reader went away: take part in the next one.
+                        _ => continue,
+                    }
+                }
+            }
+        }
+    }
+
+    async fn read(&self) -> Option<i64> {
+        let read = sqlx::query_scalar::<_, i64>(
+            "SELECT coalesce(sum(version), 0)::bigint FROM change_counters",
+        )
+        .fetch_one(&self.pool)
+        .await;
+        match read {
+            Ok(version) => Some(version),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the change counter; answering uncached");
+                None
+            }
+        }
+    }
+}
