@@ -284,7 +284,7 @@ impl EstimatesApi {
             created_by: Set(Some(user_id)),
             updated_by: Set(Some(user_id)),
         };
-        match db::estimates::create(state.db(), row).await {
+        match db::estimates::create(state.db(), joined.project.id, row).await {
             Ok(estimate) => Ok(CreatedEstimate::Created(Shaped::new(render(
                 &EstimateView::new(&estimate),
             )))),
@@ -292,6 +292,7 @@ impl EstimatesApi {
                 let existing = the_estimate(&state, &joined).await?;
                 Err(conflict(existing.id))
             }
+            Err(CreateEstimateError::ProjectGone) => Err(ApiError::not_found()),
             Err(CreateEstimateError::Db(e)) => Err(e.into()),
         }
     }

@@ -133,6 +133,7 @@ fn name_taken(e: SaveLabelError) -> ApiError {
             status: poem::http::StatusCode::CONFLICT,
             body: serde_json::json!({"error": "Label with the same name already exists in the project"}),
         },
+        SaveLabelError::ProjectGone => ApiError::not_found(),
         SaveLabelError::Db(e) => e.into(),
     }
 }
@@ -271,7 +272,7 @@ impl LabelsApi {
             created_by: Set(Some(user_id)),
             updated_by: Set(Some(user_id)),
         };
-        let created = db::labels::create(state.db(), row)
+        let created = db::labels::create(state.db(), project_id, row)
             .await
             .map_err(name_taken)?;
         Ok(CreatedLabel::Created(Shaped::new(

@@ -39,13 +39,25 @@ pub enum CreateEstimateError {
     /// The project already has an estimate (a concurrent creation won).
     #[error("the project already has an estimate")]
     Exists,
+    /// The project was deleted meanwhile.
+    #[error("the project is gone")]
+    ProjectGone,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
 
-pub async fn create(db: &Db, row: estimate::ActiveModel) -> Result<Estimate, CreateEstimateError> {
-    estimate::Entity::insert(row)
-        .exec_with_returning(&db.conn)
+/// Inserts the estimate with its project held against deletion.
+pub async fn create(
+    db: &Db,
+    project_id: Uuid,
+    row: estimate::ActiveModel,
+) -> Result<Estimate, CreateEstimateError> {
+    let txn = db.begin().await?;
+    if super::projects::hold(&txn, project_id).await?.is_none() {
+        return Err(CreateEstimateError::ProjectGone);
+    }
+    let estimate = estimate::Entity::insert(row)
+        .exec_with_returning(&txn)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -53,7 +65,9 @@ pub async fn create(db: &Db, row: estimate::ActiveModel) -> Result<Estimate, Cre
             } else {
                 CreateEstimateError::Db(e)
             }
-        })
+        })?;
+    txn.commit().await?;
+    Ok(estimate)
 }
 
 pub async fn save(

@@ -24,8 +24,20 @@ pub struct NewInvitation {
     pub by: Uuid,
 }
 
-pub async fn create(db: &Db, new: NewInvitation, now: DateTime<Utc>) -> Result<Invitation, DbErr> {
-    invite::Entity::insert(invite::ActiveModel {
+/// Inserts the invitation with its workspace held against deletion; None when it went.
+pub async fn create(
+    db: &Db,
+    new: NewInvitation,
+    now: DateTime<Utc>,
+) -> Result<Option<Invitation>, DbErr> {
+    let txn = db.begin().await?;
+    if super::workspaces::hold(&txn, new.workspace_id)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let invitation = invite::Entity::insert(invite::ActiveModel {
         id: Set(Uuid::now_v7()),
         workspace_id: Set(new.workspace_id),
         email: Set(new.email),
@@ -40,8 +52,10 @@ pub async fn create(db: &Db, new: NewInvitation, now: DateTime<Utc>) -> Result<I
         created_by: Set(Some(new.by)),
         updated_by: Set(Some(new.by)),
     })
-    .exec_with_returning(&db.conn)
-    .await
+    .exec_with_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(Some(invitation))
 }
 
 fn live() -> sea_orm::Select<invite::Entity> {
@@ -142,16 +156,32 @@ pub async fn remove(db: &Db, id: Uuid) -> Result<(), DbErr> {
         .map(|_| ())
 }
 
+/// What became of an answer to an invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Response {
+    Recorded,
+    /// The invitation was answered (or withdrawn) meanwhile.
+    AlreadyAnswered,
+    /// The workspace was deleted meanwhile.
+    WorkspaceGone,
+}
+
 /// Records the answer; an acceptance makes `user_id` an active member with the invited role,
-/// in the same transaction. Returns false when the invitation was answered meanwhile.
+/// in the same transaction, with the workspace held against deletion.
 pub async fn respond(
     db: &Db,
     row: &Invitation,
     accepted: bool,
     user_id: Option<Uuid>,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> Result<Response, DbErr> {
     let txn = db.begin().await?;
+    if super::workspaces::hold(&txn, row.workspace_id)
+        .await?
+        .is_none()
+    {
+        return Ok(Response::WorkspaceGone);
+    }
     // Only an unanswered invitation can be answered, even when two answers race.
     let updated = invite::Entity::update_many()
         .col_expr(invite::Column::Accepted, accepted.into())
@@ -164,7 +194,7 @@ pub async fn respond(
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
-        return Ok(false);
+        return Ok(Response::AlreadyAnswered);
     }
     if accepted && let Some(user_id) = user_id {
         super::workspace_members::join(
@@ -178,5 +208,5 @@ pub async fn respond(
         .await?;
     }
     txn.commit().await?;
-    Ok(true)
+    Ok(Response::Recorded)
 }

@@ -96,6 +96,9 @@ pub async fn max_sort_order(db: &Db, project_id: Uuid) -> Result<Option<f64>, Db
 pub enum SaveLabelError {
     #[error("the name is taken")]
     NameTaken,
+    /// The project was deleted meanwhile.
+    #[error("the project is gone")]
+    ProjectGone,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -108,11 +111,22 @@ fn clash(e: DbErr) -> SaveLabelError {
     }
 }
 
-pub async fn create(db: &Db, row: label::ActiveModel) -> Result<Label, SaveLabelError> {
-    label::Entity::insert(row)
-        .exec_with_returning(&db.conn)
+/// Inserts the label with its project held against deletion; `ProjectGone` when it went.
+pub async fn create(
+    db: &Db,
+    project_id: Uuid,
+    row: label::ActiveModel,
+) -> Result<Label, SaveLabelError> {
+    let txn = db.begin().await?;
+    if super::projects::hold(&txn, project_id).await?.is_none() {
+        return Err(SaveLabelError::ProjectGone);
+    }
+    let label = label::Entity::insert(row)
+        .exec_with_returning(&txn)
         .await
-        .map_err(clash)
+        .map_err(clash)?;
+    txn.commit().await?;
+    Ok(label)
 }
 
 pub async fn save(

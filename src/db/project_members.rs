@@ -42,6 +42,24 @@ async fn first_place<C: ConnectionTrait>(
     })
 }
 
+/// [`join`], with the project held against deletion; None when the project went.
+pub async fn join_live(
+    db: &Db,
+    project: &Project,
+    user_id: Uuid,
+    role: i16,
+    by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Option<ProjectMember>, DbErr> {
+    let txn = db.begin().await?;
+    if super::projects::hold(&txn, project.id).await?.is_none() {
+        return Ok(None);
+    }
+    let member = join(&txn, project, user_id, role, by, now).await?;
+    txn.commit().await?;
+    Ok(Some(member))
+}
+
 /// Makes the user an active member with `role`, reviving an earlier membership if any.
 pub async fn join<C: ConnectionTrait>(
     conn: &C,

@@ -87,6 +87,9 @@ pub enum ProjectClash {
     Name,
     #[error("the identifier is taken")]
     Identifier,
+    /// The workspace was deleted meanwhile.
+    #[error("the workspace is gone")]
+    WorkspaceGone,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -139,6 +142,12 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<Project, ProjectClash> {
     let txn = db.begin().await?;
+    if super::workspaces::hold(&txn, new.workspace_id)
+        .await?
+        .is_none()
+    {
+        return Err(ProjectClash::WorkspaceGone);
+    }
     if let Some(clash) = clash(
         &txn,
         new.workspace_id,
@@ -492,6 +501,19 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Proje
         .await
 }
 
+/// Holds the live project against deletion until the transaction ends: `FOR SHARE` on
+/// Postgres, so creations in one project go side by side while a deletion (which locks the row
+/// first, [`soft_delete`]) waits for them and they wait for it; SQLite's write transaction holds
+/// the whole database. None when the project is gone. A row created under the hold is either
+/// committed before the deletion's cascade looks, or refused.
+pub async fn hold<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Project>, DbErr> {
+    project::Entity::find_by_id(id)
+        .filter(project::Column::DeletedAt.is_null())
+        .lock_shared()
+        .one(conn)
+        .await
+}
+
 /// What became of a [`save_checked`] change; nothing is written unless `Saved`.
 #[derive(Debug)]
 pub enum CheckedSave {
@@ -531,9 +553,11 @@ pub async fn save_checked(
     Ok(CheckedSave::Saved(Box::new(saved)))
 }
 
-/// Soft-deletes the project and everything in it.
+/// Soft-deletes the project and everything in it. The project's row is locked first, so rows
+/// being created under [`hold`] are committed before the cascade looks for them.
 pub async fn soft_delete(db: &Db, id: Uuid, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
     let txn = db.begin().await?;
+    lock(&txn, id).await?;
     super::workspaces::soft_delete_project(&txn, id, by, now).await?;
     txn.commit().await
 }

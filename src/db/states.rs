@@ -122,7 +122,8 @@ fn clash(e: DbErr) -> SaveStateError {
     }
 }
 
-/// Inserts the state; when it is the default, the project's other states stop being it.
+/// Inserts the state, with the project held against deletion (locked, when the state is the
+/// default: the project's other states stop being it). `Gone` when the project went.
 pub async fn create(
     db: &Db,
     row: state::ActiveModel,
@@ -132,6 +133,8 @@ pub async fn create(
     let txn = db.begin().await?;
     if default {
         take_default(&txn, project_id, None).await?;
+    } else if super::projects::hold(&txn, project_id).await?.is_none() {
+        return Err(SaveStateError::Gone);
     }
     let state = state::Entity::insert(row)
         .exec_with_returning(&txn)

@@ -199,9 +199,32 @@ pub async fn save(
     workspace::Entity::update(active).exec(&db.conn).await
 }
 
-/// Soft-deletes the workspace and everything in it, in one transaction.
+/// The live workspace, locked for the rest of the transaction (`FOR UPDATE` on Postgres; SQLite's
+/// write transaction holds the whole database).
+pub async fn lock<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Workspace>, DbErr> {
+    workspace::Entity::find_by_id(id)
+        .filter(workspace::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .one(conn)
+        .await
+}
+
+/// Holds the live workspace against deletion until the transaction ends (`FOR SHARE`), as
+/// [`super::projects::hold`] does for a project: rows created under it are committed before the
+/// deletion's cascade looks, or refused. None when the workspace is gone.
+pub async fn hold<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Workspace>, DbErr> {
+    workspace::Entity::find_by_id(id)
+        .filter(workspace::Column::DeletedAt.is_null())
+        .lock_shared()
+        .one(conn)
+        .await
+}
+
+/// Soft-deletes the workspace and everything in it, in one transaction, with the workspace's
+/// row locked first (see [`hold`]).
 pub async fn soft_delete(db: &Db, id: Uuid, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
     let txn = db.begin().await?;
+    lock(&txn, id).await?;
     for table in WORKSPACE_TABLES {
         stamp_deleted(&txn, table, "workspace_id", id, by, now).await?;
     }

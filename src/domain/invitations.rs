@@ -75,7 +75,8 @@ pub async fn invite(
         },
         now(),
     )
-    .await?;
+    .await?
+    .ok_or(Problem::NotFound)?;
     if settings.smtp().is_none() {
         tracing::warn!(
             workspace = %workspace.slug,
@@ -249,10 +250,14 @@ pub async fn respond(
         decide(Action::DeclineInvitation, &answerer, Some(&invitation))?;
         None
     };
-    if !db::invitations::respond(db, &invitation, accepted, member, now()).await? {
-        return Err(Problem::Refused(
-            "You have already responded to the invitation request".into(),
-        ));
+    match db::invitations::respond(db, &invitation, accepted, member, now()).await? {
+        db::invitations::Response::Recorded => {}
+        db::invitations::Response::AlreadyAnswered => {
+            return Err(Problem::Refused(
+                "You have already responded to the invitation request".into(),
+            ));
+        }
+        db::invitations::Response::WorkspaceGone => return Err(Problem::NotFound),
     }
     Ok(workspace)
 }

@@ -172,6 +172,7 @@ fn clash_body(clash: ProjectClash) -> Problem {
         ProjectClash::Identifier => {
             Problem::Conflict(json!({"identifier": "The project identifier is already taken"}))
         }
+        ProjectClash::WorkspaceGone => Problem::NotFound,
         ProjectClash::Db(e) => e.into(),
     }
 }
@@ -247,15 +248,16 @@ pub async fn join(db: &Db, joined: &InProject, user_id: Uuid) -> Result<ProjectM
         ));
     }
     let role = joined.workspace_role();
-    Ok(db::project_members::join(
-        &db.conn,
+    db::project_members::join_live(
+        db,
         &joined.project,
         user_id,
         role.code(),
         Some(user_id),
         db::now(),
     )
-    .await?)
+    .await?
+    .ok_or(Problem::NotFound)
 }
 
 /// Adds a workspace member to the project with a role no higher than their workspace role.
@@ -285,15 +287,16 @@ pub async fn add_member(
             "The user is already a member of the project",
         ));
     }
-    Ok(db::project_members::join(
-        &db.conn,
+    db::project_members::join_live(
+        db,
         &joined.project,
         user_id,
         role.code(),
         Some(by),
         db::now(),
     )
-    .await?)
+    .await?
+    .ok_or(Problem::NotFound)
 }
 
 /// True when `row` is the project's only active admin.

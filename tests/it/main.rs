@@ -25,6 +25,7 @@ mod profile;
 mod project_data;
 mod project_members;
 mod projects;
+mod races;
 mod request_log;
 mod shared_cache;
 mod storage;

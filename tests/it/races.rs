@@ -1,0 +1,240 @@
+//! Writes that race each other still keep the rules: one live default state per project, and
+//! nothing left alive in a project that was deleted meanwhile. Requests run at once, on both
+//! engines; every answer is one of the API's, never a 500.
+
+use std::collections::BTreeSet;
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use crate::{
+    on_both_engines,
+    project_data::setup,
+    support::{
+        Engine, TestApp,
+        api::{Answer, ApiClient},
+    },
+};
+
+fn assert_answered(answers: &[Answer], allowed: &[u16]) {
+    for answer in answers {
+        assert!(
+            allowed.contains(&answer.status.as_u16()),
+            "{}: {}",
+            answer.status,
+            answer.text
+        );
+    }
+}
+
+on_both_engines!(
+    racing_default_changes_and_deletions_keep_one_live_default,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (ada, bob, _, project) = setup(&app).await;
+        let states = format!("{project}/states/");
+        let mut racers = Vec::new();
+        for i in 0..6 {
+            let state = bob
+                .post(
+                    &states,
+                    json!({"name": format!("Racer {i}"), "color": "#123", "group": "started"}),
+                )
+                .await
+                .expect(200);
+            racers.push(state["id"].as_str().unwrap().to_string());
+        }
+
+        // Each racer is made the state marked default, made the project's default state, and
+        // deleted, all at once.
+        let requests = racers.iter().flat_map(|id| {
+            let path = format!("{states}{id}/");
+            let (ada, bob, project) = (ada.clone(), bob.clone(), project.clone());
+            let id = id.clone();
+            [
+                tokio::spawn({
+                    let (bob, path) = (bob.clone(), path.clone());
+                    async move { bob.patch(&path, json!({"default": true})).await }
+                }),
+                tokio::spawn(async move {
+                    ada.patch(&format!("{project}/"), json!({"default_state": id}))
+                        .await
+                }),
+                tokio::spawn(async move { bob.delete(&path).await }),
+            ]
+        });
+        let answers: Vec<Answer> = join_all(requests)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        // 400: the default state cannot be deleted; 404: the state went first.
+        assert_answered(&answers, &[200, 204, 400, 404]);
+
+        let list = bob.get(&format!("{states}?per_page=100")).await.expect(200);
+        let live: BTreeSet<&str> = list["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap())
+            .collect();
+        let defaults: Vec<&Value> = list["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["default"] == true)
+            .collect();
+        assert_eq!(defaults.len(), 1, "exactly one default: {list}");
+        let default_state =
+            ada.get(&format!("{project}/")).await.expect(200)["default_state"].clone();
+        if let Some(id) = default_state.as_str() {
+            assert!(
+                live.contains(id),
+                "the project's default state {id} was deleted"
+            );
+        }
+        let deleted = racers
+            .iter()
+            .filter(|id| !live.contains(id.as_str()))
+            .count();
+        assert!(
+            deleted > 0,
+            "no deletion won any race: the test raced nothing"
+        );
+    }
+);
+
+on_both_engines!(
+    nothing_stays_alive_in_a_project_deleted_meanwhile,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (ada, bob, _, project) = setup(&app).await;
+        let mut joiners = Vec::new();
+        for i in 0..4 {
+            let user = app.api_user(&format!("joiner{i}@example.com")).await;
+            app.add_member("acme", &user, 15).await;
+            joiners.push(user);
+        }
+
+        // States, labels, an estimate and project members created while the project is deleted.
+        let mut creations = Vec::new();
+        let mut create = |client: &ApiClient, path: String, body: Value| {
+            let client = client.clone();
+            creations.push(tokio::spawn(async move { client.post(&path, body).await }));
+        };
+        for i in 0..6 {
+            create(
+                &bob,
+                format!("{project}/states/"),
+                json!({"name": format!("Late {i}"), "color": "#123"}),
+            );
+            create(
+                &bob,
+                format!("{project}/labels/"),
+                json!({"name": format!("late {i}")}),
+            );
+        }
+        create(
+            &bob,
+            format!("{project}/estimates/"),
+            json!({"name": "Points", "type": "points"}),
+        );
+        for joiner in &joiners {
+            create(
+                &ada,
+                format!("{project}/members/"),
+                json!({"member": joiner.user_id, "role": 15}),
+            );
+        }
+        let deletion = {
+            let (ada, project) = (ada.clone(), project.clone());
+            tokio::spawn(async move { ada.delete(&format!("{project}/")).await })
+        };
+        let mut answers: Vec<Answer> = join_all(creations)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let deleted = deletion.await.unwrap();
+        assert_eq!(deleted.status.as_u16(), 204, "{}", deleted.text);
+        // A creation that came after the deletion finds no project (404), or finds the project
+        // and then the caller's membership already gone with it (403): refused either way.
+        answers.push(deleted);
+        assert_answered(&answers, &[200, 201, 204, 403, 404]);
+
+        // The workspace holds this one project: nothing of it may be left alive.
+        let db = app.state.db();
+        let workspace = plane_aio::db::workspaces::by_slug(db, "acme")
+            .await
+            .unwrap()
+            .unwrap();
+        for table in plane_aio::db::workspaces::PROJECT_TABLES {
+            assert_eq!(
+                plane_aio::db::workspaces::live_rows(db, table, workspace.id)
+                    .await
+                    .unwrap(),
+                0,
+                "{table} rows left alive in the deleted project"
+            );
+        }
+        ada.get(&format!("{project}/")).await.expect(404);
+    }
+);
+
+on_both_engines!(
+    nothing_stays_alive_in_a_workspace_deleted_meanwhile,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (ada, _, _, _) = setup(&app).await;
+        let db = app.state.db();
+        let workspace_id = plane_aio::db::workspaces::by_slug(db, "acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let mut creations = Vec::new();
+        for i in 0..5 {
+            let creator = ada.clone();
+            creations.push(tokio::spawn(async move {
+                creator
+                    .post(
+                        "/workspaces/acme/projects/",
+                        json!({"name": format!("Late {i}"), "identifier": format!("LATE{i}")}),
+                    )
+                    .await
+            }));
+            let inviter = ada.clone();
+            creations.push(tokio::spawn(async move {
+                inviter
+                    .post(
+                        "/workspaces/acme/invitations/",
+                        json!({"email": format!("late{i}@example.com"), "role": 15}),
+                    )
+                    .await
+            }));
+        }
+        let deletion = {
+            let ada = ada.clone();
+            tokio::spawn(async move { ada.delete("/workspaces/acme/").await })
+        };
+        let mut answers: Vec<Answer> = join_all(creations)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let deleted = deletion.await.unwrap();
+        assert_eq!(deleted.status.as_u16(), 204, "{}", deleted.text);
+        answers.push(deleted);
+        assert_answered(&answers, &[200, 201, 204, 403, 404]);
+
+        for table in plane_aio::db::workspaces::WORKSPACE_TABLES {
+            assert_eq!(
+                plane_aio::db::workspaces::live_rows(db, table, workspace_id)
+                    .await
+                    .unwrap(),
+                0,
+                "{table} rows left alive in the deleted workspace"
+            );
+        }
+    }
+);
