@@ -52,12 +52,7 @@ pub async fn create(
     project_id: Uuid,
     row: estimate::ActiveModel,
 ) -> Result<Estimate, CreateEstimateError> {
-    let txn = db.begin().await?;
-    if super::projects::hold(&txn, project_id).await?.is_none() {
-        return Err(CreateEstimateError::ProjectGone);
-    }
-    let estimate = estimate::Entity::insert(row)
-        .exec_with_returning(&txn)
+    super::projects::insert_held(db, project_id, row)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -65,9 +60,8 @@ pub async fn create(
             } else {
                 CreateEstimateError::Db(e)
             }
-        })?;
-    txn.commit().await?;
-    Ok(estimate)
+        })?
+        .ok_or(CreateEstimateError::ProjectGone)
 }
 
 pub async fn save(

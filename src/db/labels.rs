@@ -117,16 +117,10 @@ pub async fn create(
     project_id: Uuid,
     row: label::ActiveModel,
 ) -> Result<Label, SaveLabelError> {
-    let txn = db.begin().await?;
-    if super::projects::hold(&txn, project_id).await?.is_none() {
-        return Err(SaveLabelError::ProjectGone);
-    }
-    let label = label::Entity::insert(row)
-        .exec_with_returning(&txn)
+    super::projects::insert_held(db, project_id, row)
         .await
-        .map_err(clash)?;
-    txn.commit().await?;
-    Ok(label)
+        .map_err(clash)?
+        .ok_or(SaveLabelError::ProjectGone)
 }
 
 pub async fn save(

@@ -4,10 +4,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
+    ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, JoinType,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    sea_query::{Expr, ExprTrait, IntoCondition, NullOrdering, Order},
+    sea_query::{Expr, ExprTrait, IntoCondition, LockType, NullOrdering, Order},
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -494,9 +495,17 @@ pub async fn save(
 /// The live project, its row locked until the transaction ends (Postgres; SQLite's write
 /// transaction already holds the whole database).
 pub async fn lock<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Project>, DbErr> {
+    live_locked(conn, id, LockType::Update).await
+}
+
+async fn live_locked<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    lock: LockType,
+) -> Result<Option<Project>, DbErr> {
     project::Entity::find_by_id(id)
         .filter(project::Column::DeletedAt.is_null())
-        .lock_exclusive()
+        .lock(lock)
         .one(conn)
         .await
 }
@@ -507,11 +516,28 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Proje
 /// the whole database. None when the project is gone. A row created under the hold is either
 /// committed before the deletion's cascade looks, or refused.
 pub async fn hold<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Project>, DbErr> {
-    project::Entity::find_by_id(id)
-        .filter(project::Column::DeletedAt.is_null())
-        .lock_shared()
-        .one(conn)
-        .await
+    live_locked(conn, id, LockType::Share).await
+}
+
+/// Inserts `row` (a row of the project) while [`hold`]ing the project; None when it went.
+pub async fn insert_held<A>(
+    db: &Db,
+    project_id: Uuid,
+    row: A,
+) -> Result<Option<<A::Entity as EntityTrait>::Model>, DbErr>
+where
+    A: ActiveModelTrait + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    let txn = db.begin().await?;
+    if hold(&txn, project_id).await?.is_none() {
+        return Ok(None);
+    }
+    let inserted = <A::Entity as EntityTrait>::insert(row)
+        .exec_with_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Some(inserted))
 }
 
 /// What became of a [`save_checked`] change; nothing is written unless `Saved`.

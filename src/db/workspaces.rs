@@ -5,7 +5,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, JoinType,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    sea_query::{Alias, Asterisk, Expr, ExprTrait, IntoCondition, Query},
+    sea_query::{Alias, Asterisk, Expr, ExprTrait, IntoCondition, LockType, Query},
 };
 use uuid::Uuid;
 
@@ -202,9 +202,17 @@ pub async fn save(
 /// The live workspace, locked for the rest of the transaction (`FOR UPDATE` on Postgres; SQLite's
 /// write transaction holds the whole database).
 pub async fn lock<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Workspace>, DbErr> {
+    live_locked(conn, id, LockType::Update).await
+}
+
+async fn live_locked<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    lock: LockType,
+) -> Result<Option<Workspace>, DbErr> {
     workspace::Entity::find_by_id(id)
         .filter(workspace::Column::DeletedAt.is_null())
-        .lock_exclusive()
+        .lock(lock)
         .one(conn)
         .await
 }
@@ -213,11 +221,7 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Works
 /// [`super::projects::hold`] does for a project: rows created under it are committed before the
 /// deletion's cascade looks, or refused. None when the workspace is gone.
 pub async fn hold<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Workspace>, DbErr> {
-    workspace::Entity::find_by_id(id)
-        .filter(workspace::Column::DeletedAt.is_null())
-        .lock_shared()
-        .one(conn)
-        .await
+    live_locked(conn, id, LockType::Share).await
 }
 
 /// Soft-deletes the workspace and everything in it, in one transaction, with the workspace's

@@ -27,6 +27,41 @@ fn assert_answered(answers: &[Answer], allowed: &[u16]) {
     }
 }
 
+/// POSTs every `(client, path, body)` while `deleter` DELETEs `doomed`: the deletion succeeds,
+/// and each creation either lands first (200/201) or finds its parent gone — 404, or 403 when it
+/// found the project and then the caller's membership already gone with it.
+async fn race_deletion(
+    creations: Vec<(ApiClient, String, Value)>,
+    deleter: &ApiClient,
+    doomed: String,
+) {
+    let creations = creations
+        .into_iter()
+        .map(|(client, path, body)| tokio::spawn(async move { client.post(&path, body).await }));
+    let deletion = {
+        let deleter = deleter.clone();
+        tokio::spawn(async move { deleter.delete(&doomed).await })
+    };
+    let answers: Vec<Answer> = join_all(creations)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let deleted = deletion.await.unwrap();
+    assert_eq!(deleted.status.as_u16(), 204, "{}", deleted.text);
+    assert_answered(&answers, &[200, 201, 403, 404]);
+}
+
+/// No live row of `tables` is left in the workspace.
+async fn assert_nothing_alive(app: &TestApp, tables: &[&str], workspace_id: uuid::Uuid) {
+    for table in tables {
+        let live = plane_aio::db::workspaces::live_rows(app.state.db(), table, workspace_id)
+            .await
+            .unwrap();
+        assert_eq!(live, 0, "{table} rows left alive after the deletion");
+    }
+}
+
 on_both_engines!(
     racing_default_changes_and_deletions_keep_one_live_default,
     |engine: Engine| async move {
@@ -118,49 +153,31 @@ on_both_engines!(
 
         // States, labels, an estimate and project members created while the project is deleted.
         let mut creations = Vec::new();
-        let mut create = |client: &ApiClient, path: String, body: Value| {
-            let client = client.clone();
-            creations.push(tokio::spawn(async move { client.post(&path, body).await }));
-        };
         for i in 0..6 {
-            create(
-                &bob,
+            creations.push((
+                bob.clone(),
                 format!("{project}/states/"),
                 json!({"name": format!("Late {i}"), "color": "#123"}),
-            );
-            create(
-                &bob,
+            ));
+            creations.push((
+                bob.clone(),
                 format!("{project}/labels/"),
                 json!({"name": format!("late {i}")}),
-            );
+            ));
         }
-        create(
-            &bob,
+        creations.push((
+            bob.clone(),
             format!("{project}/estimates/"),
             json!({"name": "Points", "type": "points"}),
-        );
+        ));
         for joiner in &joiners {
-            create(
-                &ada,
+            creations.push((
+                ada.clone(),
                 format!("{project}/members/"),
                 json!({"member": joiner.user_id, "role": 15}),
-            );
+            ));
         }
-        let deletion = {
-            let (ada, project) = (ada.clone(), project.clone());
-            tokio::spawn(async move { ada.delete(&format!("{project}/")).await })
-        };
-        let mut answers: Vec<Answer> = join_all(creations)
-            .await
-            .into_iter()
-            .map(Result::unwrap)
-            .collect();
-        let deleted = deletion.await.unwrap();
-        assert_eq!(deleted.status.as_u16(), 204, "{}", deleted.text);
-        // A creation that came after the deletion finds no project (404), or finds the project
-        // and then the caller's membership already gone with it (403): refused either way.
-        answers.push(deleted);
-        assert_answered(&answers, &[200, 201, 204, 403, 404]);
+        race_deletion(creations, &ada, format!("{project}/")).await;
 
         // The workspace holds this one project: nothing of it may be left alive.
         let db = app.state.db();
@@ -168,15 +185,12 @@ on_both_engines!(
             .await
             .unwrap()
             .unwrap();
-        for table in plane_aio::db::workspaces::PROJECT_TABLES {
-            assert_eq!(
-                plane_aio::db::workspaces::live_rows(db, table, workspace.id)
-                    .await
-                    .unwrap(),
-                0,
-                "{table} rows left alive in the deleted project"
-            );
-        }
+        assert_nothing_alive(
+            &app,
+            plane_aio::db::workspaces::PROJECT_TABLES,
+            workspace.id,
+        )
+        .await;
         ada.get(&format!("{project}/")).await.expect(404);
     }
 );
@@ -194,47 +208,23 @@ on_both_engines!(
             .id;
         let mut creations = Vec::new();
         for i in 0..5 {
-            let creator = ada.clone();
-            creations.push(tokio::spawn(async move {
-                creator
-                    .post(
-                        "/workspaces/acme/projects/",
-                        json!({"name": format!("Late {i}"), "identifier": format!("LATE{i}")}),
-                    )
-                    .await
-            }));
-            let inviter = ada.clone();
-            creations.push(tokio::spawn(async move {
-                inviter
-                    .post(
-                        "/workspaces/acme/invitations/",
-                        json!({"email": format!("late{i}@example.com"), "role": 15}),
-                    )
-                    .await
-            }));
+            creations.push((
+                ada.clone(),
+                "/workspaces/acme/projects/".to_string(),
+                json!({"name": format!("Late {i}"), "identifier": format!("LATE{i}")}),
+            ));
+            creations.push((
+                ada.clone(),
+                "/workspaces/acme/invitations/".to_string(),
+                json!({"email": format!("late{i}@example.com"), "role": 15}),
+            ));
         }
-        let deletion = {
-            let ada = ada.clone();
-            tokio::spawn(async move { ada.delete("/workspaces/acme/").await })
-        };
-        let mut answers: Vec<Answer> = join_all(creations)
-            .await
-            .into_iter()
-            .map(Result::unwrap)
-            .collect();
-        let deleted = deletion.await.unwrap();
-        assert_eq!(deleted.status.as_u16(), 204, "{}", deleted.text);
-        answers.push(deleted);
-        assert_answered(&answers, &[200, 201, 204, 403, 404]);
-
-        for table in plane_aio::db::workspaces::WORKSPACE_TABLES {
-            assert_eq!(
-                plane_aio::db::workspaces::live_rows(db, table, workspace_id)
-                    .await
-                    .unwrap(),
-                0,
-                "{table} rows left alive in the deleted workspace"
-            );
-        }
+        race_deletion(creations, &ada, "/workspaces/acme/".to_string()).await;
+        assert_nothing_alive(
+            &app,
+            plane_aio::db::workspaces::WORKSPACE_TABLES,
+            workspace_id,
+        )
+        .await;
     }
 );
