@@ -135,11 +135,7 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>>,
     {
-        let version = match &db.watch {
-            Some(watch) => watch.version().await,
-            None => None,
-        };
-        let Some(version) = version else {
+        let Some(version) = db.watch.version().await else {
             return load().await.map(Arc::new);
         };
         let slot = {

@@ -45,7 +45,7 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Db {
     pub conn: DatabaseConnection,
     /// Tells [`memo::Memo`]s whether anything was committed since they looked.
-    pub watch: Option<std::sync::Arc<change_watch::ChangeWatch>>,
+    pub watch: std::sync::Arc<change_watch::ChangeWatch>,
     memos: std::sync::Arc<memo::Memos>,
 }
 
@@ -69,16 +69,14 @@ impl Db {
                 })?;
                 Ok(Db {
                     conn,
-                    watch: Some(std::sync::Arc::new(watch)),
+                    watch: std::sync::Arc::new(watch),
                     memos: Default::default(),
                 })
             }
             DatabaseSettings::Postgres { url } => {
                 let pool = postgres_pool(url.expose(), 16).await?;
                 Ok(Db {
-                    watch: Some(std::sync::Arc::new(change_watch::ChangeWatch::postgres(
-                        pool.clone(),
-                    ))),
+                    watch: std::sync::Arc::new(change_watch::ChangeWatch::postgres(pool.clone())),
                     conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
                     memos: Default::default(),
                 })
