@@ -51,8 +51,8 @@ pub enum DoctorCommand {
         /// Run the probe only after this long (e.g. 5s).
         #[arg(long, value_parser = humantime::parse_duration)]
         delay: Option<Duration>,
-        /// Keep each attempt running this long (e.g. 2m): kill the node that took it and
-        /// watch another worker take it over after `job_orphan_timeout`.
+        /// Keep each attempt running this long (e.g. 2m, at most 1h): kill the node that took
+        /// it and watch another worker take it over after `job_orphan_timeout`.
         #[arg(long, value_parser = humantime::parse_duration)]
         hold: Option<Duration>,
         /// Enqueue and exit without waiting.
@@ -232,6 +232,9 @@ pub async fn jobs(settings: &Settings, command: JobsCommand) -> anyhow::Result<E
     Ok(code)
 }
 
+/// The longest `doctor queue --hold`.
+const MAX_PROBE_HOLD: Duration = Duration::from_secs(3600);
+
 pub async fn doctor(settings: &Settings, command: DoctorCommand) -> anyhow::Result<ExitCode> {
     let (fail_first, delay, hold, no_wait, timeout) = match command {
         DoctorCommand::Queue {
@@ -250,6 +253,12 @@ pub async fn doctor(settings: &Settings, command: DoctorCommand) -> anyhow::Resu
         ),
         DoctorCommand::Smtp { to, .. } => return doctor_smtp(settings, &to).await,
     };
+    // A held probe keeps a worker busy; a longer hold is a typo, not a test of take-over.
+    anyhow::ensure!(
+        hold <= MAX_PROBE_HOLD,
+        "--hold is at most {} (each attempt keeps a worker busy that long)",
+        humantime::format_duration(MAX_PROBE_HOLD)
+    );
     // Every attempt holds for `hold`, the failing ones as well as the last. Refused before
     // anything is queued when it is more than can be waited for.
     let wait = hold

@@ -431,3 +431,22 @@ async fn stops_gracefully_on(signal: libc::c_int) {
     );
     assert!(log.contains("shutdown signal received"), "{log}");
 }
+
+#[test]
+fn impossible_queue_probes_are_refused_before_anything_is_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for (args, named) in [
+        (&["--hold", "2h"][..], "--hold"),
+        (
+            &["--hold", "1h", "--timeout", "300000000000y"][..],
+            "--timeout",
+        ),
+    ] {
+        let mut command = vec!["doctor", "queue", "--data-dir", data.to_str().unwrap()];
+        command.extend_from_slice(args);
+        let line = one_error_line(&process::run(&command, &[], dir.path()));
+        assert!(line.contains(named), "{args:?}: {line}");
+        assert!(!data.exists(), "{args:?}: the data folder was created");
+    }
+}
