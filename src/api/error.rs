@@ -89,6 +89,15 @@ impl ApiError {
         }
     }
 
+    /// `{"error": "<what> not found"}`, which some of Plane's views answer instead of the
+    /// generic 404.
+    pub fn not_found_named(what: &str) -> ApiError {
+        ApiError::Message {
+            status: StatusCode::NOT_FOUND,
+            message: format!("{what} not found"),
+        }
+    }
+
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::Message {
             status: StatusCode::BAD_REQUEST,
@@ -312,7 +321,23 @@ pub fn body_too_large() -> ApiError {
     }
 }
 
-/// Middleware function for the `/api/` tree: every error becomes Plane's JSON body.
+/// An error of a request made with `method` as Plane's JSON body (DRF names the method in
+/// its 405: `Method "PUT" not allowed.`).
+pub fn plane_error_for(method: &poem::http::Method, err: poem::Error) -> Response {
+    if err.is::<MethodNotAllowedError>() {
+        return ApiError::Detail {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            message: format!("Method \"{method}\" not allowed."),
+        }
+        .into_response();
+    }
+    if err.is::<ApiError>() {
+        return err.into_response();
+    }
+    framework_error(&err).into_response()
+}
+
+/// Middleware function: every error becomes Plane's JSON body.
 pub async fn plane_error_response(err: poem::Error) -> Response {
     if err.is::<ApiError>() {
         return err.into_response();

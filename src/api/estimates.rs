@@ -151,10 +151,7 @@ fn render<T: poem_openapi::types::ToJSON>(item: &T) -> Value {
 }
 
 fn not_found(what: &str) -> ApiError {
-    ApiError::Message {
-        status: poem::http::StatusCode::NOT_FOUND,
-        message: format!("{what} not found"),
-    }
+    ApiError::not_found_named(what)
 }
 
 async fn enter(

@@ -19,7 +19,7 @@ use super::{
     json::Timestamp,
     shape::{Shape, Shaped},
     users::Deleted,
-    workspaces::{read_role, user_of},
+    workspaces::{read_role_choice, user_of},
 };
 use crate::{
     app::AppState,
@@ -170,7 +170,7 @@ impl InvitationsApi {
         input.require(&["email"]);
         let email = input.text("email", Text::max(255));
         let role = if input.has("role") {
-            read_role(&mut input)
+            read_role_choice(&mut input)
         } else {
             Some(Role::Guest)
         };
@@ -234,7 +234,7 @@ impl InvitationsApi {
             });
         }
         let role = if input.has("role") {
-            read_role(&mut input)
+            read_role_choice(&mut input)
         } else {
             None
         };

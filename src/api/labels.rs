@@ -253,6 +253,7 @@ impl LabelsApi {
                 .await?
                 .map_or(65535.0, |max| max + 10000.0),
         };
+        let taken = name.clone();
         let now = db::now();
         use sea_orm::ActiveValue::Set;
         let row = entity::ActiveModel {
@@ -272,9 +273,15 @@ impl LabelsApi {
             created_by: Set(Some(user_id)),
             updated_by: Set(Some(user_id)),
         };
-        let created = db::labels::create(state.db(), project_id, row)
-            .await
-            .map_err(name_taken)?;
+        let created = match db::labels::create(state.db(), project_id, row).await {
+            // Another request created this name since the check: answer as if the check had
+            // seen it (with the existing label's id).
+            Err(SaveLabelError::NameTaken) => {
+                rules::check_label(state.db(), project_id, None, Some(&taken), None).await?;
+                return Err(name_taken(SaveLabelError::NameTaken));
+            }
+            other => other.map_err(name_taken)?,
+        };
         Ok(CreatedLabel::Created(Shaped::new(
             Shape::default().render(&LabelView::new(&created)),
         )))

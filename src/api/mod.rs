@@ -28,7 +28,7 @@ pub mod users;
 pub mod workspaces;
 
 use poem::{
-    EndpointExt, IntoEndpoint, Response,
+    Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Response,
     endpoint::BoxEndpoint,
     middleware::{NormalizePath, TrailingSlash},
 };
@@ -81,8 +81,14 @@ pub fn endpoint<T: OpenApi + 'static, W: Webhook + 'static>(
     service
         .into_endpoint()
         .with(NormalizePath::new(TrailingSlash::Trim))
-        .catch_all_error(error::plane_error_response)
-        .map_to_response()
+        .around(|next, req| async move {
+            // The method names itself in Plane's 405 body.
+            let method = req.method().clone();
+            Ok(match next.call(req).await {
+                Ok(resp) => resp.into_response(),
+                Err(err) => error::plane_error_for(&method, err),
+            })
+        })
         .boxed()
 }
 

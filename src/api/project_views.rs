@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use poem_openapi::Object;
+use poem_openapi::{Object, types::MaybeUndefined};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -23,9 +23,10 @@ pub struct ProjectView {
     /// The caller's project role (20, 15, 5), when a member.
     pub member_role: Option<i16>,
     pub is_deployed: bool,
-    /// The caller's own order of their projects (in lists only).
-    #[oai(skip_serializing_if_is_none)]
-    pub sort_order: Option<f64>,
+    /// The caller's own order of their projects: in lists only, null where the caller is not
+    /// a member (as Plane's list annotates it).
+    #[oai(skip_serializing_if = "MaybeUndefined::is_undefined")]
+    pub sort_order: MaybeUndefined<f64>,
     pub cover_image_url: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -83,10 +84,10 @@ impl ProjectView {
             is_member: viewer.membership.is_some(),
             member_role: viewer.membership.map(|(role, _)| role),
             is_deployed: false,
-            sort_order: if viewer.in_list {
-                viewer.membership.map(|(_, order)| order)
-            } else {
-                None
+            sort_order: match (viewer.in_list, viewer.membership) {
+                (false, _) => MaybeUndefined::Undefined,
+                (true, Some((_, order))) => MaybeUndefined::Value(order),
+                (true, None) => MaybeUndefined::Null,
             },
             cover_image_url: p.cover_image.clone(),
             created_at: p.created_at.into(),

@@ -2,7 +2,7 @@
 //! clients call that the community server lacks: `projects-lite/`, `…/features/` and joining a
 //! public project.
 
-use poem::web::Data;
+use poem::{http::StatusCode, web::Data};
 use poem_openapi::{
     ApiResponse, OpenApi,
     param::{Path, Query},
@@ -32,7 +32,7 @@ use crate::{
         projects::{Features, NewProject, Project, ProjectOrder, Visibility},
     },
     domain::{
-        access::{Action, Role},
+        access::{self, Action, Role},
         projects::{self as rules, InProject},
         workspaces,
     },
@@ -137,7 +137,7 @@ impl ProjectsApi {
             let order = parse_order(order_by.as_deref())?;
             let visibility = Visibility {
                 user_id: user.id,
-                include_public: joined.standing.role >= Role::Member,
+                include_public: access::lists_public_projects(joined.standing),
                 include_archived: true,
             };
             let (rows, total, counts) = db::projects::listing(
@@ -362,7 +362,12 @@ impl ProjectsApi {
             project_id.0,
             Action::ViewProjectSummary,
         )
-        .await?;
+        .await
+        // Plane's summary view names what is missing.
+        .map_err(|e| match e.status() {
+            StatusCode::NOT_FOUND => ApiError::not_found_named("Project"),
+            _ => e,
+        })?;
         let shape = Shape::new(fields.as_deref(), None);
         let counts: Map<String, Value> = rules::summary_counts(state.db(), &joined.project)
             .await?
@@ -469,7 +474,7 @@ impl ProjectsApi {
         let order = parse_order(order_by.as_deref())?;
         let visibility = Visibility {
             user_id: user.id,
-            include_public: joined.standing.role >= Role::Member,
+            include_public: access::lists_public_projects(joined.standing),
             include_archived: include_archived.unwrap_or(false),
         };
         let (rows, total) = db::projects::visible(

@@ -252,6 +252,8 @@ impl StatesApi {
             external_pair(external_source.as_deref(), external_id.as_deref()),
         )
         .await?;
+        // After the last visible state, as Plane's State.save. Plane also overrides a sequence
+        // the client sends; a client placing its state on purpose is honoured here.
         let sequence = match f.sequence {
             Some(s) => s,
             None => db::states::max_sequence(state.db(), joined.project.id)
@@ -259,6 +261,7 @@ impl StatesApi {
                 .map_or(65535.0, |max| max + 15000.0),
         };
         let default = f.default.unwrap_or(false);
+        let taken = name.clone();
         let now = db::now();
         use sea_orm::ActiveValue::Set;
         let row = entity::ActiveModel {
@@ -281,9 +284,15 @@ impl StatesApi {
             created_by: Set(Some(user_id)),
             updated_by: Set(Some(user_id)),
         };
-        let created = db::states::create(state.db(), row, joined.project.id, default)
-            .await
-            .map_err(name_taken)?;
+        let created = match db::states::create(state.db(), row, joined.project.id, default).await {
+            // Another request created this name since the check: answer as if the check had
+            // seen it (Plane's 409 names the existing state's id).
+            Err(SaveStateError::NameTaken) => {
+                rules::check_new_state(state.db(), joined.project.id, &taken, None).await?;
+                return Err(name_taken(SaveStateError::NameTaken));
+            }
+            other => other.map_err(name_taken)?,
+        };
         Ok(Shaped::new(
             Shape::default().render(&StateView::new(&created)),
         ))

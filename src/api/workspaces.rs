@@ -438,7 +438,7 @@ impl WorkspacesApi {
         let joined = rules::enter(state.db(), &slug, user.id, Action::ManageMembers).await?;
         let mut input = body.input()?;
         input.require(&["role"]);
-        let role = read_role(&mut input);
+        let role = read_role_choice(&mut input);
         input.finish()?;
         let (m, u) = find_member(&state, &joined, member_id.0).await?;
         let role = role.ok_or_else(|| ApiError::field("role", "Invalid role"))?;
@@ -490,13 +490,31 @@ async fn find_member(
         .ok_or_else(ApiError::not_found)
 }
 
-/// `role`: 20, 15 or 5; anything else is Plane's "Invalid role".
+/// `role`: 20, 15 or 5; anything else is Plane's "Invalid role" (its project-member view
+/// checks the role by hand).
 pub fn read_role(input: &mut Input) -> Option<Role> {
+    read_role_as(input, |_| "Invalid role".into())
+}
+
+/// `role` for Plane's serializers whose model field has choices (workspace members and
+/// invitations): DRF's ChoiceField answers `"10" is not a valid choice.`.
+pub fn read_role_choice(input: &mut Input) -> Option<Role> {
+    let shown = match input.raw("role") {
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    read_role_as(input, move |_| {
+        format!("\"{shown}\" is not a valid choice.")
+    })
+}
+
+fn read_role_as(input: &mut Input, refusal: impl FnOnce(i64) -> String) -> Option<Role> {
     let code = input.integer("role", i64::MIN, i64::MAX)?;
     match Role::parse(code) {
         Some(role) => Some(role),
         None => {
-            input.fail("role", "Invalid role");
+            input.fail("role", refusal(code));
             None
         }
     }

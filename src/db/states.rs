@@ -90,13 +90,15 @@ pub async fn by_external(
         .await
 }
 
-/// The highest sequence in the project.
+/// The highest sequence among the project's live states, triage aside (as Plane's default
+/// manager counts them).
 pub async fn max_sequence(db: &Db, project_id: Uuid) -> Result<Option<f64>, DbErr> {
     let max: Option<Option<f64>> = state::Entity::find()
         .select_only()
         .column_as(Expr::col(state::Column::Sequence).max(), "max")
         .filter(state::Column::ProjectId.eq(project_id))
         .filter(state::Column::DeletedAt.is_null())
+        .filter(state::Column::IsTriage.eq(false))
         .into_tuple()
         .one(&db.conn)
         .await?;

@@ -210,16 +210,59 @@ pub async fn count_admins(db: &Db, workspace_id: Uuid) -> Result<u64, DbErr> {
         .await
 }
 
+/// What a change of membership that lowers project roles did.
+#[derive(Debug)]
+pub enum Outcome<T> {
+    Done(T),
+    /// Refused: the user is the only active admin of a live project of the workspace, which
+    /// would be left without one (Plane refuses this too).
+    SoleProjectAdmin,
+}
+
+/// Whether `user_id` is the only active admin of some live project of the workspace.
+async fn sole_project_admin<C: ConnectionTrait>(
+    conn: &C,
+    workspace_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, DbErr> {
+    let backend = conn.get_database_backend();
+    let (p1, p2) = match backend {
+        sea_orm::DatabaseBackend::Postgres => ("$1", "$2"),
+        _ => ("?", "?"),
+    };
+    let sql = format!(
+        "SELECT 1 AS found FROM project_members pm \
+         JOIN projects p ON p.id = pm.project_id AND p.deleted_at IS NULL \
+         WHERE pm.workspace_id = {p1} AND pm.member_id = {p2} AND pm.is_active \
+           AND pm.deleted_at IS NULL AND pm.role >= 20 \
+           AND NOT EXISTS (SELECT 1 FROM project_members other \
+             WHERE other.project_id = pm.project_id AND other.member_id <> pm.member_id \
+               AND other.is_active AND other.deleted_at IS NULL AND other.role >= 20) \
+         LIMIT 1"
+    );
+    let statement = sea_orm::Statement::from_sql_and_values(
+        backend,
+        sql,
+        [workspace_id.into(), user_id.into()],
+    );
+    Ok(conn.query_one_raw(statement).await?.is_some())
+}
+
+/// Sets the workspace role, lowering the user's project roles above it, unless that would
+/// leave a project without an admin.
 pub async fn set_role(
     db: &Db,
     row: WorkspaceMember,
     role: i16,
     by: Uuid,
     now: DateTime<Utc>,
-) -> Result<WorkspaceMember, DbErr> {
+) -> Result<Outcome<WorkspaceMember>, DbErr> {
     let txn = db.begin().await?;
     let workspace_id = row.workspace_id;
     let user_id = row.member_id;
+    if role < 20 && sole_project_admin(&txn, workspace_id, user_id).await? {
+        return Ok(Outcome::SoleProjectAdmin);
+    }
     let mut active = row.into_active_model();
     active.role = Set(role);
     active.updated_at = Set(now);
@@ -235,19 +278,22 @@ pub async fn set_role(
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    Ok(updated)
+    Ok(Outcome::Done(updated))
 }
 
-/// Ends the user's membership of the workspace and of each of its projects; the rows stay,
-/// inactive, as Plane keeps them.
+/// Ends the user's membership of the workspace and of each of its projects (the rows stay,
+/// inactive, as Plane keeps them), unless that would leave a project without an admin.
 pub async fn deactivate(
     db: &Db,
     workspace_id: Uuid,
     user_id: Uuid,
     by: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<Outcome<()>, DbErr> {
     let txn = db.begin().await?;
+    if sole_project_admin(&txn, workspace_id, user_id).await? {
+        return Ok(Outcome::SoleProjectAdmin);
+    }
     member::Entity::update_many()
         .col_expr(member::Column::IsActive, Expr::value(false))
         .col_expr(member::Column::UpdatedAt, Expr::value(now))
@@ -264,5 +310,6 @@ pub async fn deactivate(
         .filter(project_member::Column::MemberId.eq(user_id))
         .exec(&txn)
         .await?;
-    txn.commit().await
+    txn.commit().await?;
+    Ok(Outcome::Done(()))
 }

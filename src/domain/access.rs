@@ -209,6 +209,17 @@ fn decide_invitation(action: Action, facts: Option<InvitationFacts>) -> Result<(
     }
 }
 
+/// Whether the caller's project lists show the workspace's public projects besides their own
+/// (the same rule as seeing one: admins and members do, guests see only their projects).
+pub fn lists_public_projects(workspace: WorkspaceStanding) -> bool {
+    workspace.role >= Role::Member
+}
+
+/// Whether a user may create a workspace: anyone, unless the instance keeps it to its admins.
+pub fn may_create_workspace(creation_disabled: bool, is_instance_admin: bool) -> bool {
+    !creation_disabled || is_instance_admin
+}
+
 /// May the caller do `action`?
 pub fn decide(action: Action, standing: &Standing) -> Result<(), Refusal> {
     use Action::*;
@@ -279,6 +290,20 @@ mod tests {
             project: project.map(|(is_public, role)| ProjectFacts { is_public, role }),
             invitation: None,
         }
+    }
+
+    #[test]
+    fn guests_list_only_their_projects_and_creation_can_be_kept_to_admins() {
+        let ws = |role| WorkspaceStanding {
+            role,
+            is_owner: false,
+        };
+        assert!(lists_public_projects(ws(Role::Admin)));
+        assert!(lists_public_projects(ws(Role::Member)));
+        assert!(!lists_public_projects(ws(Role::Guest)));
+        assert!(may_create_workspace(false, false));
+        assert!(may_create_workspace(true, true));
+        assert!(!may_create_workspace(true, false));
     }
 
     fn holding(

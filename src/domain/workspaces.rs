@@ -12,7 +12,7 @@ use crate::{
     db::{
         self, Db, now,
         users::User,
-        workspace_members::WorkspaceMember,
+        workspace_members::{Outcome, WorkspaceMember},
         workspaces::{CreateWorkspaceError, NewWorkspace, Workspace},
     },
 };
@@ -195,7 +195,10 @@ pub async fn create(
     draft: WorkspaceDraft,
 ) -> Result<Workspace, Problem> {
     let settings = state.instance_settings().await?;
-    if settings.workspace_creation_disabled() && !db::users::is_admin(state.db(), owner.id).await? {
+    let disabled = settings.workspace_creation_disabled();
+    // The admin lookup only matters when creation is kept to admins.
+    let is_admin = disabled && db::users::is_admin(state.db(), owner.id).await?;
+    if !access::may_create_workspace(disabled, is_admin) {
         return Err(Problem::ForbiddenBecause(
             "Workspace creation is not allowed".into(),
         ));
@@ -290,7 +293,12 @@ pub async fn change_role(
             "The workspace needs at least one admin".into(),
         ));
     }
-    Ok(db::workspace_members::set_role(db, target, role.code(), by, now()).await?)
+    match db::workspace_members::set_role(db, target, role.code(), by, now()).await? {
+        Outcome::Done(updated) => Ok(updated),
+        Outcome::SoleProjectAdmin => Err(Problem::Refused(
+            "User is the only admin of some projects; promote another project member to admin first".into(),
+        )),
+    }
 }
 
 /// Removes `target` from the workspace and its projects (the membership rows stay, inactive).
@@ -313,8 +321,12 @@ pub async fn remove_member(
     if !target.is_active {
         return Err(Problem::NotFound);
     }
-    db::workspace_members::deactivate(db, workspace.id, target.member_id, by, now()).await?;
-    Ok(())
+    match db::workspace_members::deactivate(db, workspace.id, target.member_id, by, now()).await? {
+        Outcome::Done(()) => Ok(()),
+        Outcome::SoleProjectAdmin => Err(Problem::Refused(
+            "User is a part of some projects where they are the only admin, they should either leave that project or promote another user to admin".into(),
+        )),
+    }
 }
 
 /// The caller leaves the workspace and its projects. The owner and the last admin cannot.
@@ -331,8 +343,12 @@ pub async fn leave(db: &Db, joined: &InWorkspace, user_id: Uuid) -> Result<(), P
             "You cannot leave the workspace as you are the only admin of the workspace you will have to either delete the workspace or promote another user to admin".into(),
         ));
     }
-    db::workspace_members::deactivate(db, joined.workspace.id, user_id, user_id, now()).await?;
-    Ok(())
+    match db::workspace_members::deactivate(db, joined.workspace.id, user_id, user_id, now()).await? {
+        Outcome::Done(()) => Ok(()),
+        Outcome::SoleProjectAdmin => Err(Problem::Refused(
+            "You are a part of some projects where you are the only admin, you should either leave the project or promote another user to admin".into(),
+        )),
+    }
 }
 
 #[cfg(test)]

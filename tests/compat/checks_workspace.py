@@ -149,7 +149,7 @@ def invitations(cfg: Config, owner: PlaneClient, member: PlaneClient) -> None:
         e = http_error(
             400, lambda: ws._post(f"{slug}/invitations", {"email": "x@example.com", "role": 10})
         )
-        equal(e.response, {"role": ["Invalid role"]}, "body")
+        equal(e.response, {"role": ['"10" is not a valid choice.']}, "body")
     with check("invitations PATCH email: HttpError 400 EMAIL_CANNOT_BE_UPDATED"):
         e = http_error(
             400,

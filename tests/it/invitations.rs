@@ -77,7 +77,7 @@ on_both_engines!(
             ),
             (
                 json!({"email": "x@example.com", "role": 10}),
-                json!({"role": ["Invalid role"]}),
+                json!({"role": ["\"10\" is not a valid choice."]}),
             ),
             (
                 json!({"email": "owner@example.com"}),

@@ -41,12 +41,22 @@ on_both_engines!(states_follow_planes_rules, |engine: Engine| async move {
         )
         .await
         .expect(200);
-    assert_eq!(review["sequence"], 80000.0);
+    // After Cancelled (55000): the hidden triage state (65000) does not count.
+    assert_eq!(review["sequence"], 70000.0);
     assert_eq!(review["slug"], "in-review");
     assert_eq!(review["default"], false);
     assert_eq!(review["is_triage"], false);
     assert_eq!(review["project"], project.rsplit('/').next().unwrap());
     let review_id = review["id"].as_str().unwrap().to_string();
+    // A sequence sent on create is kept (Plane would override it).
+    let qa = bob
+        .post(
+            &states,
+            json!({"name": "QA", "color": "#654321", "group": "started", "sequence": 36000}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(qa["sequence"], 36000.0);
 
     for (body, status, expected) in [
         (
@@ -123,7 +133,7 @@ on_both_engines!(states_follow_planes_rules, |engine: Engine| async move {
         .await
         .expect(200);
     let list = bob.get(&format!("{states}?per_page=3")).await.expect(200);
-    assert_eq!(list["total_count"], 8);
+    assert_eq!(list["total_count"], 9);
     assert_eq!(list["count"], 3);
     let all = bob.get(&states).await.expect(200);
     assert_eq!(

@@ -228,3 +228,44 @@ on_both_engines!(
         .await;
     }
 );
+
+on_both_engines!(
+    racing_creations_of_one_name_answer_409_with_the_winners_id,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (ada, bob, _, project) = setup(&app).await;
+        for (kind, body) in [
+            (
+                "states",
+                json!({"name": "Twin", "color": "#123", "group": "started"}),
+            ),
+            ("labels", json!({"name": "Twin", "color": "#123"})),
+        ] {
+            let path = format!("{project}/{kind}/");
+            let creations = (0..8).map(|i| {
+                let client = if i % 2 == 0 { ada.clone() } else { bob.clone() };
+                let (path, body) = (path.clone(), body.clone());
+                tokio::spawn(async move { client.post(&path, body).await })
+            });
+            let answers: Vec<Answer> = join_all(creations)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            assert_answered(&answers, &[200, 201, 409]);
+            let winners: Vec<&Answer> =
+                answers.iter().filter(|a| a.status.as_u16() < 300).collect();
+            assert_eq!(winners.len(), 1, "{kind}: one creation wins");
+            let winner_id = winners[0].body["id"].clone();
+            for lost in answers.iter().filter(|a| a.status.as_u16() == 409) {
+                // Lost at the check or at the insert: the same body, naming the winner.
+                assert_eq!(lost.body["id"], winner_id, "{kind}: {}", lost.text);
+                assert!(
+                    lost.body["error"].as_str().is_some(),
+                    "{kind}: {}",
+                    lost.text
+                );
+            }
+        }
+    }
+);

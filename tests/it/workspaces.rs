@@ -212,6 +212,21 @@ on_both_engines!(
                 .status,
             201
         );
+        let estimates = format!("/workspaces/acme/projects/{project_id}/estimates/");
+        let estimate = owner
+            .post(&estimates, json!({"name": "Points", "type": "points"}))
+            .await
+            .expect(201);
+        owner
+            .post(
+                &format!(
+                    "{estimates}{}/estimate-points/",
+                    estimate["id"].as_str().unwrap()
+                ),
+                json!([{"key": 1, "value": "1"}, {"key": 2, "value": "3"}]),
+            )
+            .await
+            .expect(201);
         owner
             .post(
                 "/workspaces/acme/invitations/",
@@ -219,10 +234,20 @@ on_both_engines!(
             )
             .await
             .expect(201);
+        let workspace_id = renamed["id"].as_str().unwrap().parse().unwrap();
+        // Every table of the cascade has live rows before, so "none after" proves something.
+        for table in plane_aio::db::workspaces::WORKSPACE_TABLES {
+            assert!(
+                plane_aio::db::workspaces::live_rows(app.state.db(), table, workspace_id)
+                    .await
+                    .unwrap()
+                    > 0,
+                "the test seeds no {table} row"
+            );
+        }
         let answer = owner.delete("/workspaces/acme/").await;
         assert_eq!(answer.status, 204);
         assert!(answer.text.is_empty());
-        let workspace_id = renamed["id"].as_str().unwrap().parse().unwrap();
         for table in plane_aio::db::workspaces::WORKSPACE_TABLES
             .iter()
             .chain(&["workspaces"])
@@ -291,7 +316,7 @@ on_both_engines!(
         assert_eq!(bob.patch(&path, json!({"role": 20})).await.status, 403);
         assert_eq!(
             owner.patch(&path, json!({"role": 10})).await.body,
-            json!({"role": ["Invalid role"]})
+            json!({"role": ["\"10\" is not a valid choice."]})
         );
         let promoted = owner.patch(&path, json!({"role": 20})).await.expect(200);
         assert_eq!(promoted["role"], 20);
@@ -345,6 +370,134 @@ on_both_engines!(
                 .await
                 .status,
             404
+        );
+    }
+);
+
+on_both_engines!(
+    no_project_is_left_without_an_admin,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let owner = app.api_user("owner@example.com").await;
+        let bob = app.api_user("bob@example.com").await;
+        app.workspace(&owner, "acme").await;
+        app.add_member("acme", &bob, 20).await;
+        // Bob creates a project and is its only admin (the owner is not in it).
+        let project = app.project(&bob, "acme", "BOB").await;
+        let pid = project["id"].as_str().unwrap();
+        let bob_member = format!("/workspaces/acme/members/{}/", bob.user_id);
+
+        let removed = owner.delete(&bob_member).await;
+        assert_eq!(removed.status, 400, "{:?}", removed.body);
+        assert_eq!(
+            removed.body,
+            json!({"error": "User is a part of some projects where they are the only admin, they should either leave that project or promote another user to admin"})
+        );
+        let lowered = owner.patch(&bob_member, json!({"role": 15})).await;
+        assert_eq!(lowered.status, 400, "{:?}", lowered.body);
+        let left = bob.post("/workspaces/acme/members/leave/", json!({})).await;
+        assert_eq!(left.status, 400, "{:?}", left.body);
+        // Nothing changed: Bob is still a workspace admin and the project's admin.
+        let row = owner.get(&bob_member).await.expect(200);
+        assert_eq!(row["role"], 20);
+        let bob_in_project = bob
+            .get(&format!(
+                "/workspaces/acme/projects/{pid}/members/{}/",
+                bob.user_id
+            ))
+            .await
+            .expect(200);
+        assert_eq!(bob_in_project["role"], 20);
+
+        // With a second project admin, Bob can be lowered and then removed.
+        let added = bob
+            .post(
+                &format!("/workspaces/acme/projects/{pid}/members/"),
+                json!({"member": owner.user_id, "role": 20}),
+            )
+            .await;
+        assert_eq!(added.status, 201, "{:?}", added.body);
+        owner
+            .patch(&bob_member, json!({"role": 15}))
+            .await
+            .expect(200);
+        assert_eq!(owner.delete(&bob_member).await.status, 204);
+        assert_eq!(bob.get("/workspaces/acme/").await.status, 403);
+    }
+);
+
+on_both_engines!(
+    an_unsupported_method_gets_drfs_405,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let owner = app.api_user("owner@example.com").await;
+        let answer = owner
+            .send(reqwest::Method::PUT, "/workspaces/", Some(json!({})))
+            .await;
+        assert_eq!(answer.status, 405);
+        assert_eq!(
+            answer.body,
+            json!({"detail": "Method \"PUT\" not allowed."})
+        );
+        assert_eq!(
+            owner.get("/workspaces/").await.expect(200)["total_count"],
+            0
+        );
+    }
+);
+
+on_both_engines!(
+    every_table_of_a_workspace_or_project_is_in_its_cascade,
+    |engine: Engine| async move {
+        use sea_orm::ConnectionTrait;
+        let app = TestApp::spawn(engine).await;
+        let db = app.state.db();
+        // Tables with a column `column`, read from the live schema.
+        let tables_with = |column: &'static str| async move {
+            let sql = if db.is_postgres() {
+                format!(
+                    "SELECT table_name::text AS name FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND column_name = '{column}'"
+                )
+            } else {
+                format!(
+                    "SELECT m.name AS name FROM sqlite_master m, pragma_table_info(m.name) c \
+                     WHERE m.type = 'table' AND c.name = '{column}'"
+                )
+            };
+            let rows = db
+                .conn
+                .query_all_raw(sea_orm::Statement::from_string(db.backend(), sql))
+                .await
+                .unwrap();
+            let mut names: Vec<String> = rows
+                .iter()
+                .map(|r| r.try_get::<String>("", "name").unwrap())
+                .collect();
+            names.sort();
+            names
+        };
+        let sorted = |list: &[&str]| {
+            let mut list: Vec<String> = list.iter().map(|t| t.to_string()).collect();
+            list.sort();
+            list
+        };
+        // api_tokens keeps Plane's optional workspace column but never sets it: tokens are the
+        // user's, across workspaces.
+        let belonging: Vec<String> = tables_with("workspace_id")
+            .await
+            .into_iter()
+            .filter(|t| t != "api_tokens")
+            .collect();
+        assert_eq!(
+            belonging,
+            sorted(plane_aio::db::workspaces::WORKSPACE_TABLES),
+            "a table with workspace_id is missing from WORKSPACE_TABLES (or the list names a table without it)"
+        );
+        assert_eq!(
+            tables_with("project_id").await,
+            sorted(plane_aio::db::workspaces::PROJECT_TABLES),
+            "a table with project_id is missing from PROJECT_TABLES"
         );
     }
 );
