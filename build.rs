@@ -50,6 +50,69 @@ fn run(web: &Path, args: &[&str]) {
     }
 }
 
+/// The oldest Node.js the UI's tools run on: `engines.node` (`>=MAJOR.MINOR`) in
+/// web/package.json, the one place it is written.
+fn needed_node(package_json: &Path) -> (u32, u32) {
+    let text = std::fs::read_to_string(package_json)
+        .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", package_json.display())));
+    let declared = text
+        .split_once("\"engines\"")
+        .and_then(|(_, rest)| rest.split_once("\"node\""))
+        .and_then(|(_, rest)| rest.split_once(">="))
+        .and_then(|(_, rest)| parse_version(rest));
+    declared.unwrap_or_else(|| {
+        fail(&format!(
+            "{} does not declare `\"engines\": {{\"node\": \">=MAJOR.MINOR\"}}`",
+            package_json.display()
+        ))
+    })
+}
+
+/// `20.19`, `v20.19.2`, `20.19.2"…`: the major and minor numbers at the start.
+fn parse_version(text: &str) -> Option<(u32, u32)> {
+    let text = text.trim_start().trim_start_matches('v');
+    let mut numbers = text.split('.').map(|part| {
+        part.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<u32>()
+    });
+    let major = numbers.next()?.ok()?;
+    let minor = numbers.next().and_then(Result::ok).unwrap_or(0);
+    Some((major, minor))
+}
+
+fn show((major, minor): (u32, u32)) -> String {
+    format!("{major}.{minor}")
+}
+
+/// Older Node.js fails deep inside the build tools with a cryptic message: say it first.
+fn check_node(needed: (u32, u32)) {
+    let found = Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let Some(found) = found else {
+        fail(&format!(
+            "Node.js {} or newer is needed to build the web UI in web/ but `node` was not found.\n\
+             Install it (https://nodejs.org), then build again.",
+            show(needed)
+        ));
+    };
+    match parse_version(&found) {
+        Some(version) if version >= needed => {}
+        _ => fail(&format!(
+            "Node.js {} or newer is needed to build the web UI in web/ (web/package.json, engines), \
+             but `node --version` says {found}.\n\
+             Install a newer Node.js (https://nodejs.org), then build again \
+             (or set PLANE_BUILD_SKIP_WEB=1 to embed an already built web/dist/).",
+            show(needed)
+        )),
+    }
+}
+
 fn build_web() {
     let web = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()))
         .join("web");
@@ -76,16 +139,20 @@ fn build_web() {
         }
         return;
     }
+    let needed = needed_node(&web.join("package.json"));
     let npm_ok = Command::new("npm")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     if !npm_ok {
-        fail(
+        fail(&format!(
             "Node.js and npm are needed to build the web UI in web/ but `npm` was not found.\n\
-             Install Node.js 20 or newer (https://nodejs.org, or `apt-get install nodejs npm`), then build again.",
-        );
+             Install Node.js {} or newer (https://nodejs.org, or `apt-get install nodejs npm`), then build again\n\
+             (or set PLANE_BUILD_SKIP_WEB=1 to embed an already built web/dist/).",
+            show(needed)
+        ));
     }
+    check_node(needed);
     let installed = web.join("node_modules").join(".package-lock.json");
     let lock = web.join("package-lock.json");
     let stale = match (std::fs::metadata(&installed), std::fs::metadata(&lock)) {

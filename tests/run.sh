@@ -12,37 +12,51 @@ need() {
 }
 
 need cargo "install Rust with rustup (https://rustup.rs)"
-need npm "install Node.js 20 or newer (https://nodejs.org, or apt-get install nodejs npm)"
-need node "install Node.js 20 or newer"
+need npm "install Node.js 20.19 or newer (https://nodejs.org, or apt-get install nodejs npm)"
+need node "install Node.js 20.19 or newer"
 
 TOOLS="${PLANE_TEST_TOOLS:-$HOME/.cache/plane-aio/tools}"
 export PLANE_TEST_TOOLS="$TOOLS"
 
-# s3s-fs: an S3-compatible server that checks signatures, built once into the tools folder.
-if ! command -v s3s-fs >/dev/null 2>&1 && [ ! -x "$TOOLS/bin/s3s-fs" ]; then
-  say "building s3s-fs 0.14.1 into $TOOLS (once; a few minutes)"
-  CARGO_TARGET_DIR="$TOOLS/target" cargo install s3s-fs --version 0.14.1 --features binary --locked --root "$TOOLS" --quiet
-  rm -rf "$TOOLS/target"
-fi
-
-for tool in pebble pebble-challtestsrv chromium; do
-  command -v "$tool" >/dev/null 2>&1 || say "note: $tool is not installed (apt-get install ${tool%-challtestsrv}); tests that need it will say skipped"
-done
-
-# The compatibility suite's virtualenv: Plane's official Python SDK (plane-sdk) and its
-# dependencies, pinned in tests/compat/requirements.txt; rebuilt when that file changes.
+# libtest hides what a passing test prints, so a test that skips for want of a tool looks like
+# a pass: every missing capability is named here, before the tests run. With
+# PLANE_TEST_REQUIRE_TOOLS=1 (CI) a missing tool is an error instead.
 require_tools="${PLANE_TEST_REQUIRE_TOOLS:-0}"
-compat_missing() {
+# skipped WHY WHAT: WHY is missing, so WHAT does not run.
+skipped() {
   if [ "$require_tools" = 1 ]; then
     echo "error: PLANE_TEST_REQUIRE_TOOLS=1 but $1" >&2
     exit 1
   fi
-  say "note: $1; the plane-sdk compatibility tests will say skipped"
+  say "skipped: $1: $2 skipped"
 }
+
+# s3s-fs: an S3-compatible server that checks signatures, built once into the tools folder.
+if ! command -v s3s-fs >/dev/null 2>&1 && [ ! -x "$TOOLS/bin/s3s-fs" ]; then
+  say "building s3s-fs 0.14.1 into $TOOLS (once; a few minutes)"
+  if ! CARGO_TARGET_DIR="$TOOLS/target" cargo install s3s-fs --version 0.14.1 --features binary --locked --root "$TOOLS" --quiet; then
+    skipped "s3s-fs could not be built (see above)" "the S3 storage tests are"
+  fi
+  rm -rf "$TOOLS/target"
+fi
+
+if ! command -v pebble >/dev/null 2>&1 || ! command -v pebble-challtestsrv >/dev/null 2>&1; then
+  skipped "pebble is not installed (apt-get install pebble)" "the ACME certificate tests are"
+fi
+# The web UI test looks for Chromium where tests/it/web_ui.rs does.
+chromium="${CHROMIUM:-/usr/bin/chromium}"
+[ -e "$chromium" ] \
+  || skipped "Chromium is not installed at $chromium (apt-get install chromium)" "the web UI browser test is"
+# The full-disk and read-only tests mount a small tmpfs in a private mount namespace.
+unshare -m true >/dev/null 2>&1 \
+  || skipped "not root or no unshare" "the full-disk and read-only data-folder tests are"
+
+# The compatibility suite's virtualenv: Plane's official Python SDK (plane-sdk) and its
+# dependencies, pinned in tests/compat/requirements.txt; rebuilt when that file changes.
 VENV="$TOOLS/compat-venv"
 REQUIREMENTS=tests/compat/requirements.txt
 if ! command -v python3 >/dev/null 2>&1; then
-  compat_missing "python3 is not installed (apt-get install python3 python3-venv)"
+  skipped "python3 is not installed (apt-get install python3 python3-venv)" "the plane-sdk compatibility tests are"
 else
   wanted="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
   if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$wanted" ] \
@@ -55,7 +69,8 @@ else
       echo "$wanted" >"$VENV/.requirements.sha256"
     else
       rm -rf "$VENV"
-      compat_missing "the plane-sdk virtualenv could not be installed (python3-venv and PyPI are needed)"
+      skipped "the plane-sdk virtualenv could not be installed (python3-venv and PyPI are needed)" \
+        "the plane-sdk compatibility tests are"
     fi
   fi
   if [ -x "$VENV/bin/python" ]; then

@@ -3,8 +3,9 @@
 //! `"<per_page>:<page>:<is_prev>"`, and rows `[page*per_page, (page+1)*per_page)` are returned.
 //!
 //! Differences from Plane, on purpose: `per_page=0` and negative values answer 400 instead of
-//! crashing, and a cursor whose first part disagrees with `per_page` is harmless (Plane 500s
-//! when it also has is_prev=1).
+//! crashing, a cursor whose first part disagrees with `per_page` is harmless (Plane 500s
+//! when it also has is_prev=1), and a page so far out that its rows would start beyond the
+//! largest offset a database takes (i64::MAX) is a bad cursor (400), not a database error.
 
 use super::error::ApiError;
 use poem_openapi::{
@@ -51,6 +52,15 @@ impl PageRequest {
             None => 0,
             Some(text) => parse_cursor_page(text)?,
         };
+        // Databases take offsets as signed 64-bit integers: the page's end (which also bounds
+        // its offset and the next page's number) must fit one.
+        let end = page
+            .checked_add(1)
+            .and_then(|pages| pages.checked_mul(per_page))
+            .filter(|end| i64::try_from(*end).is_ok());
+        if end.is_none() {
+            return Err(ApiError::parse_error("Invalid cursor parameter."));
+        }
         Ok(PageRequest { per_page, page })
     }
 
@@ -193,6 +203,28 @@ mod tests {
             e(None, Some("10:-1:1")),
             json!({"detail": "Error in parsing"})
         );
+    }
+
+    #[test]
+    fn pages_beyond_the_largest_offset_are_bad_cursors() {
+        let e =
+            |p: Option<&str>, c: &str| err_body(PageRequest::parse(p, Some(c), 1000).unwrap_err());
+        let bad = json!({"detail": "Invalid cursor parameter."});
+        assert_eq!(e(Some("1000"), "1000:10000000000000000:0"), bad);
+        assert_eq!(e(Some("1000"), "1000:9223372036854775807:0"), bad);
+        // The default page size counts as well.
+        assert_eq!(e(None, "1000:9223372036854775:0"), bad);
+        // The next page's number would not fit.
+        assert_eq!(e(Some("1"), "1:9223372036854775807:1"), bad);
+
+        let last = PageRequest::parse(Some("1"), Some("1:9223372036854775806:0"), 1000).unwrap();
+        assert_eq!(last.offset(), i64::MAX as u64 - 1);
+        assert_eq!(
+            last.envelope(Vec::<i32>::new(), 3).next_cursor,
+            "1:9223372036854775807:0"
+        );
+        let last = PageRequest::parse(None, Some("1000:9223372036854774:0"), 1000).unwrap();
+        assert_eq!(last.offset() + last.limit(), 9_223_372_036_854_775_000);
     }
 
     #[test]

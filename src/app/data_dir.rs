@@ -9,6 +9,8 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use super::footprint::{NewEntries, NewFolders};
+
 pub const LOCK_FILE: &str = "plane-aio.lock";
 
 #[derive(Debug, thiserror::Error)]
@@ -23,9 +25,13 @@ pub enum DataDirError {
 #[derive(Debug)]
 pub struct DataDir {
     path: PathBuf,
-    /// True when this process created the folder (so a failed first start can remove it).
-    created: bool,
-    _lock: File,
+    /// Folders this process created (so a failed first start can remove them).
+    folders: NewFolders,
+    /// What the folder held when the lock was taken: a failed start removes the rest.
+    entries: NewEntries,
+    /// Whether this process made the lock file.
+    lock_created: bool,
+    lock: File,
 }
 
 /// One readable reason for an I/O failure on the data folder.
@@ -94,71 +100,105 @@ impl DataDir {
             path: path.to_path_buf(),
             reason: describe_io(&e),
         };
-        let created = match std::fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => false,
-            Ok(_) => {
+        match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_dir() => {
                 return Err(DataDirError::Io {
                     path: path.to_path_buf(),
                     reason: "exists and is not a folder".into(),
                 });
             }
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                std::fs::create_dir_all(path).map_err(io)?;
-                true
-            }
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
             Err(e) => return Err(io(e)),
-        };
-        let result = Self::lock(path, created);
-        if result.is_err() && created {
-            let _ = std::fs::remove_dir_all(path);
         }
-        result
-    }
-
-    fn lock(path: &Path, created: bool) -> Result<DataDir, DataDirError> {
-        let io = |e: std::io::Error| DataDirError::Io {
-            path: path.to_path_buf(),
-            reason: describe_io(&e),
+        let folders = NewFolders::create(path).map_err(io)?;
+        let lock_path = path.join(LOCK_FILE);
+        // Before the lock is held: takes away only the lock file this process made and the
+        // folders it made, while empty.
+        let undo = |lock_created: bool| {
+            if lock_created {
+                let _ = std::fs::remove_file(&lock_path);
+            }
+            folders.remove_if_empty();
         };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path.join(LOCK_FILE))
-            .map_err(io)?;
+        let options = |create_new: bool| {
+            let mut options = OpenOptions::new();
+            options.read(true).write(true).create_new(create_new);
+            options
+        };
+        let opened = match options(true).open(&lock_path) {
+            Ok(file) => Ok((file, true)),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                options(false).open(&lock_path).map(|file| (file, false))
+            }
+            Err(e) => Err(e),
+        };
+        let (mut file, lock_created) = opened.map_err(|e| {
+            undo(false);
+            io(e)
+        })?;
         match file.try_lock() {
             Ok(()) => {}
+            // Someone else's folder now, even when this process made it: touch nothing.
             Err(std::fs::TryLockError::WouldBlock) => return Err(Self::in_use(path, &mut file)),
-            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+            Err(std::fs::TryLockError::Error(e)) => {
+                undo(lock_created);
+                return Err(io(e));
+            }
         }
-        file.set_len(0).map_err(io)?;
-        file.rewind().map_err(io)?;
-        writeln!(file, "{}", std::process::id()).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        Ok(DataDir {
+        // Looked at only once locked: whatever is here now belongs to an earlier owner or to
+        // the operator, never to this start.
+        let entries = NewEntries::snapshot(path).map_err(|e| {
+            undo(lock_created);
+            io(e)
+        })?;
+        let dir = DataDir {
             path: path.to_path_buf(),
-            created,
-            _lock: file,
-        })
+            folders,
+            entries,
+            lock_created,
+            lock: file,
+        };
+        match dir.record_pid() {
+            Ok(()) => Ok(dir),
+            Err(e) => {
+                let e = io(e);
+                dir.abandon();
+                Err(e)
+            }
+        }
+    }
+
+    fn record_pid(&self) -> std::io::Result<()> {
+        let mut file = &self.lock;
+        file.set_len(0)?;
+        file.rewind()?;
+        writeln!(file, "{}", std::process::id())?;
+        file.sync_all()
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Releases the lock; when this process created the folder, removes it as well, so a
-    /// first start that failed half-way leaves nothing behind.
+    /// Removes what this process added to the folder (the folder too when it made it), so a
+    /// start that failed half-way leaves nothing behind, then releases the lock. What was
+    /// there before stays as it was.
     pub fn abandon(self) {
         let DataDir {
             path,
-            created,
-            _lock,
+            folders,
+            entries,
+            lock_created,
+            lock,
         } = self;
-        drop(_lock);
-        if created {
-            let _ = std::fs::remove_dir_all(&path);
+        // Removed while still locked, so no other start can have begun using them.
+        entries.remove(&[LOCK_FILE]);
+        if lock_created {
+            let _ = std::fs::remove_file(path.join(LOCK_FILE));
         }
+        folders.remove_if_empty();
+        drop(lock);
     }
 }
 
@@ -180,15 +220,69 @@ mod tests {
         assert!(DataDir::open(&path).is_ok());
     }
 
+    fn entries(path: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
     #[test]
-    fn abandoning_a_new_folder_removes_it() {
+    fn abandoning_a_new_folder_removes_it_and_its_new_parents() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("fresh");
-        DataDir::open(&path).unwrap().abandon();
-        assert!(!path.exists());
+        let path = dir.path().join("new/fresh");
+        let data = DataDir::open(&path).unwrap();
+        std::fs::write(path.join("plane.db"), "x").unwrap();
+        std::fs::create_dir_all(path.join("kv/journals")).unwrap();
+        data.abandon();
+        assert!(!dir.path().join("new").exists());
+    }
+
+    #[test]
+    fn abandoning_an_existing_folder_removes_only_what_was_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
         std::fs::create_dir(&path).unwrap();
         DataDir::open(&path).unwrap().abandon();
         assert!(path.exists(), "an existing folder is kept");
+        assert_eq!(entries(&path), Vec::<String>::new(), "and left empty");
+
+        std::fs::write(path.join("notes.txt"), "mine").unwrap();
+        std::fs::create_dir(path.join("uploads")).unwrap();
+        let data = DataDir::open(&path).unwrap();
+        for file in ["plane.db", "queue.db", "uploads/new.bin"] {
+            std::fs::write(path.join(file), "x").unwrap();
+        }
+        std::fs::create_dir(path.join("kv")).unwrap();
+        data.abandon();
+        assert_eq!(entries(&path), ["notes.txt", "uploads"]);
+        assert_eq!(
+            std::fs::read_to_string(path.join("notes.txt")).unwrap(),
+            "mine"
+        );
+
+        // A lock file left by an earlier server stays too.
+        let data = DataDir::open(&path).unwrap();
+        drop(data);
+        let data = DataDir::open(&path).unwrap();
+        data.abandon();
+        assert_eq!(entries(&path), ["notes.txt", "plane-aio.lock", "uploads"]);
+    }
+
+    #[test]
+    fn a_folder_in_use_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        let owner = DataDir::open(&path).unwrap();
+        std::fs::write(path.join("plane.db"), "x").unwrap();
+        assert!(matches!(
+            DataDir::open(&path),
+            Err(DataDirError::InUse { .. })
+        ));
+        assert_eq!(entries(&path), ["plane-aio.lock", "plane.db"]);
+        drop(owner);
     }
 
     #[test]

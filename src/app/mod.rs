@@ -7,6 +7,7 @@
 //! the parts in reverse order. `serve` and the tests use the same two calls.
 
 pub mod data_dir;
+pub mod footprint;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -216,6 +217,11 @@ impl Application {
             DatabaseSettings::Sqlite { .. } => None,
         };
         let data_dir = DataDir::open(&settings.data_dir).map_err(|e| fail(e.to_string()))?;
+        // `sqlite://PATH` may put the database outside the data folder.
+        let db_files = match &settings.database {
+            DatabaseSettings::Sqlite { path } => footprint::NewDatabaseFiles::note(path),
+            DatabaseSettings::Postgres { .. } => Default::default(),
+        };
         match open_parts(&settings, postgres).await {
             Ok(parts) => Ok(Application {
                 state: AppState(Arc::new(Inner {
@@ -245,6 +251,7 @@ impl Application {
                     _ => e,
                 };
                 data_dir.abandon();
+                db_files.remove();
                 Err(e)
             }
         }
@@ -340,6 +347,8 @@ impl Application {
     }
 }
 
+/// Opens every part; on failure, closes the database again (SQLite then tidies its journal
+/// files away) before the caller removes what the start created.
 async fn open_parts(settings: &Settings, postgres: Option<Db>) -> Result<Parts, StartupError> {
     let db = match postgres {
         Some(db) => db,
@@ -347,10 +356,29 @@ async fn open_parts(settings: &Settings, postgres: Option<Db>) -> Result<Parts, 
             .await
             .map_err(|e| fail(sqlite_reason(e.to_string())))?,
     };
+    match open_rest(settings, &db).await {
+        Ok((kv, storage, queue, secrets)) => Ok(Parts {
+            db,
+            kv,
+            storage,
+            queue,
+            secrets,
+        }),
+        Err(e) => {
+            db.close().await;
+            Err(e)
+        }
+    }
+}
+
+async fn open_rest(
+    settings: &Settings,
+    db: &Db,
+) -> Result<(Kv, Storage, JobQueue, SecretBox), StartupError> {
     db.migrate()
         .await
         .map_err(|e| fail(format!("cannot migrate the database: {e}")))?;
-    let secret = crate::domain::instance::instance_secret(&db, settings)
+    let secret = crate::domain::instance::instance_secret(db, settings)
         .await
         .map_err(|e| {
             fail(format!(
@@ -376,16 +404,10 @@ async fn open_parts(settings: &Settings, postgres: Option<Db>) -> Result<Parts, 
     let signer = UrlSigner::new(secret, settings.public_url.clone());
     let storage = Storage::new(&settings.storage, &settings.uploads_dir(), signer)
         .map_err(|e| fail(format!("cannot set up file storage: {e}")))?;
-    let queue = JobQueue::open(&db, &settings.data_dir, &settings.jobs)
+    let queue = JobQueue::open(db, &settings.data_dir, &settings.jobs)
         .await
         .map_err(|e| fail(format!("cannot open the job queue: {e}")))?;
-    Ok(Parts {
-        db,
-        kv,
-        storage,
-        queue,
-        secrets,
-    })
+    Ok((kv, storage, queue, secrets))
 }
 
 /// SQLite's own message for a full or read-only disk is cryptic; say it plainly.

@@ -1,5 +1,6 @@
 //! What the commands do. They open the database and the queue directly (never the running
-//! server's locked folder parts), so they work while `serve` runs.
+//! server's locked folder parts), so they work while `serve` runs; `migrate` on SQLite is the
+//! exception (see [`migrate`]).
 
 use std::{fmt::Write as _, process::ExitCode, time::Duration};
 
@@ -10,7 +11,11 @@ use uuid::Uuid;
 
 use super::DataFlags;
 use crate::{
-    app::{self, Application},
+    app::{
+        self, Application, DataDir,
+        data_dir::DataDirError,
+        footprint::{NewDatabaseFiles, NewFolders},
+    },
     config::{DatabaseSettings, Settings, keys, layers::Source},
     db::{self, Db},
     jobs::{Job, JobQueue, StatusFilter},
@@ -102,19 +107,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     app.run(shutdown).await
 }
 
-/// Opens the app database of an existing installation (creating the SQLite file's folder only
-/// for `migrate`).
+/// Opens the app database of an existing installation (`create`: creating the SQLite file's
+/// folder when missing, as the admin commands do before a first start).
 pub(super) async fn open_db(settings: &Settings, create: bool) -> anyhow::Result<Db> {
     if let DatabaseSettings::Sqlite { path } = &settings.database {
         if create {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    anyhow::anyhow!(
-                        "cannot create {}: {}",
-                        dir.display(),
-                        app::data_dir::describe_io(&e)
-                    )
-                })?;
+                std::fs::create_dir_all(dir).map_err(|e| cannot_create(dir, &e))?;
             }
         } else if !path.exists() {
             bail!(
@@ -126,13 +125,67 @@ pub(super) async fn open_db(settings: &Settings, create: bool) -> anyhow::Result
     Ok(Db::connect(&settings.database).await?)
 }
 
+fn cannot_create(dir: &std::path::Path, e: &std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "cannot create {}: {}",
+        dir.display(),
+        app::data_dir::describe_io(e)
+    )
+}
+
+/// `migrate` on SQLite takes the data folder's lock, as `serve` does: the database belongs to
+/// the one server of that folder, so it refuses while that server runs (which applies
+/// migrations when it starts anyway), and a failed first migration removes what it created.
+/// On Postgres it touches no folder and runs beside live nodes, ahead of a rolling upgrade.
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let db = open_db(settings, true).await?;
-    let pending = db
-        .pending_migrations()
-        .await
-        .context("cannot read the migration state")?;
-    db.migrate().await.context("cannot migrate the database")?;
+    let DatabaseSettings::Sqlite { path } = &settings.database else {
+        return apply_migrations(open_db(settings, false).await?).await;
+    };
+    let data_dir = DataDir::open(&settings.data_dir).map_err(|e| match e {
+        DataDirError::InUse { .. } => anyhow::anyhow!(
+            "{e}: stop that server first (it applies pending migrations when it starts)"
+        ),
+        other => other.into(),
+    })?;
+    // `sqlite://PATH` may put the database outside the data folder, even in a new folder.
+    let folders = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => match NewFolders::create(dir) {
+            Ok(folders) => Some(folders),
+            Err(e) => {
+                data_dir.abandon();
+                return Err(cannot_create(dir, &e));
+            }
+        },
+        None => None,
+    };
+    let files = NewDatabaseFiles::note(path);
+    let result = match Db::connect(&settings.database).await {
+        Ok(db) => apply_migrations(db).await,
+        Err(e) => Err(e.into()),
+    };
+    if result.is_err() {
+        data_dir.abandon();
+        files.remove();
+        if let Some(folders) = folders {
+            folders.remove_if_empty();
+        }
+    }
+    result
+}
+
+/// Applies pending migrations, printing their names, and closes the database either way.
+async fn apply_migrations(db: Db) -> anyhow::Result<()> {
+    let applied = async {
+        let pending = db
+            .pending_migrations()
+            .await
+            .context("cannot read the migration state")?;
+        db.migrate().await.context("cannot migrate the database")?;
+        anyhow::Ok(pending)
+    }
+    .await;
+    db.close().await;
+    let pending = applied?;
     if pending.is_empty() {
         println!("database is up to date");
     } else {
@@ -140,7 +193,6 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
             println!("applied {name}");
         }
     }
-    db.close().await;
     Ok(())
 }
 

@@ -19,12 +19,16 @@ impl Settings {
                     .get(key.name)
                     .map(|v| v.source.clone())
                     .unwrap_or(Source::Default);
-                (key, self.effective_value(key.name), source)
+                // Every key has an arm (a test checks): None cannot happen for a key of KEYS.
+                let value = self.effective_value(key.name).unwrap_or_default();
+                (key, value, source)
             })
             .collect()
     }
 
-    fn effective_value(&self, name: &str) -> String {
+    /// None for a name that is not a key (every key of [`keys::KEYS`] has an arm; an unset
+    /// optional key is `Some("")`).
+    fn effective_value(&self, name: &str) -> Option<String> {
         let redacted = |set: bool| {
             if set {
                 "**redacted**".to_string()
@@ -41,7 +45,7 @@ impl Settings {
             StorageSettings::S3(s) => Some(s),
             StorageSettings::Fs => None,
         };
-        match name {
+        let value = match name {
             "data_dir" => self.data_dir.display().to_string(),
             "database_url" => match &self.database {
                 DatabaseSettings::Sqlite { path } => format!("sqlite://{}", path.display()),
@@ -104,8 +108,9 @@ impl Settings {
             "cron_purge_expired" => self.cron.purge_expired.clone().unwrap_or_default(),
             "shutdown_timeout" => humantime::format_duration(self.shutdown_timeout).to_string(),
             "node_name" => self.node_name.clone(),
-            _ => String::new(),
-        }
+            _ => return None,
+        };
+        Some(value)
     }
 }
 
@@ -117,5 +122,59 @@ pub fn redact_url_password(url: &str) -> String {
         }
         Ok(parsed) => parsed.to_string(),
         Err(_) => "**redacted**".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_its_value_described() {
+        let defaults = Settings::from_flags(&[]).unwrap();
+        for key in keys::KEYS {
+            assert!(
+                defaults.effective_value(key.name).is_some(),
+                "`{}` has no arm in effective_value",
+                key.name
+            );
+        }
+        assert_eq!(defaults.effective_value("no_such_key"), None);
+    }
+
+    #[test]
+    fn every_key_set_shows_its_value() {
+        let set = |flags: &[(&'static str, &str)]| {
+            let flags: Vec<(&'static str, String)> =
+                flags.iter().map(|(k, v)| (*k, v.to_string())).collect();
+            Settings::from_flags(&flags).unwrap()
+        };
+        // TLS from files and TLS from ACME exclude each other: two configurations.
+        let files = set(&[
+            ("http_listen", "127.0.0.1:8081"),
+            ("cors_allowed_origins", "https://a.example"),
+            ("secret_key", "0123456789abcdef0123456789abcdef"),
+            ("tls_cert", "cert.pem"),
+            ("tls_key", "key.pem"),
+            ("storage_backend", "s3"),
+            ("s3_endpoint", "http://127.0.0.1:9000"),
+            ("s3_bucket", "plane"),
+            ("s3_access_key_id", "id"),
+            ("s3_secret_access_key", "secret"),
+            ("trusted_proxies", "10.0.0.0/8"),
+            ("smtp_ca_root", "ca.pem"),
+        ]);
+        let acme = set(&[
+            ("domain", "plane.example.com"),
+            ("acme_email", "ops@example.com"),
+            ("acme_ca_root", "ca.pem"),
+        ]);
+        for key in keys::KEYS {
+            let shown = [&files, &acme]
+                .iter()
+                .filter_map(|s| s.effective_value(key.name))
+                .any(|v| !v.is_empty());
+            assert!(shown, "`{}` describes to nothing when set", key.name);
+        }
     }
 }

@@ -47,6 +47,48 @@ pub struct Db {
     /// Tells [`memo::Memo`]s whether anything was committed since they looked.
     pub watch: std::sync::Arc<change_watch::ChangeWatch>,
     memos: std::sync::Arc<memo::Memos>,
+    /// SQLite: the database file as opened, so readiness notices it removed or replaced.
+    sqlite_file: Option<std::sync::Arc<SqliteFile>>,
+}
+
+/// A SQLite database file and its identity (device, inode) when it was opened. Removing or
+/// replacing the file does not disturb open connections: the server would go on answering
+/// from a file nobody can reach, and lose everything written since at the next start.
+#[derive(Debug)]
+struct SqliteFile {
+    path: std::path::PathBuf,
+    identity: (u64, u64),
+}
+
+impl SqliteFile {
+    fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+        use std::os::unix::fs::MetadataExt;
+        (meta.dev(), meta.ino())
+    }
+
+    fn open(path: &Path) -> Option<SqliteFile> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(SqliteFile {
+            path: path.to_path_buf(),
+            identity: Self::identity(&meta),
+        })
+    }
+
+    fn check(&self) -> Result<(), DbErr> {
+        let path = self.path.display();
+        match std::fs::metadata(&self.path) {
+            Ok(meta) if Self::identity(&meta) == self.identity => Ok(()),
+            Ok(_) => Err(DbErr::Custom(format!(
+                "the database file {path} was replaced while the server runs; restart to use it"
+            ))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DbErr::Custom(format!(
+                "the database file {path} was removed while the server runs; what is written now is lost at restart"
+            ))),
+            Err(e) => Err(DbErr::Custom(format!(
+                "cannot look at the database file {path}: {e}"
+            ))),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +113,7 @@ impl Db {
                     conn,
                     watch: std::sync::Arc::new(watch),
                     memos: Default::default(),
+                    sqlite_file: SqliteFile::open(path).map(std::sync::Arc::new),
                 })
             }
             DatabaseSettings::Postgres { url } => {
@@ -79,6 +122,7 @@ impl Db {
                     watch: std::sync::Arc::new(change_watch::ChangeWatch::postgres(pool.clone())),
                     conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
                     memos: Default::default(),
+                    sqlite_file: None,
                 })
             }
         }
@@ -119,8 +163,12 @@ impl Db {
             .collect())
     }
 
-    /// A trivial round trip, for readiness.
+    /// A trivial round trip, for readiness; on SQLite also whether the file is still the one
+    /// opened.
     pub async fn ping(&self) -> Result<(), DbErr> {
+        if let Some(file) = &self.sqlite_file {
+            file.check()?;
+        }
         self.conn
             .execute_raw(Statement::from_string(self.backend(), "SELECT 1"))
             .await

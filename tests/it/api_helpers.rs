@@ -12,6 +12,11 @@ use poem_openapi::{Object, OpenApi, OpenApiService, param::Query, payload::Json}
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::{
+    on_both_engines,
+    support::{Engine, TestApp},
+};
+
 #[derive(Debug, Clone, serde::Serialize, Object)]
 struct Item {
     id: u32,
@@ -155,6 +160,15 @@ async fn bad_input_gets_planes_400_and_415_bodies() {
             json!({"detail": "Invalid cursor parameter."}),
         ),
         ("?cursor=100:-1:1", json!({"detail": "Error in parsing"})),
+        // Pages whose rows lie beyond any database's reach (offset past i64::MAX).
+        (
+            "?per_page=1000&cursor=1000:10000000000000000:0",
+            json!({"detail": "Invalid cursor parameter."}),
+        ),
+        (
+            "?per_page=1&cursor=1:9223372036854775807:0",
+            json!({"detail": "Invalid cursor parameter."}),
+        ),
     ];
     for (query, expected) in cases {
         let resp = client.get(format!("{url}{query}")).send().await.unwrap();
@@ -221,3 +235,42 @@ async fn bad_input_gets_planes_400_and_415_bodies() {
         .unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
 }
+
+on_both_engines!(
+    a_cursor_past_any_offset_is_a_bad_cursor_on_real_lists,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let owner = app.api_user("owner@example.com").await;
+        app.workspace(&owner, "acme").await;
+        app.project(&owner, "acme", "ACME").await;
+        for list in ["/workspaces/", "/workspaces/acme/projects/"] {
+            for query in [
+                // offset = page × per_page overflows a signed 64-bit integer…
+                "?per_page=1000&cursor=1000:10000000000000000:0",
+                "?per_page=1000&cursor=1000:9223372036854775807:0",
+                // …and so does the next page's number.
+                "?per_page=1&cursor=1:9223372036854775807:0",
+            ] {
+                let answer = owner.get(&format!("{list}{query}")).await;
+                assert_eq!(
+                    answer.status,
+                    StatusCode::BAD_REQUEST,
+                    "{list}{query}: {}",
+                    answer.text
+                );
+                assert_eq!(
+                    answer.body,
+                    json!({"detail": "Invalid cursor parameter."}),
+                    "{list}{query}"
+                );
+            }
+            // The last page that can be addressed is still an (empty) page.
+            let last = owner
+                .get(&format!("{list}?per_page=1&cursor=1:9223372036854775806:0"))
+                .await
+                .expect(200);
+            assert_eq!(last["results"], json!([]), "{list}");
+            assert_eq!(last["next_cursor"], "1:9223372036854775807:0", "{list}");
+        }
+    }
+);

@@ -196,6 +196,58 @@ fn a_port_in_use_is_named_and_nothing_is_created() {
     assert!(!data.exists(), "no data folder was created");
 }
 
+fn entries(folder: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Systemd and Docker recipes create the data folder before the first start: a failed first
+/// start leaves it as it found it.
+#[test]
+fn a_failed_start_in_an_existing_folder_takes_away_only_what_it_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let serve = |listen: &str, extra: &[&str]| {
+        let mut args = vec![
+            "serve",
+            "--listen",
+            listen,
+            "--data-dir",
+            data.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        one_error_line(&process::run(&args, &[], dir.path()))
+    };
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let line = serve(&addr, &[]);
+    assert!(line.contains("already in use"), "{line}");
+    assert!(data.is_dir(), "the folder stays");
+    assert_eq!(entries(&data), Vec::<String>::new(), "and stays empty");
+
+    let url = format!("postgres://plane@127.0.0.1:{}/plane", tools::free_port());
+    let line = serve("127.0.0.1:0", &["--database-url", &url]);
+    assert!(line.contains("cannot connect to Postgres"), "{line}");
+    assert_eq!(entries(&data), Vec::<String>::new());
+
+    // A failure once the folder is in use (the database already made and migrated): a file
+    // where the key-value store's folder goes.
+    std::fs::write(data.join("kv"), "not a folder").unwrap();
+    let line = serve("127.0.0.1:0", &[]);
+    assert!(line.contains("key-value store"), "{line}");
+    assert_eq!(entries(&data), ["kv"], "only what was there before");
+    assert_eq!(
+        std::fs::read_to_string(data.join("kv")).unwrap(),
+        "not a folder"
+    );
+}
+
 #[test]
 fn a_missing_tls_file_is_named_and_nothing_is_created() {
     let dir = tempfile::tempdir().unwrap();
@@ -367,6 +419,51 @@ on_both_engines!(
         );
     }
 );
+
+#[test]
+fn migrate_on_sqlite_takes_the_data_folder_and_a_failure_leaves_it_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.display().to_string();
+
+    // An existing database migrate cannot apply its migrations to.
+    std::fs::create_dir(&data).unwrap();
+    let conn = rusqlite::Connection::open(data.join("plane.db")).unwrap();
+    conn.execute_batch("CREATE TABLE instance_configurations (mine TEXT)")
+        .unwrap();
+    drop(conn);
+    let line = one_error_line(&process::run(
+        &["migrate", "--data-dir", &data_arg],
+        &[],
+        dir.path(),
+    ));
+    assert!(line.contains("cannot migrate"), "{line}");
+    assert_eq!(entries(&data), ["plane.db"], "nothing is left beside it");
+    std::fs::remove_file(data.join("plane.db")).unwrap();
+
+    // The folder's server holds it: migrate waits for it to stop.
+    let server = Server::start(
+        &["--data-dir", &data_arg, "--listen", "127.0.0.1:0"],
+        &[],
+        dir.path(),
+    );
+    let line = one_error_line(&process::run(
+        &["migrate", "--data-dir", &data_arg],
+        &[],
+        dir.path(),
+    ));
+    assert!(
+        line.contains(&format!("is in use by pid {}", server.pid()))
+            && line.contains("stop that server first"),
+        "{line}"
+    );
+    server.signal(libc::SIGTERM);
+    let (status, log) = server.wait(Duration::from_secs(20));
+    assert_eq!(status.code(), Some(0), "{log}");
+    let out = process::run(&["migrate", "--data-dir", &data_arg], &[], dir.path());
+    assert!(out.status.success(), "{}", process::stderr(&out));
+    assert_eq!(process::stdout(&out).trim(), "database is up to date");
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_the_request_in_flight_and_exits_zero() {

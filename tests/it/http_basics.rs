@@ -51,6 +51,44 @@ on_both_engines!(
     }
 );
 
+on_both_engines!(
+    readiness_names_a_failing_database,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        match &app.pg {
+            // Open connections keep answering from a removed SQLite file: readiness looks at
+            // the file itself.
+            None => std::fs::remove_file(app.data_dir.path().join("plane.db")).unwrap(),
+            Some(pg) => pg.refuse_connections().await,
+        }
+        let resp = app.get("/readyz").await;
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["status"], "unavailable");
+        assert_eq!(body["checks"]["database"]["status"], "error", "{body}");
+        assert!(
+            body["failing"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("database")),
+            "{body}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains("database"),
+            "{body}"
+        );
+        if engine == Engine::Sqlite {
+            // Only the database: the queue and key-value store have files of their own.
+            assert_eq!(body["failing"], json!(["database"]), "{body}");
+            let error = body["checks"]["database"]["error"].as_str().unwrap();
+            assert!(
+                error.contains("plane.db") && error.contains("removed"),
+                "{error}"
+            );
+        }
+    }
+);
+
 #[tokio::test]
 async fn api_requests_without_credentials_get_planes_401_and_bad_keys_403() {
     let app = TestApp::spawn(Engine::Sqlite).await;

@@ -84,6 +84,23 @@ impl PgDatabase {
     }
 }
 
+impl PgDatabase {
+    /// Closes the database to every session, old and new, as a lost or failed server would
+    /// look to its clients (dropping it at the end still works).
+    pub async fn refuse_connections(&self) {
+        let mut conn = admin().await.expect("Postgres admin connection");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {} ALLOW_CONNECTIONS false",
+            self.name
+        )))
+        .execute(&mut conn)
+        .await
+        .expect("refuse connections");
+        let _ = conn.close().await;
+        self.terminate_connections().await;
+    }
+}
+
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         let name = self.name.clone();

@@ -1,6 +1,7 @@
 //! External test servers: an S3-compatible server (s3s-fs) and an ACME CA (pebble). Each is
 //! found on PATH or in the tools folder `make test` fills (PLANE_TEST_TOOLS); when missing, the
-//! tests that need it are skipped with a visible message, unless PLANE_TEST_REQUIRE_TOOLS=1.
+//! tests that need it are skipped (libtest shows their `skipped:` line only with --nocapture;
+//! tests/run.sh names every missing tool beforehand), unless PLANE_TEST_REQUIRE_TOOLS=1.
 
 use std::path::PathBuf;
 
