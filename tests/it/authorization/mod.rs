@@ -4,7 +4,8 @@
 //! revoked token, no credentials — with the status and body each gets: refusals exactly as
 //! Plane words them, answers carrying the object asked for. Refused requests must change
 //! nothing. The web UI's invitation-link routes run the same way with each caller's session
-//! cookie. Then ids from another workspace must answer exactly like unknown ids
+//! cookie, and `/api/v1/` runs again with the session cookie instead of a token
+//! ([`session_cookie`]). Then ids from another workspace must answer exactly like unknown ids
 //! ([`unknown_ids`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +21,7 @@ use crate::{
 mod invitation_routes;
 mod project_routes;
 mod routes;
+mod session_cookie;
 mod unknown_ids;
 mod world;
 
