@@ -7,19 +7,21 @@ use reqwest::Method as M;
 use serde_json::{Value, json};
 
 use super::{
-    Caller, World,
+    Caller,
     routes::{Proof, Route, plane_refusal},
+    world::World,
 };
 
 const NOT_INVITED: &str = "You do not have permission to join the workspace";
 
-/// A session route: statuses for the workspace's admin, member and guest, then for the
-/// outsider (the invitee), the other workspace's admin, a revoked session and no session.
+/// A session route: statuses for the workspace's owner, its two other admins, member and guest
+/// (the same: membership does not count here), then for the outsider (the invitee), the other
+/// workspace's admin, a revoked session and no session.
 fn session(
     method: M,
     path: fn(&World) -> String,
     body: fn(&World) -> Option<Value>,
-    expect: [u16; 3],
+    expect: [u16; 5],
     others: [u16; 4],
     proof: Proof,
 ) -> Route {
@@ -60,7 +62,7 @@ pub(super) fn routes() -> Vec<Route> {
             M::GET,
             |x| format!("{}?token={}", link(x), x.link_token),
             none,
-            [200, 200, 200],
+            [200; 5],
             [200, 200, 200, 200],
             Proof::Field("id", preview),
         ),
@@ -69,7 +71,7 @@ pub(super) fn routes() -> Vec<Route> {
             M::GET,
             link,
             none,
-            [403, 403, 403],
+            [403; 5],
             [200, 403, 401, 401],
             Proof::Field("id", preview),
         ),
@@ -78,7 +80,7 @@ pub(super) fn routes() -> Vec<Route> {
             M::GET,
             |x| format!("{}?token={}", link(x), "0".repeat(64)),
             none,
-            [403, 403, 403],
+            [403; 5],
             [403, 403, 403, 403],
             Proof::Field("id", preview),
         ),
@@ -87,7 +89,7 @@ pub(super) fn routes() -> Vec<Route> {
             M::POST,
             |x| format!("{}join/", link(x)),
             |x| Some(json!({"token": x.link_token, "accepted": false})),
-            [200, 200, 200],
+            [200; 5],
             [200, 200, 200, 200],
             Proof::Field("message", declined),
         ),
@@ -95,7 +97,7 @@ pub(super) fn routes() -> Vec<Route> {
             M::POST,
             |x| format!("{}join/", link(x)),
             |_| Some(json!({"accepted": false})),
-            [403, 403, 403],
+            [403; 5],
             [200, 403, 401, 401],
             Proof::Field("message", declined),
         ),
@@ -104,7 +106,7 @@ pub(super) fn routes() -> Vec<Route> {
             M::POST,
             |x| format!("{}join/", link(x)),
             |_| Some(json!({"accepted": true})),
-            [403, 403, 403],
+            [403; 5],
             [200, 403, 401, 401],
             Proof::Field("message", accepted),
         ),
@@ -123,7 +125,7 @@ pub(super) fn routes() -> Vec<Route> {
                 M::POST,
                 |x| format!("{}join/", link(x)),
                 |x| Some(json!({"token": x.link_token, "accepted": true})),
-                [403, 403, 403],
+                [403; 5],
                 [200, 403, 403, 403],
                 Proof::Field("message", accepted),
             )
@@ -133,7 +135,7 @@ pub(super) fn routes() -> Vec<Route> {
             M::GET,
             |_| "/api/users/me/workspace-invitations/".into(),
             none,
-            [200, 200, 200],
+            [200; 5],
             [200, 200, 401, 401],
             Proof::List,
         ),
