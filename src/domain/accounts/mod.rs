@@ -165,8 +165,8 @@ pub(super) async fn check_sign_up_allowed(
     Ok(())
 }
 
-pub(super) fn hash(password: &str) -> Result<String, AuthError> {
-    password::hash(password).map_err(|e| internal(anyhow::anyhow!("password hashing failed: {e}")))
+pub(super) async fn hash(password: &str) -> Result<String, AuthError> {
+    password::hash(password).await.map_err(internal)
 }
 
 /// Mail that signs someone in or lets them back in, for an address that may or may not have an

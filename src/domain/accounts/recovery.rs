@@ -90,7 +90,7 @@ pub async fn store_password(
     user: User,
     new_password: &str,
 ) -> Result<User, AuthError> {
-    let hashed = hash(new_password)?;
+    let hashed = hash(new_password).await?;
     db::users::save(db, user, |u| {
         u.password = sea_orm::ActiveValue::Set(Some(hashed));
         u.is_password_autoset = sea_orm::ActiveValue::Set(false);
@@ -108,7 +108,7 @@ pub async fn change_password(
     new_password: &str,
 ) -> Result<User, AuthError> {
     if let Some(phc) = user.password.as_deref()
-        && !password::verify(current.unwrap_or(""), phc)
+        && !password::verify(current.unwrap_or(""), phc).await
     {
         return Err(AuthError::WrongCurrentPassword);
     }

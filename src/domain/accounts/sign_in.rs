@@ -28,7 +28,7 @@ pub async fn sign_in_with_password(
         return Err(AuthError::PasswordLoginDisabled);
     }
     let Ok(email) = Email::parse(email) else {
-        password::verify_dummy(password);
+        password::verify_dummy(password).await;
         return Err(AuthError::InvalidCredentials);
     };
     let kv = state.kv();
@@ -36,7 +36,7 @@ pub async fn sign_in_with_password(
         .await
         .map_err(internal)?
     {
-        password::verify_dummy(password);
+        password::verify_dummy(password).await;
         return Err(AuthError::Locked { retry_after });
     }
     let user = db::users::by_email(state.db(), email.as_str())
@@ -46,9 +46,9 @@ pub async fn sign_in_with_password(
         .as_ref()
         .and_then(|u| u.password.as_deref().map(|p| (u, p)))
     {
-        Some((user, phc)) => password::verify(password, phc) && user.is_active,
+        Some((user, phc)) => password::verify(password, phc).await && user.is_active,
         None => {
-            password::verify_dummy(password);
+            password::verify_dummy(password).await;
             false
         }
     };
@@ -167,7 +167,7 @@ pub async fn sign_up(
     {
         return Err(AuthError::InvalidCode);
     }
-    let hashed = hash(password)?;
+    let hashed = hash(password).await?;
     let user = match db::users::by_email(state.db(), email.as_str())
         .await
         .map_err(internal)?
