@@ -62,6 +62,17 @@ impl Provider {
         }
     }
 
+    /// The provider's name for people ("GitHub").
+    pub fn label(self) -> &'static str {
+        match self {
+            Provider::Github => "GitHub",
+            Provider::Google => "Google",
+            Provider::Gitlab => "GitLab",
+            Provider::Gitea => "Gitea",
+            Provider::Oidc => "Your sign-in provider",
+        }
+    }
+
     fn is_oidc(self) -> bool {
         matches!(self, Provider::Google | Provider::Oidc)
     }

@@ -8,6 +8,7 @@ mod admin_cli;
 mod api_helpers;
 mod api_tokens;
 mod auth_hardening;
+mod auth_rules;
 mod authorization;
 mod cli;
 mod compat;

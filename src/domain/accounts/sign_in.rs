@@ -165,7 +165,7 @@ pub async fn sign_up(
         .map_err(internal)?
         != CodeCheck::Valid
     {
-        return Err(AuthError::InvalidCode);
+        return Err(AuthError::InvalidSignUpCode);
     }
     let hashed = hash(password).await?;
     let user = match db::users::by_email(state.db(), email.as_str())
@@ -182,7 +182,7 @@ pub async fn sign_up(
         .await
         .map_err(internal)?,
         Some(user) if user.is_active => user,
-        Some(_) => return Err(AuthError::InvalidCode),
+        Some(_) => return Err(AuthError::InvalidSignUpCode),
         None => create_verified(state, &email, names, Some(hashed)).await?,
     };
     db::users::record_login(state.db(), user, "email")
