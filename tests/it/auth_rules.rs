@@ -1,9 +1,83 @@
-//! Account rules at their edges: the answers of the sign-in limits.
+//! Account rules at their edges: a disabled account gets nothing from a sign-up, and the
+//! answers of the sign-in limits.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{Engine, PASSWORD, TestApp};
+use crate::{
+    email::code_in,
+    on_both_engines,
+    support::{Engine, PASSWORD, TestApp},
+};
+
+on_both_engines!(
+    a_disabled_account_without_a_password_gets_none_from_a_sign_up,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        let sink = app.with_mail(&admin).await;
+        let email = "codes.only@example.com";
+        let visitor = app.browser();
+        // An account made by an emailed code: it has no password.
+        visitor
+            .post("/auth/magic-generate/", json!({ "email": email }))
+            .await;
+        let code = code_in(&sink.wait_for(1).await.decoded());
+        let made = visitor
+            .post(
+                "/auth/magic-sign-in/",
+                json!({"email": email, "code": code}),
+            )
+            .await;
+        assert_eq!(made.status(), StatusCode::OK);
+        // A code issued while the account was active, used once it is disabled.
+        visitor
+            .post("/auth/magic-generate/", json!({ "email": email }))
+            .await;
+        let code = code_in(&sink.wait_for(2).await.decoded());
+        let user = plane_aio::db::users::by_email(app.state.db(), email)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(user.password.is_none());
+        let disabled = admin
+            .patch(
+                &format!("/api/instances/users/{}/", user.id),
+                json!({"is_active": false}),
+            )
+            .await;
+        assert_eq!(disabled.status(), StatusCode::OK);
+
+        let attacker = app.browser();
+        let refused = attacker
+            .post(
+                "/auth/sign-up/",
+                json!({"email": email, "password": PASSWORD, "code": code}),
+            )
+            .await;
+        let wrong_code = app
+            .browser()
+            .post(
+                "/auth/sign-up/",
+                json!({"email": "someone.else@example.com", "password": PASSWORD, "code": "abcd-efgh-ijkl"}),
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(refused.status(), wrong_code.status());
+        assert_eq!(
+            refused.json::<Value>().await.unwrap(),
+            wrong_code.json::<Value>().await.unwrap(),
+            "the same answer as a wrong code"
+        );
+        assert!(attacker.cookie("session-id").is_none(), "no session");
+        let user = plane_aio::db::users::by_email(app.state.db(), email)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(user.password.is_none(), "no password was set");
+        assert!(!user.is_active);
+    }
+);
 
 fn retry_after(resp: &reqwest::Response) -> u64 {
     resp.headers()

@@ -172,6 +172,8 @@ pub async fn sign_up(
         .await
         .map_err(internal)?
     {
+        // A disabled account gets nothing, and the same answer as a wrong code.
+        Some(user) if !user.is_active => return Err(AuthError::InvalidSignUpCode),
         // The owner of the address proved it: an existing account without a password gets one;
         // one with a password is simply signed in (its password is not replaced).
         Some(user) if user.password.is_none() => db::users::save(state.db(), user, |u| {
@@ -181,8 +183,7 @@ pub async fn sign_up(
         })
         .await
         .map_err(internal)?,
-        Some(user) if user.is_active => user,
-        Some(_) => return Err(AuthError::InvalidSignUpCode),
+        Some(user) => user,
         None => create_verified(state, &email, names, Some(hashed)).await?,
     };
     db::users::record_login(state.db(), user, "email")
