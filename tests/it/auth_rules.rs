@@ -1,5 +1,5 @@
-//! Account rules at their edges: a disabled account gets nothing from a sign-up, and the
-//! answers of the sign-in limits.
+//! Account rules at their edges: a reset link survives a refused password, a disabled account
+//! gets nothing from a sign-up, and the answers of the sign-in limits.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -9,6 +9,85 @@ use crate::{
     on_both_engines,
     support::{Engine, PASSWORD, TestApp},
 };
+
+fn reset_token_in(mail: &str) -> String {
+    let start = mail.find("token=").expect("a reset link") + 6;
+    mail[start..start + 64].to_string()
+}
+
+on_both_engines!(
+    a_password_made_of_the_accounts_own_details_does_not_use_up_the_reset_link,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        let sink = app.with_mail(&admin).await;
+        let email = "quentin.zephyrine@example.com";
+        plane_aio::domain::accounts::create_user(
+            app.state.db(),
+            email,
+            PASSWORD,
+            &plane_aio::domain::accounts::Names::new("Quentin", "Zephyrine"),
+            false,
+        )
+        .await
+        .unwrap();
+        let visitor = app.browser();
+        let asked = visitor
+            .post("/auth/forgot-password/", json!({ "email": email }))
+            .await;
+        assert_eq!(asked.status(), StatusCode::OK);
+        let token = reset_token_in(&sink.wait_for(1).await.decoded());
+
+        // Strong for a stranger, guessable for anyone who knows the account.
+        let own_details = "Quentin.Zephyrine@example.com";
+        assert!(
+            plane_aio::domain::password::check_strength(own_details, &[]).is_ok(),
+            "the test needs a password only the account's details make weak"
+        );
+        let refused = visitor
+            .post(
+                "/auth/reset-password/",
+                json!({"token": token, "password": own_details}),
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["error_code"], 5021, "{body}");
+        assert_eq!(body["error_message"], "PASSWORD_TOO_WEAK", "{body}");
+        assert_eq!(
+            app.browser().sign_in(email, PASSWORD).await.status(),
+            StatusCode::OK,
+            "the password is unchanged"
+        );
+
+        let ok = visitor
+            .post(
+                "/auth/reset-password/",
+                json!({"token": token, "password": "harbor-lantern-quiet-47"}),
+            )
+            .await;
+        assert_eq!(
+            ok.status(),
+            StatusCode::OK,
+            "the same link still works: {}",
+            ok.text().await.unwrap()
+        );
+        assert_eq!(
+            app.browser()
+                .sign_in(email, "harbor-lantern-quiet-47")
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        let again = visitor
+            .post(
+                "/auth/reset-password/",
+                json!({"token": token, "password": "another-quiet-harbor-88"}),
+            )
+            .await;
+        assert_eq!(again.status(), StatusCode::BAD_REQUEST, "and only once");
+    }
+);
 
 on_both_engines!(
     a_disabled_account_without_a_password_gets_none_from_a_sign_up,

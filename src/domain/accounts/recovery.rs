@@ -40,31 +40,51 @@ pub(super) async fn send_reset_link(
 }
 
 /// Sets a new password from a reset link; every session of the user ends.
+///
+/// The link is used up only by a password that passes every check, the account's email and
+/// names included: it is read first, the password checked, and then taken by the one request
+/// whose removal of it succeeds (so it still works once only).
 pub async fn reset_password(
     state: &AppState,
     token: &str,
     new_password: &str,
 ) -> Result<User, AuthError> {
-    // Check the password first so a weak one does not use up the link.
-    password::check_strength(new_password, &[])?;
-    let Some((user_id, fingerprint)) = codes::take_reset_token(state.kv(), token)
+    let Some((user_id, fingerprint)) = codes::peek_reset_token(state.kv(), token)
         .await
         .map_err(internal)?
     else {
         return Err(AuthError::InvalidLink);
     };
-    let user = db::users::by_id(state.db(), user_id)
+    let user = reset_target(state, user_id, &fingerprint).await?;
+    password::check_strength(
+        new_password,
+        &[&user.email, &user.first_name, &user.last_name],
+    )?;
+    match codes::take_reset_token(state.kv(), token)
+        .await
+        .map_err(internal)?
+    {
+        Some(taken) if taken == (user_id, fingerprint.clone()) => {}
+        _ => return Err(AuthError::InvalidLink),
+    }
+    // Read again once the link is ours: a password changed meanwhile voids it.
+    let user = reset_target(state, user_id, &fingerprint).await?;
+    set_password(state, user, new_password).await
+}
+
+/// The active account a reset link was made for, while its password is the one it had then.
+async fn reset_target(
+    state: &AppState,
+    user_id: uuid::Uuid,
+    fingerprint: &str,
+) -> Result<User, AuthError> {
+    db::users::by_id(state.db(), user_id)
         .await
         .map_err(internal)?
         .filter(|u| {
             u.is_active && codes::password_fingerprint(u.password.as_deref()) == fingerprint
         })
-        .ok_or(AuthError::InvalidLink)?;
-    password::check_strength(
-        new_password,
-        &[&user.email, &user.first_name, &user.last_name],
-    )?;
-    set_password(state, user, new_password).await
+        .ok_or(AuthError::InvalidLink)
 }
 
 /// Replaces a user's password and ends all their sessions.
