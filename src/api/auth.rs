@@ -333,7 +333,8 @@ impl AuthApi {
         }))
     }
 
-    /// Changes the signed-in user's password. Other sessions end; this one continues.
+    /// Changes the signed-in user's password. Other sessions end; this one continues. Limited
+    /// like sign-in: attempts per client address, and wrong current passwords lock the address.
     #[oai(path = "/change-password/", method = "post")]
     async fn change_password(
         &self,
@@ -344,6 +345,7 @@ impl AuthApi {
         body: Json<ChangePasswordRequest>,
     ) -> Result<Json<Notice>, ApiError> {
         let (caller, _) = caller.require_session()?;
+        limit(&state, req, None).await?;
         let user = accounts::change_password(
             &state,
             caller.user.clone(),

@@ -1,5 +1,6 @@
 //! Account rules at their edges: a reset link survives a refused password, a disabled account
-//! gets nothing from a sign-up, and the answers of the sign-in limits.
+//! gets nothing from a sign-up, the answers of the sign-in limits, and a wrong current password
+//! counts as a failed sign-in.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -211,3 +212,52 @@ async fn sign_in_answers_every_limit_with_planes_one_body() {
     assert!((1..=60).contains(&retry_after(&limited)));
     assert_eq!(limited.json::<Value>().await.unwrap(), planes);
 }
+
+on_both_engines!(
+    wrong_current_passwords_lock_the_account_like_failed_sign_ins,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        let change = |old: &'static str| {
+            admin.post(
+                "/auth/change-password/",
+                json!({"old_password": old, "new_password": "harbor-lantern-quiet-47"}),
+            )
+        };
+        for _ in 0..10 {
+            let wrong = change("not-my-password").await;
+            assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+            let body: Value = wrong.json().await.unwrap();
+            assert_eq!(body["error_code"], 5135, "{body}");
+            assert_eq!(body["error_message"], "INCORRECT_OLD_PASSWORD");
+        }
+        // Locked: even the right password is not tried, and nothing changes.
+        let locked = change(PASSWORD).await;
+        assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(retry_after(&locked) > 60, "the lock lasts minutes");
+        assert_eq!(
+            locked.json::<Value>().await.unwrap(),
+            json!({"error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED"})
+        );
+        assert_eq!(
+            admin.get("/api/users/me/").await.status(),
+            StatusCode::OK,
+            "the session goes on"
+        );
+        // The same lock as sign-in's: guessing through either counts for both.
+        let sign_in = app
+            .browser()
+            .sign_in(crate::support::ADMIN_EMAIL, PASSWORD)
+            .await;
+        assert_eq!(sign_in.status(), StatusCode::TOO_MANY_REQUESTS);
+        let user = plane_aio::db::users::by_email(app.state.db(), crate::support::ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
+        let phc = user.password.unwrap();
+        assert!(
+            plane_aio::domain::password::verify(PASSWORD, &phc).await,
+            "the password is unchanged"
+        );
+    }
+);

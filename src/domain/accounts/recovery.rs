@@ -121,16 +121,28 @@ pub async fn store_password(
 }
 
 /// Changes the signed-in user's password (the current one is required when there is one).
+/// Wrong current passwords count as failed sign-ins of the address: ten lock both out for a
+/// while (a stolen session cannot guess the password faster than a sign-in could).
 pub async fn change_password(
     state: &AppState,
     user: User,
     current: Option<&str>,
     new_password: &str,
 ) -> Result<User, AuthError> {
-    if let Some(phc) = user.password.as_deref()
-        && !password::verify(current.unwrap_or(""), phc).await
-    {
-        return Err(AuthError::WrongCurrentPassword);
+    if let Some(phc) = user.password.as_deref() {
+        let kv = state.kv();
+        if let Some(retry_after) = lockout::locked_for(kv, &user.email)
+            .await
+            .map_err(internal)?
+        {
+            return Err(AuthError::Locked { retry_after });
+        }
+        if !password::verify(current.unwrap_or(""), phc).await {
+            lockout::record_failure(kv, &user.email)
+                .await
+                .map_err(internal)?;
+            return Err(AuthError::WrongCurrentPassword);
+        }
     }
     password::check_strength(
         new_password,
