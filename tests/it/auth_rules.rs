@@ -1,6 +1,6 @@
 //! Account rules at their edges: a reset link survives a refused password, a disabled account
 //! gets nothing from a sign-up, the answers of the sign-in limits, and a wrong current password
-//! counts as a failed sign-in.
+//! counts as a failed sign-in, and the first-run sign-up needs the CSRF token.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -261,3 +261,53 @@ on_both_engines!(
         );
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_run_sign_up_needs_the_csrf_token() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let body = json!({"email": "first@example.com", "password": PASSWORD});
+    let token = app.browser().csrf().await;
+    let cases = [
+        ("no token", None, None, "CSRF Failed: CSRF cookie not set."),
+        (
+            "cookie only",
+            Some(token.as_str()),
+            None,
+            "CSRF Failed: CSRF token missing.",
+        ),
+        (
+            "wrong token",
+            Some(token.as_str()),
+            Some("0000"),
+            "CSRF Failed: CSRF token incorrect.",
+        ),
+    ];
+    for (case, cookie, header, expected) in cases {
+        let mut request = app
+            .client
+            .post(app.url("/api/instances/admins/sign-up/"))
+            .json(&body);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", format!("csrftoken={cookie}"));
+        }
+        if let Some(header) = header {
+            request = request.header("x-csrftoken", header);
+        }
+        let refused = request.send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{case}");
+        assert_eq!(
+            refused.json::<Value>().await.unwrap(),
+            json!({ "detail": expected }),
+            "{case}"
+        );
+    }
+    let info: Value = app.get("/api/instances/").await.json().await.unwrap();
+    assert_eq!(
+        info["instance"]["is_setup_done"], false,
+        "nothing was created"
+    );
+    // With the token, as the web UI sends it, the set-up goes through.
+    let browser = app.browser();
+    let ok = browser.post("/api/instances/admins/sign-up/", body).await;
+    assert_eq!(ok.status(), StatusCode::OK, "{}", ok.text().await.unwrap());
+}
