@@ -1,6 +1,7 @@
 //! Account rules at their edges: a reset link survives a refused password, a disabled account
-//! gets nothing from a sign-up, the answers of the sign-in limits, and a wrong current password
-//! counts as a failed sign-in, and the first-run sign-up needs the CSRF token.
+//! gets nothing from a sign-up, every sign-in limit answers alike, a wrong current password
+//! counts as a failed sign-in, the first-run sign-up needs the CSRF token, and the instance
+//! reports its workspace-creation switch.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -156,6 +157,25 @@ on_both_engines!(
             .unwrap();
         assert!(user.password.is_none(), "no password was set");
         assert!(!user.is_active);
+    }
+);
+
+on_both_engines!(
+    the_instance_reports_whether_workspace_creation_is_disabled,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        let flag = async || {
+            let info: Value = app.get("/api/instances/").await.json().await.unwrap();
+            info["config"]["is_workspace_creation_disabled"].clone()
+        };
+        assert_eq!(flag().await, false);
+        app.configure(&admin, json!({"DISABLE_WORKSPACE_CREATION": "1"}))
+            .await;
+        assert_eq!(flag().await, true);
+        app.configure(&admin, json!({"DISABLE_WORKSPACE_CREATION": "0"}))
+            .await;
+        assert_eq!(flag().await, false);
     }
 );
 
