@@ -4,10 +4,13 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{
-    ADMIN_EMAIL, Engine, PASSWORD, TestApp,
-    browser::Browser,
-    fake_provider::{CLIENT_ID, CLIENT_SECRET, FakeProvider, FakeUser},
+use crate::{
+    on_both_engines,
+    support::{
+        ADMIN_EMAIL, Engine, PASSWORD, TestApp,
+        browser::Browser,
+        fake_provider::{CLIENT_ID, CLIENT_SECRET, FakeProvider, FakeUser},
+    },
 };
 
 fn person(email: &str, verified: bool) -> FakeUser {
@@ -171,6 +174,47 @@ async fn a_verified_email_links_the_existing_account_and_an_unverified_one_does_
         StatusCode::OK
     );
 }
+
+on_both_engines!(
+    an_address_gitea_has_not_confirmed_links_to_no_account,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        // Someone registered the admin's address on a Gitea that does not confirm addresses.
+        let provider = FakeProvider::start(person(ADMIN_EMAIL, false)).await;
+        enable(&app, &admin, "gitea", &provider.base).await;
+        let attacker = app.browser();
+        let landing = sign_in_with(&attacker, "gitea", "/").await;
+        let (code, name, message) = refusal(&landing);
+        assert_eq!(
+            (code.as_str(), name.as_str()),
+            ("5123", "GITEA_OAUTH_PROVIDER_ERROR")
+        );
+        assert!(message.starts_with("Gitea has not verified"), "{message}");
+        assert_eq!(
+            attacker.get("/api/users/me/").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let admin_user = plane_aio::db::users::by_email(app.state.db(), ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            plane_aio::db::social_accounts::for_user(app.state.db(), admin_user.id)
+                .await
+                .unwrap()
+                .is_empty(),
+            "nothing linked to the account"
+        );
+
+        // Once Gitea lists the address as confirmed, it links to the same account.
+        provider.set_user(person(ADMIN_EMAIL, true));
+        let owner = app.browser();
+        assert_eq!(sign_in_with(&owner, "gitea", "/").await, "/");
+        let me: Value = owner.get("/api/users/me/").await.json().await.unwrap();
+        assert_eq!(me["id"], admin_user.id.to_string());
+    }
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gitea_respects_the_sign_up_switch_and_the_state_is_single_use() {
