@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod admin_cli;
 mod api_helpers;
+mod api_keys;
 mod api_tokens;
 mod auth_hardening;
 mod auth_rules;
