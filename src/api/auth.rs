@@ -10,7 +10,6 @@ use poem::{
     },
 };
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
-use serde_json::json;
 
 use super::{
     Tag,
@@ -37,6 +36,9 @@ const MAILS_PER_ADDRESS: Rate = Rate {
     window: std::time::Duration::from_secs(600),
 };
 
+/// Refusals answer with Plane's authentication error body, `{"error_code": 5065,
+/// "error_message": "AUTHENTICATION_FAILED_SIGN_IN", "error": "<a sentence>"}`; every 429 with
+/// Plane's `{"error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED"}` and `Retry-After`.
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> ApiError {
         use poem::http::StatusCode as S;
@@ -44,12 +46,7 @@ impl From<AuthError> for ApiError {
             AuthError::Internal(_) => {
                 return ApiError::Internal(anyhow::anyhow!("{error}"));
             }
-            AuthError::Locked { retry_after } => {
-                return ApiError::Throttled {
-                    retry_after: *retry_after,
-                    body: json!({ "error": error.to_string(), "error_code": error.code() }),
-                };
-            }
+            AuthError::Locked { retry_after } => return ApiError::rate_limited(*retry_after),
             AuthError::InvalidCredentials => S::UNAUTHORIZED,
             AuthError::SignUpDisabled
             | AuthError::DomainNotAllowed
@@ -62,7 +59,7 @@ impl From<AuthError> for ApiError {
         };
         ApiError::Body {
             status,
-            body: json!({ "error": error.to_string(), "error_code": error.code() }),
+            body: error.code().body(&error.to_string()),
         }
     }
 }
@@ -336,7 +333,8 @@ impl AuthApi {
         }))
     }
 
-    /// Changes the signed-in user's password. Other sessions end; this one continues.
+    /// Changes the signed-in user's password. Other sessions end; this one continues. Limited
+    /// like sign-in: attempts per client address, and wrong current passwords lock the address.
     #[oai(path = "/change-password/", method = "post")]
     async fn change_password(
         &self,
@@ -347,6 +345,7 @@ impl AuthApi {
         body: Json<ChangePasswordRequest>,
     ) -> Result<Json<Notice>, ApiError> {
         let (caller, _) = caller.require_session()?;
+        limit(&state, req, None).await?;
         let user = accounts::change_password(
             &state,
             caller.user.clone(),

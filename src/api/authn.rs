@@ -4,9 +4,9 @@
 //!   revoked → Plane's 403. Each token is rate limited (`api_key_rate_limit`; service tokens
 //!   300/minute) with `X-RateLimit-Remaining`/`X-RateLimit-Reset`, and 429 with Plane's body.
 //! * The `session-id` cookie authenticates everything, the UI's calls included. Unsafe requests
-//!   authenticated by the cookie, and every unsafe request to `/auth/`, must carry the
-//!   `csrftoken` cookie's value in `X-CSRFToken` (double submit) and, when the browser sends an
-//!   `Origin`, come from this site.
+//!   authenticated by the cookie, and every unsafe request to `/auth/` or the first-run sign-up,
+//!   must carry the `csrftoken` cookie's value in `X-CSRFToken` (double submit) and, when the
+//!   browser sends an `Origin`, come from this site.
 //! * Requests without credentials are limited per client address (`anonymous_rate_limit`).
 //! * A request that pushes its sliding session's expiry out gets the session cookie again,
 //!   with the new lifetime.
@@ -284,6 +284,8 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
     let path = req.uri().path().to_string();
     let is_v1 = path.starts_with("/api/v1/") || path == "/api/v1";
     let is_auth = path.starts_with("/auth/");
+    // The first-run sign-up signs in without a session, like `/auth/`: CSRF-checked too.
+    let csrf_without_session = is_auth || path == "/api/instances/admins/sign-up/";
     let settings = state.settings();
 
     let api_key = req
@@ -333,7 +335,7 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
             ..
         })
     );
-    if is_unsafe(req.method()) && (cookie_authenticated || is_auth) {
+    if is_unsafe(req.method()) && (cookie_authenticated || csrf_without_session) {
         let instance = state.instance_settings().await.unwrap_or_default();
         if let Some(refusal) = check_csrf(&req, &state.public_url(&instance)) {
             return Ok(refusal);

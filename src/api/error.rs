@@ -78,7 +78,10 @@ impl ApiError {
     pub fn rate_limited(retry_after: u64) -> ApiError {
         ApiError::Throttled {
             retry_after,
-            body: serde_json::json!({ "error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED" }),
+            body: {
+                let code = crate::domain::auth_codes::RATE_LIMIT_EXCEEDED;
+                json!({ "error_code": code.number, "error_message": code.name })
+            },
         }
     }
 

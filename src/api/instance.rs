@@ -168,7 +168,7 @@ impl InstanceApi {
             },
             "config": {
                 "enable_signup": settings.signup_enabled(),
-                "is_workspace_creation_disabled": false,
+                "is_workspace_creation_disabled": settings.workspace_creation_disabled(),
                 "is_google_enabled": provider_on(Provider::Google),
                 "is_github_enabled": provider_on(Provider::Github),
                 "is_gitlab_enabled": provider_on(Provider::Gitlab),

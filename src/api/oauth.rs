@@ -1,6 +1,7 @@
 //! `/auth/<provider>/` and `/auth/<provider>/callback/`: sign-in with GitHub, Google, GitLab,
 //! Gitea or an OpenID Connect provider. Both answer with redirects: to the provider, then back to
-//! where the user was going (or to the sign-in page with an error code and message).
+//! where the user was going (or to the sign-in page with Plane's error code and name, and a
+//! sentence to show).
 //!
 //! The start sets the `oauth-state` cookie (HttpOnly, SameSite=Lax, Secure over HTTPS, for ten
 //! minutes) to the flow's state; the callback signs in only the browser holding it, and clears it.
@@ -24,6 +25,7 @@ use crate::{
     app::AppState,
     domain::{
         accounts::{self, AuthError},
+        auth_codes::{self, AuthCode},
         oauth::{self, OAuthError, Provider},
     },
 };
@@ -35,10 +37,13 @@ pub enum Redirect {
     Found(#[oai(header = "location")] String),
 }
 
-fn to_sign_in(code: &str, message: &str) -> Redirect {
+/// Back to the sign-in page with Plane's error code and name (`error_code=5120&
+/// error_message=GITHUB_OAUTH_PROVIDER_ERROR`, as Plane's redirects) and a sentence to show.
+fn to_sign_in(code: AuthCode, message: &str) -> Redirect {
     let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("error_code", code)
-        .append_pair("error_message", message)
+        .append_pair("error_code", &code.number.to_string())
+        .append_pair("error_message", code.name)
+        .append_pair("error", message)
         .finish();
     Redirect::Found(format!("/sign-in?{query}"))
 }
@@ -74,10 +79,10 @@ impl OAuthApi {
         let settings = state.instance_settings().await?;
         let Some(credentials) = settings.provider(provider.name()) else {
             return Ok(to_sign_in(
-                "OAUTH_NOT_CONFIGURED",
+                auth_codes::not_configured(provider),
                 &format!(
                     "Sign-in with {} is not set up on this instance.",
-                    provider.name()
+                    provider.label()
                 ),
             ));
         };
@@ -104,7 +109,10 @@ impl OAuthApi {
             Err(OAuthError::Kv(e)) => Err(ApiError::Internal(e.into())),
             Err(e) => {
                 tracing::warn!(provider = provider.name(), error = %e, "cannot start the provider sign-in");
-                Ok(to_sign_in("OAUTH_PROVIDER_ERROR", &e.to_string()))
+                Ok(to_sign_in(
+                    auth_codes::provider_error(provider),
+                    &e.to_string(),
+                ))
             }
         }
     }
@@ -125,13 +133,13 @@ impl OAuthApi {
         let browser_state = jar.get(STATE_COOKIE).map(|c| c.value_str().to_string());
         if let Some(error) = error.0 {
             return Ok(to_sign_in(
-                "OAUTH_PROVIDER_ERROR",
-                &format!("{} refused the sign-in: {error}", provider.name()),
+                auth_codes::provider_error(provider),
+                &format!("{} refused the sign-in: {error}", provider.label()),
             ));
         }
         let (Some(code), Some(flow_state)) = (code.0, flow_state.0) else {
             return Ok(to_sign_in(
-                "OAUTH_PROVIDER_ERROR",
+                auth_codes::provider_error(provider),
                 "The provider's answer is incomplete.",
             ));
         };
@@ -147,7 +155,7 @@ impl OAuthApi {
         let settings = state.instance_settings().await?;
         let Some(credentials) = settings.provider(provider.name()) else {
             return Ok(to_sign_in(
-                "OAUTH_NOT_CONFIGURED",
+                auth_codes::not_configured(provider),
                 "This sign-in method is not set up.",
             ));
         };
@@ -168,7 +176,10 @@ impl OAuthApi {
             Err(OAuthError::Kv(e)) => return Err(ApiError::Internal(e.into())),
             Err(e) => {
                 tracing::warn!(provider = provider.name(), error = %e, "provider sign-in failed");
-                return Ok(to_sign_in("OAUTH_PROVIDER_ERROR", &e.to_string()));
+                return Ok(to_sign_in(
+                    auth_codes::provider_error(provider),
+                    &e.to_string(),
+                ));
             }
         };
         match accounts::sign_in_with_provider(&state, provider, &identity).await {

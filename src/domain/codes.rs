@@ -156,12 +156,27 @@ pub async fn issue_reset_token(
     Ok(token)
 }
 
+fn reset_key(token: &str) -> Option<String> {
+    (token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| format!("reset:{}", digest(token)))
+}
+
+/// Reads a reset token without using it up: the user and fingerprint it was made for.
+pub async fn peek_reset_token(kv: &Kv, token: &str) -> Result<Option<(Uuid, String)>, KvError> {
+    let Some(key) = reset_key(token) else {
+        return Ok(None);
+    };
+    Ok(kv
+        .get::<ResetRecord>(Namespace::AuthCodes, &key)
+        .await?
+        .map(|record| (record.user_id, record.password_fingerprint)))
+}
+
 /// Consumes a reset token: returns the user and fingerprint it was made for, once.
 pub async fn take_reset_token(kv: &Kv, token: &str) -> Result<Option<(Uuid, String)>, KvError> {
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let Some(key) = reset_key(token) else {
         return Ok(None);
-    }
-    let key = format!("reset:{}", digest(token));
+    };
     let Some(record) = kv.get::<ResetRecord>(Namespace::AuthCodes, &key).await? else {
         return Ok(None);
     };

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod auth_codes;
 pub mod codes;
 pub mod crypto;
 pub mod email;

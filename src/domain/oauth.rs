@@ -9,7 +9,7 @@
 //! signs nobody in there, and leaves the flow for the browser that started it. The redirect
 //! URI is always `<public URL>/auth/<provider>/callback/`: the instance-settings page shows it.
 
-use std::{future::Future, pin::Pin, time::Duration};
+use std::time::Duration;
 
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
@@ -22,8 +22,10 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
+mod http;
 mod profile;
 
+pub use http::HttpClient;
 use profile::profile;
 
 use super::instance::ProviderSettings;
@@ -62,6 +64,17 @@ impl Provider {
         }
     }
 
+    /// The provider's name for people ("GitHub").
+    pub fn label(self) -> &'static str {
+        match self {
+            Provider::Github => "GitHub",
+            Provider::Google => "Google",
+            Provider::Gitlab => "GitLab",
+            Provider::Gitea => "Gitea",
+            Provider::Oidc => "Your sign-in provider",
+        }
+    }
+
     fn is_oidc(self) -> bool {
         matches!(self, Provider::Google | Provider::Oidc)
     }
@@ -90,94 +103,14 @@ pub enum OAuthError {
     Exchange(String),
     #[error("the provider's answer could not be used: {0}")]
     Profile(String),
+    #[error("sign-in with providers is unavailable: the HTTP client could not be set up ({0})")]
+    Unavailable(String),
     #[error(transparent)]
     Kv(#[from] KvError),
 }
 
 fn config_err(e: impl std::fmt::Display) -> OAuthError {
     OAuthError::Config(e.to_string())
-}
-
-/// The HTTP client the OAuth crates use: our reqwest, never following redirects (SSRF).
-#[derive(Clone)]
-pub struct HttpClient(reqwest::Client);
-
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct HttpError(String);
-
-impl HttpClient {
-    pub fn new() -> HttpClient {
-        HttpClient(
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(15))
-                .user_agent(concat!("plane-aio/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .unwrap_or_default(),
-        )
-    }
-
-    async fn get_json<T: serde::de::DeserializeOwned>(
-        &self,
-        url: &str,
-        token: &str,
-    ) -> Result<T, OAuthError> {
-        let response = self
-            .0
-            .get(url)
-            .bearer_auth(token)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(|e| OAuthError::Profile(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(OAuthError::Profile(format!(
-                "{url} answered {}",
-                response.status()
-            )));
-        }
-        response
-            .json()
-            .await
-            .map_err(|e| OAuthError::Profile(e.to_string()))
-    }
-}
-
-impl Default for HttpClient {
-    fn default() -> Self {
-        HttpClient::new()
-    }
-}
-
-impl<'c> oauth2::AsyncHttpClient<'c> for HttpClient {
-    type Error = HttpError;
-    type Future =
-        Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, HttpError>> + Send + 'c>>;
-
-    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
-        Box::pin(async move {
-            let (parts, body) = request.into_parts();
-            let mut builder = self
-                .0
-                .request(parts.method, parts.uri.to_string())
-                .body(body);
-            for (name, value) in parts.headers.iter() {
-                builder = builder.header(name, value);
-            }
-            let response = builder.send().await.map_err(|e| HttpError(e.to_string()))?;
-            let mut out = oauth2::http::Response::builder().status(response.status());
-            for (name, value) in response.headers() {
-                out = out.header(name, value);
-            }
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| HttpError(e.to_string()))?;
-            out.body(body.to_vec())
-                .map_err(|e| HttpError(e.to_string()))
-        })
-    }
 }
 
 /// What waits between the redirect to the provider and its callback.
@@ -305,6 +238,7 @@ pub async fn start(
     redirect_uri: &str,
     next_path: String,
 ) -> Result<Started, OAuthError> {
+    http.client()?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = if provider.is_oidc() {
         let client = CoreClient::from_provider_metadata(
@@ -376,6 +310,7 @@ pub async fn finish(
     state: &str,
     browser_state: Option<&str>,
 ) -> Result<(Identity, String), OAuthError> {
+    http.client()?;
     if !binds(browser_state, state) {
         return Err(OAuthError::UnknownState);
     }
@@ -520,6 +455,45 @@ mod tests {
             safe_next_path(Some("/%09/evil.example")),
             "/%09/evil.example"
         );
+    }
+
+    #[tokio::test]
+    async fn without_an_http_client_sign_in_fails_instead_of_following_redirects() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = Kv::open_fjall(dir.path()).unwrap();
+        let settings = ProviderSettings {
+            client_id: "id".into(),
+            client_secret: crate::config::Secret::new("secret"),
+            base_url: "https://git.example".into(),
+            display_name: String::new(),
+        };
+        let http = HttpClient::unavailable("no TLS backend");
+        let started = start(
+            &kv,
+            &http,
+            Provider::Gitea,
+            &settings,
+            "https://x/cb",
+            "/".into(),
+        )
+        .await;
+        assert!(
+            matches!(started, Err(OAuthError::Unavailable(_))),
+            "{:?}",
+            started.err()
+        );
+        let finished = finish(
+            &kv,
+            &http,
+            Provider::Gitea,
+            &settings,
+            "https://x/cb",
+            "code",
+            "state",
+            Some("state"),
+        )
+        .await;
+        assert!(matches!(finished, Err(OAuthError::Unavailable(_))));
     }
 
     #[test]

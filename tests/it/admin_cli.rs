@@ -49,6 +49,15 @@ fn failure(out: &std::process::Output) -> String {
     process::stderr(out)
 }
 
+/// A failure's one `error: …` line (exit code 1).
+fn one_error(out: &std::process::Output) -> String {
+    assert_eq!(out.status.code(), Some(1), "{}", process::stderr(out));
+    let stderr = process::stderr(out);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "one error line: {stderr}");
+    errors[0].to_string()
+}
+
 on_both_engines!(
     accounts_are_managed_from_the_shell_while_the_server_runs,
     |engine: Engine| async move {
@@ -142,6 +151,29 @@ on_both_engines!(
             err.contains("no user with email ghost@example.com"),
             "{err}"
         );
+        let err = one_error(
+            &admin_cli(
+                &app,
+                &[
+                    "reset-password",
+                    "--email",
+                    "ops@example.com",
+                    "--password-stdin",
+                ],
+                Some("password123\n"),
+            )
+            .await,
+        );
+        assert!(err.starts_with("error: the password is too weak"), "{err}");
+        let err = one_error(
+            &admin_cli(
+                &app,
+                &["disable-user", "--email", "ghost@example.com"],
+                None,
+            )
+            .await,
+        );
+        assert_eq!(err, "error: no user with email ghost@example.com");
 
         // A token made by the CLI works against the running server.
         let out = admin_cli(
@@ -474,6 +506,8 @@ on_both_engines!(
                 .await,
             )
         };
+        // Each token was used once above; the server writes uses every 30 s, now here.
+        app.state.token_usage().flush(app.state.db()).await;
         let listed = list_tokens().await;
         assert_eq!(listed.len(), 2);
         let text = format!("{table}{listed:?}");
@@ -485,7 +519,17 @@ on_both_engines!(
         assert_eq!(deploy["is_service"], false);
         assert!(deploy["expired_at"].is_string());
         assert!(deploy["created_at"].is_string());
-        assert!(deploy.get("last_used").is_some());
+        let last_used = deploy["last_used"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a use was recorded: {deploy}"));
+        let age = chrono::Utc::now()
+            - chrono::DateTime::parse_from_rfc3339(last_used)
+                .expect("an RFC 3339 time")
+                .with_timezone(&chrono::Utc);
+        assert!(
+            (chrono::TimeDelta::zero()..chrono::TimeDelta::minutes(1)).contains(&age),
+            "used just now: {last_used}"
+        );
         let id = deploy["id"].as_str().unwrap().to_string();
 
         let out = admin_cli(&app, &["revoke-token", "--id", &id], None).await;

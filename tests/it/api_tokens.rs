@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::{
     on_both_engines,
-    support::{ADMIN_EMAIL, Engine, TestApp, postgres},
+    support::{ADMIN_EMAIL, Engine, TestApp, api::raw_get, postgres},
 };
 
 async fn new_token(browser: &crate::support::browser::Browser, body: Value) -> Value {
@@ -72,38 +72,42 @@ on_both_engines!(
             "lists never show the token"
         );
 
-        for header in ["X-Api-Key", "x-api-key", "X-API-KEY"] {
-            let me = app
-                .client
-                .get(app.url("/api/v1/users/me/"))
-                .header(header, &token)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(me.status(), StatusCode::OK);
-            assert_eq!(
-                me.headers()["content-type"]
-                    .to_str()
-                    .unwrap()
-                    .split(';')
-                    .next(),
-                Some("application/json")
-            );
-            let me: Value = me.json().await.unwrap();
-            assert_eq!(
-                me.as_object().unwrap().keys().collect::<Vec<_>>(),
-                [
-                    "id",
-                    "first_name",
-                    "last_name",
-                    "email",
-                    "avatar",
-                    "avatar_url",
-                    "display_name"
-                ]
-            );
-            assert_eq!(me["email"], ADMIN_EMAIL);
+        // The header's name in any case, as sent on the wire.
+        for header in ["X-API-KEY", "x-api-key", "X-Api-Key"] {
+            let raw = raw_get(app.addr, "/api/v1/users/me/", &[(header, &token)]).await;
+            assert_eq!(raw.status, 200, "{header}: {}", raw.text);
+            assert!(raw.text.contains(ADMIN_EMAIL), "{header}: {}", raw.text);
         }
+        let me = app
+            .client
+            .get(app.url("/api/v1/users/me/"))
+            .header("X-Api-Key", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), StatusCode::OK);
+        assert_eq!(
+            me.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next(),
+            Some("application/json")
+        );
+        let me: Value = me.json().await.unwrap();
+        assert_eq!(
+            me.as_object().unwrap().keys().collect::<Vec<_>>(),
+            [
+                "id",
+                "first_name",
+                "last_name",
+                "email",
+                "avatar",
+                "avatar_url",
+                "display_name"
+            ]
+        );
+        assert_eq!(me["email"], ADMIN_EMAIL);
         // The session cookie authenticates the API too (the UI uses it).
         assert_eq!(
             admin.get("/api/v1/users/me/").await.status(),

@@ -233,8 +233,9 @@ async fn a_locked_address_is_told_when_to_retry() {
         "the lock lasts 15 minutes: {wait}"
     );
     assert_eq!(
-        locked.json::<Value>().await.unwrap()["error_code"],
-        "RATE_LIMIT_EXCEEDED"
+        locked.json::<Value>().await.unwrap(),
+        json!({"error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED"}),
+        "the lock-out answers like every other limit"
     );
 }
 

@@ -60,8 +60,8 @@ on_both_engines!(
             .await;
         assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
         assert_eq!(
-            wrong.json::<Value>().await.unwrap()["error_code"],
-            "INVALID_MAGIC_CODE"
+            wrong.json::<Value>().await.unwrap()["error_message"],
+            "INVALID_MAGIC_CODE_SIGN_IN"
         );
         let ok = visitor
             .post(
@@ -195,8 +195,8 @@ on_both_engines!(
             .await;
         assert_eq!(weak.status(), StatusCode::BAD_REQUEST);
         assert_eq!(
-            weak.json::<Value>().await.unwrap()["error_code"],
-            "INVALID_PASSWORD"
+            weak.json::<Value>().await.unwrap()["error_message"],
+            "PASSWORD_TOO_WEAK"
         );
         let ok = visitor
         .post("/auth/sign-up/", json!({"email": "pat@example.com", "password": PASSWORD, "code": code, "first_name": "Pat"}))
@@ -224,8 +224,8 @@ on_both_engines!(
         .post("/auth/sign-up/", json!({"email": "x@elsewhere.example", "password": PASSWORD, "code": "abcd-efgh-ijkl"}))
         .await;
         assert_eq!(
-            refused.json::<Value>().await.unwrap()["error_code"],
-            "EMAIL_DOMAIN_NOT_ALLOWED"
+            refused.json::<Value>().await.unwrap()["error_message"],
+            "SIGNUP_DISABLED"
         );
     }
 );
@@ -290,7 +290,7 @@ on_both_engines!(
             .await;
         assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
         assert_eq!(
-            reused.json::<Value>().await.unwrap()["error_code"],
+            reused.json::<Value>().await.unwrap()["error_message"],
             "INVALID_PASSWORD_TOKEN"
         );
         assert_eq!(
@@ -320,7 +320,7 @@ async fn without_smtp_mail_flows_say_so() {
         .await;
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
-        resp.json::<Value>().await.unwrap()["error_code"],
+        resp.json::<Value>().await.unwrap()["error_message"],
         "SMTP_NOT_CONFIGURED"
     );
     let info: Value = app.get("/api/instances/").await.json().await.unwrap();

@@ -58,8 +58,8 @@ on_both_engines!(
             .await;
         assert_eq!(late.status(), StatusCode::BAD_REQUEST);
         assert_eq!(
-            late.json::<Value>().await.unwrap()["error_code"],
-            "INVALID_MAGIC_CODE"
+            late.json::<Value>().await.unwrap()["error_message"],
+            "INVALID_MAGIC_CODE_SIGN_IN"
         );
         assert_eq!(
             visitor.get("/api/users/me/").await.status(),
@@ -101,7 +101,7 @@ on_both_engines!(
             .await;
         assert_eq!(late.status(), StatusCode::BAD_REQUEST);
         assert_eq!(
-            late.json::<Value>().await.unwrap()["error_code"],
+            late.json::<Value>().await.unwrap()["error_message"],
             "INVALID_PASSWORD_TOKEN"
         );
         assert_eq!(

@@ -4,10 +4,13 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{
-    ADMIN_EMAIL, Engine, PASSWORD, TestApp,
-    browser::Browser,
-    fake_provider::{CLIENT_ID, CLIENT_SECRET, FakeProvider, FakeUser},
+use crate::{
+    on_both_engines,
+    support::{
+        ADMIN_EMAIL, Engine, PASSWORD, TestApp,
+        browser::Browser,
+        fake_provider::{CLIENT_ID, CLIENT_SECRET, FakeProvider, FakeUser},
+    },
 };
 
 fn person(email: &str, verified: bool) -> FakeUser {
@@ -35,6 +38,20 @@ async fn enable(app: &TestApp, admin: &Browser, provider: &str, base: &str) {
         }),
     )
     .await;
+}
+
+/// The sign-in page's query after a refused sign-in: Plane's `error_code` and `error_message`,
+/// and the sentence shown (`error`).
+fn refusal(landing: &str) -> (String, String, String) {
+    let query = landing
+        .strip_prefix("/sign-in?")
+        .unwrap_or_else(|| panic!("sent back to sign-in: {landing}"));
+    let pairs: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+    let get = |k: &str| pairs.get(k).cloned().unwrap_or_default();
+    (get("error_code"), get("error_message"), get("error"))
 }
 
 /// Runs the browser side of the flow; returns where the server finally sends the browser.
@@ -118,13 +135,29 @@ async fn a_verified_email_links_the_existing_account_and_an_unverified_one_does_
     enable(&app, &admin, "gitlab", &provider.base).await;
     let browser = app.browser();
     let landing = sign_in_with(&browser, "gitlab", "/").await;
-    assert!(
-        landing.starts_with("/sign-in?error_code=OAUTH_EMAIL_NOT_VERIFIED"),
-        "{landing}"
+    let (code, name, message) = refusal(&landing);
+    assert_eq!(
+        (code.as_str(), name.as_str()),
+        ("5121", "GITLAB_OAUTH_PROVIDER_ERROR")
+    );
+    assert_eq!(
+        message,
+        "GitLab has not verified your email address. Verify it there, or sign in another way."
     );
     assert_eq!(
         browser.get("/api/users/me/").await.status(),
         StatusCode::UNAUTHORIZED
+    );
+    // An unverified address without an account: the same answer, which tells nothing of
+    // accounts, and no account made.
+    provider.set_user(person("stranger@example.com", false));
+    let unknown = sign_in_with(&app.browser(), "gitlab", "/").await;
+    assert_eq!(refusal(&unknown), (code, name, message));
+    assert!(
+        plane_aio::db::users::by_email(app.state.db(), "stranger@example.com")
+            .await
+            .unwrap()
+            .is_none()
     );
 
     provider.set_user(person(ADMIN_EMAIL, true));
@@ -142,6 +175,47 @@ async fn a_verified_email_links_the_existing_account_and_an_unverified_one_does_
     );
 }
 
+on_both_engines!(
+    an_address_gitea_has_not_confirmed_links_to_no_account,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        // Someone registered the admin's address on a Gitea that does not confirm addresses.
+        let provider = FakeProvider::start(person(ADMIN_EMAIL, false)).await;
+        enable(&app, &admin, "gitea", &provider.base).await;
+        let attacker = app.browser();
+        let landing = sign_in_with(&attacker, "gitea", "/").await;
+        let (code, name, message) = refusal(&landing);
+        assert_eq!(
+            (code.as_str(), name.as_str()),
+            ("5123", "GITEA_OAUTH_PROVIDER_ERROR")
+        );
+        assert!(message.starts_with("Gitea has not verified"), "{message}");
+        assert_eq!(
+            attacker.get("/api/users/me/").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let admin_user = plane_aio::db::users::by_email(app.state.db(), ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            plane_aio::db::social_accounts::for_user(app.state.db(), admin_user.id)
+                .await
+                .unwrap()
+                .is_empty(),
+            "nothing linked to the account"
+        );
+
+        // Once Gitea lists the address as confirmed, it links to the same account.
+        provider.set_user(person(ADMIN_EMAIL, true));
+        let owner = app.browser();
+        assert_eq!(sign_in_with(&owner, "gitea", "/").await, "/");
+        let me: Value = owner.get("/api/users/me/").await.json().await.unwrap();
+        assert_eq!(me["id"], admin_user.id.to_string());
+    }
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gitea_respects_the_sign_up_switch_and_the_state_is_single_use() {
     let app = TestApp::spawn(Engine::Sqlite).await;
@@ -151,7 +225,8 @@ async fn gitea_respects_the_sign_up_switch_and_the_state_is_single_use() {
     app.configure(&admin, json!({"ENABLE_SIGNUP": "0"})).await;
     let browser = app.browser();
     let landing = sign_in_with(&browser, "gitea", "/").await;
-    assert!(landing.contains("error_code=SIGNUP_DISABLED"), "{landing}");
+    let (code, name, _) = refusal(&landing);
+    assert_eq!((code.as_str(), name.as_str()), ("5015", "SIGNUP_DISABLED"));
 
     // A callback with a made-up or replayed state is refused.
     app.configure(&admin, json!({"ENABLE_SIGNUP": "1"})).await;
@@ -161,11 +236,10 @@ async fn gitea_respects_the_sign_up_switch_and_the_state_is_single_use() {
     let callback = back.headers()["location"].to_str().unwrap().to_string();
     let forged = callback.replace("state=", "state=x");
     let refused = browser.client.get(&forged).send().await.unwrap();
-    assert!(
-        refused.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("OAUTH_PROVIDER_ERROR")
+    let (code, name, _) = refusal(refused.headers()["location"].to_str().unwrap());
+    assert_eq!(
+        (code.as_str(), name.as_str()),
+        ("5123", "GITEA_OAUTH_PROVIDER_ERROR")
     );
     let ok = browser.client.get(&callback).send().await.unwrap();
     assert_eq!(ok.headers()["location"], "/");
@@ -182,9 +256,13 @@ async fn gitea_respects_the_sign_up_switch_and_the_state_is_single_use() {
 /// Google and generic OpenID Connect: discovery, a signed ID token, and a forged one refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openid_connect_providers_verify_the_id_token() {
-    for (name, email) in [
-        ("oidc", "sso@example.com"),
-        ("google", "g.user@example.com"),
+    for (name, email, refused) in [
+        ("oidc", "sso@example.com", ("5999", "AUTHENTICATION_FAILED")),
+        (
+            "google",
+            "g.user@example.com",
+            ("5115", "GOOGLE_OAUTH_PROVIDER_ERROR"),
+        ),
     ] {
         let app = TestApp::spawn(Engine::Sqlite).await;
         let admin = app.admin().await;
@@ -206,10 +284,13 @@ async fn openid_connect_providers_verify_the_id_token() {
         provider.forge_signatures();
         let other = app.browser();
         let landing = sign_in_with(&other, name, "/").await;
-        assert!(
-            landing.contains("OAUTH_PROVIDER_ERROR"),
+        let (code, error_name, message) = refusal(&landing);
+        assert_eq!(
+            (code.as_str(), error_name.as_str()),
+            refused,
             "{name}: a forged ID token is refused: {landing}"
         );
+        assert!(message.contains("ID token rejected"), "{message}");
         assert_eq!(
             other.get("/api/users/me/").await.status(),
             StatusCode::UNAUTHORIZED
@@ -235,11 +316,14 @@ async fn a_provider_that_is_not_set_up_sends_back_to_sign_in() {
     app.admin().await;
     let resp = app.browser().get("/auth/google/").await;
     assert_eq!(resp.status(), StatusCode::FOUND);
-    assert!(
-        resp.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("OAUTH_NOT_CONFIGURED")
+    let refused = refusal(resp.headers()["location"].to_str().unwrap());
+    assert_eq!(
+        refused,
+        (
+            "5105".to_string(),
+            "GOOGLE_NOT_CONFIGURED".to_string(),
+            "Sign-in with Google is not set up on this instance.".to_string()
+        )
     );
     assert_eq!(
         app.browser().get("/auth/myspace/").await.status(),
@@ -288,7 +372,8 @@ async fn a_callback_signs_in_only_the_browser_that_started_the_sign_in() {
         assert_eq!(refused.status(), StatusCode::FOUND);
         let location = refused.headers()["location"].to_str().unwrap().to_string();
         assert!(
-            location.starts_with("/sign-in?error_code=OAUTH_PROVIDER_ERROR"),
+            location
+                .starts_with("/sign-in?error_code=5120&error_message=GITHUB_OAUTH_PROVIDER_ERROR&"),
             "{location}"
         );
         assert!(

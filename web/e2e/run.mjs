@@ -141,6 +141,10 @@ try {
   await anonymous.goto(base + "/profile/security", { waitUntil: "networkidle" });
   await anonymous.getByTestId("sign-in-form").waitFor();
   check(anonymous.url().includes("next_path=%2Fprofile%2Fsecurity"), `redirected with next_path: ${anonymous.url()}`);
+  step = "a refused provider sign-in is explained";
+  await anonymous.goto(base + "/auth/github/?next_path=%2F", { waitUntil: "networkidle" });
+  await anonymous.getByTestId("sign-in-form").getByText("Sign-in with GitHub is not set up on this instance.").waitFor();
+  check(anonymous.url().includes("error_code=5110"), `Plane's code in the query: ${anonymous.url()}`);
   await anonymous.goto(base + "/sign-up", { waitUntil: "networkidle" });
   await anonymous.getByRole("button", { name: "Continue" }).waitFor();
   await anonymous.screenshot({ path: join(shots, "sign-up.png") });

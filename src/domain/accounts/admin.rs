@@ -22,7 +22,7 @@ pub async fn create_first_admin(
         password,
         &[email.as_str(), &names.first_name, &names.last_name],
     )?;
-    let user = new_user(&email, names, Some(hash(password)?), false);
+    let user = new_user(&email, names, Some(hash(password).await?), false);
     match db::users::create_first_admin(state.db(), &user).await {
         Ok(user) => Ok(user),
         Err(CreateUserError::AlreadySetUp) => Err(AuthError::AlreadySetUp),
@@ -44,7 +44,7 @@ pub async fn create_user(
         password,
         &[email.as_str(), &names.first_name, &names.last_name],
     )?;
-    let user = new_user(&email, names, Some(hash(password)?), false);
+    let user = new_user(&email, names, Some(hash(password).await?), false);
     let created = if admin {
         db::users::create_admin(state_db, &user).await
     } else {

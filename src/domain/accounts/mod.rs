@@ -16,8 +16,10 @@ pub use recovery::{change_password, reset_password, set_password, store_password
 pub use sign_in::{sign_in_with_code, sign_in_with_password, sign_up};
 
 use super::{
+    auth_codes::{self, AuthCode},
     email::Email,
     instance::InstanceSettings,
+    oauth::Provider,
     password::{self, WeakPassword},
 };
 use crate::{
@@ -49,6 +51,9 @@ pub enum AuthError {
     InvalidEmail,
     #[error("The code is not valid or has expired.")]
     InvalidCode,
+    /// A password sign-up's code did not prove the address (or the address may not sign up).
+    #[error("The code is not valid or has expired.")]
+    InvalidSignUpCode,
     #[error("The link is not valid or has expired.")]
     InvalidLink,
     #[error("Email delivery is not set up on this instance.")]
@@ -59,10 +64,14 @@ pub enum AuthError {
     MagicLoginDisabled,
     #[error("The current password is not correct.")]
     WrongCurrentPassword,
-    #[error("An account with this email exists. Sign in with it first, then connect {0}.")]
-    UnverifiedProviderEmail(String),
-    #[error("{0} did not share an email address.")]
-    ProviderWithoutEmail(String),
+    /// Said whether or not an account has the address, so it tells nothing about accounts.
+    #[error(
+        "{} has not verified your email address. Verify it there, or sign in another way.",
+        .0.label()
+    )]
+    UnverifiedProviderEmail(Provider),
+    #[error("{} did not share an email address.", .0.label())]
+    ProviderWithoutEmail(Provider),
     #[error("The instance is already set up.")]
     AlreadySetUp,
     #[error("A user with this email already exists.")]
@@ -72,26 +81,28 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    /// A stable code for clients (and the UI's messages), in Plane's style.
-    pub fn code(&self) -> &'static str {
+    /// Plane's code for the refusal (see [`auth_codes`]). Plane has no code of its own for a
+    /// domain sign-up does not allow (`SIGNUP_DISABLED` says sign-up is closed to it) nor for
+    /// a provider's unverified address (the provider's `…_OAUTH_PROVIDER_ERROR`).
+    pub fn code(&self) -> AuthCode {
         match self {
-            AuthError::InvalidCredentials => "AUTHENTICATION_FAILED",
-            AuthError::Locked { .. } => "RATE_LIMIT_EXCEEDED",
-            AuthError::SignUpDisabled => "SIGNUP_DISABLED",
-            AuthError::DomainNotAllowed => "EMAIL_DOMAIN_NOT_ALLOWED",
-            AuthError::WeakPassword(_) => "INVALID_PASSWORD",
-            AuthError::InvalidEmail => "INVALID_EMAIL",
-            AuthError::InvalidCode => "INVALID_MAGIC_CODE",
-            AuthError::InvalidLink => "INVALID_PASSWORD_TOKEN",
-            AuthError::EmailNotConfigured => "SMTP_NOT_CONFIGURED",
-            AuthError::PasswordLoginDisabled => "PASSWORD_LOGIN_DISABLED",
-            AuthError::MagicLoginDisabled => "MAGIC_LINK_LOGIN_DISABLED",
-            AuthError::WrongCurrentPassword => "INCORRECT_OLD_PASSWORD",
-            AuthError::UnverifiedProviderEmail(_) => "OAUTH_EMAIL_NOT_VERIFIED",
-            AuthError::ProviderWithoutEmail(_) => "OAUTH_NO_EMAIL",
-            AuthError::AlreadySetUp => "INSTANCE_ALREADY_SETUP",
-            AuthError::Duplicate => "USER_ALREADY_EXIST",
-            AuthError::Internal(_) => "INTERNAL",
+            AuthError::InvalidCredentials => auth_codes::AUTHENTICATION_FAILED_SIGN_IN,
+            AuthError::Locked { .. } => auth_codes::RATE_LIMIT_EXCEEDED,
+            AuthError::SignUpDisabled | AuthError::DomainNotAllowed => auth_codes::SIGNUP_DISABLED,
+            AuthError::WeakPassword(_) => auth_codes::PASSWORD_TOO_WEAK,
+            AuthError::InvalidEmail => auth_codes::INVALID_EMAIL,
+            AuthError::InvalidCode => auth_codes::INVALID_MAGIC_CODE_SIGN_IN,
+            AuthError::InvalidSignUpCode => auth_codes::INVALID_MAGIC_CODE_SIGN_UP,
+            AuthError::InvalidLink => auth_codes::INVALID_PASSWORD_TOKEN,
+            AuthError::EmailNotConfigured => auth_codes::SMTP_NOT_CONFIGURED,
+            AuthError::PasswordLoginDisabled => auth_codes::PASSWORD_LOGIN_DISABLED,
+            AuthError::MagicLoginDisabled => auth_codes::MAGIC_LINK_LOGIN_DISABLED,
+            AuthError::WrongCurrentPassword => auth_codes::INCORRECT_OLD_PASSWORD,
+            AuthError::UnverifiedProviderEmail(provider) => auth_codes::provider_error(*provider),
+            AuthError::ProviderWithoutEmail(_) => auth_codes::EMAIL_REQUIRED,
+            AuthError::AlreadySetUp => auth_codes::ADMIN_ALREADY_EXIST,
+            AuthError::Duplicate => auth_codes::USER_ALREADY_EXIST,
+            AuthError::Internal(_) => auth_codes::AUTHENTICATION_FAILED,
         }
     }
 }
@@ -165,8 +176,8 @@ pub(super) async fn check_sign_up_allowed(
     Ok(())
 }
 
-pub(super) fn hash(password: &str) -> Result<String, AuthError> {
-    password::hash(password).map_err(|e| internal(anyhow::anyhow!("password hashing failed: {e}")))
+pub(super) async fn hash(password: &str) -> Result<String, AuthError> {
+    password::hash(password).await.map_err(internal)
 }
 
 /// Mail that signs someone in or lets them back in, for an address that may or may not have an

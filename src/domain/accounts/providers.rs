@@ -17,7 +17,6 @@ pub async fn sign_in_with_provider(
     provider: Provider,
     identity: &Identity,
 ) -> Result<(User, bool), AuthError> {
-    let label = provider.name().to_string();
     if let Some(link) =
         db::social_accounts::find(state.db(), provider.name(), &identity.provider_account_id)
             .await
@@ -42,22 +41,20 @@ pub async fn sign_in_with_provider(
         .email
         .as_deref()
         .and_then(|e| Email::parse(e).ok())
-        .ok_or_else(|| AuthError::ProviderWithoutEmail(label.clone()))?;
+        .ok_or(AuthError::ProviderWithoutEmail(provider))?;
     let metadata = serde_json::json!({ "display_name": identity.display_name, "avatar_url": identity.avatar_url });
+    // An address the provider does not vouch for is neither matched to an account nor used
+    // for a new one, with the same answer either way.
+    if !identity.email_verified {
+        return Err(AuthError::UnverifiedProviderEmail(provider));
+    }
     let (user, created) = match db::users::by_email(state.db(), email.as_str())
         .await
         .map_err(internal)?
     {
-        Some(user) if !identity.email_verified => {
-            let _ = user;
-            return Err(AuthError::UnverifiedProviderEmail(label));
-        }
         Some(user) if !user.is_active => return Err(AuthError::InvalidCredentials),
         Some(user) => (user, false),
         None => {
-            if !identity.email_verified {
-                return Err(AuthError::UnverifiedProviderEmail(label));
-            }
             check_sign_up_allowed(state, &settings(state).await?, &email).await?;
             let names = Names {
                 first_name: identity.first_name.clone(),

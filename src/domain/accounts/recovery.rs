@@ -40,31 +40,51 @@ pub(super) async fn send_reset_link(
 }
 
 /// Sets a new password from a reset link; every session of the user ends.
+///
+/// The link is used up only by a password that passes every check, the account's email and
+/// names included: it is read first, the password checked, and then taken by the one request
+/// whose removal of it succeeds (so it still works once only).
 pub async fn reset_password(
     state: &AppState,
     token: &str,
     new_password: &str,
 ) -> Result<User, AuthError> {
-    // Check the password first so a weak one does not use up the link.
-    password::check_strength(new_password, &[])?;
-    let Some((user_id, fingerprint)) = codes::take_reset_token(state.kv(), token)
+    let Some((user_id, fingerprint)) = codes::peek_reset_token(state.kv(), token)
         .await
         .map_err(internal)?
     else {
         return Err(AuthError::InvalidLink);
     };
-    let user = db::users::by_id(state.db(), user_id)
+    let user = reset_target(state, user_id, &fingerprint).await?;
+    password::check_strength(
+        new_password,
+        &[&user.email, &user.first_name, &user.last_name],
+    )?;
+    match codes::take_reset_token(state.kv(), token)
+        .await
+        .map_err(internal)?
+    {
+        Some(taken) if taken == (user_id, fingerprint.clone()) => {}
+        _ => return Err(AuthError::InvalidLink),
+    }
+    // Read again once the link is ours: a password changed meanwhile voids it.
+    let user = reset_target(state, user_id, &fingerprint).await?;
+    set_password(state, user, new_password).await
+}
+
+/// The active account a reset link was made for, while its password is the one it had then.
+async fn reset_target(
+    state: &AppState,
+    user_id: uuid::Uuid,
+    fingerprint: &str,
+) -> Result<User, AuthError> {
+    db::users::by_id(state.db(), user_id)
         .await
         .map_err(internal)?
         .filter(|u| {
             u.is_active && codes::password_fingerprint(u.password.as_deref()) == fingerprint
         })
-        .ok_or(AuthError::InvalidLink)?;
-    password::check_strength(
-        new_password,
-        &[&user.email, &user.first_name, &user.last_name],
-    )?;
-    set_password(state, user, new_password).await
+        .ok_or(AuthError::InvalidLink)
 }
 
 /// Replaces a user's password and ends all their sessions.
@@ -90,7 +110,7 @@ pub async fn store_password(
     user: User,
     new_password: &str,
 ) -> Result<User, AuthError> {
-    let hashed = hash(new_password)?;
+    let hashed = hash(new_password).await?;
     db::users::save(db, user, |u| {
         u.password = sea_orm::ActiveValue::Set(Some(hashed));
         u.is_password_autoset = sea_orm::ActiveValue::Set(false);
@@ -101,16 +121,28 @@ pub async fn store_password(
 }
 
 /// Changes the signed-in user's password (the current one is required when there is one).
+/// Wrong current passwords count as failed sign-ins of the address: ten lock both out for a
+/// while (a stolen session cannot guess the password faster than a sign-in could).
 pub async fn change_password(
     state: &AppState,
     user: User,
     current: Option<&str>,
     new_password: &str,
 ) -> Result<User, AuthError> {
-    if let Some(phc) = user.password.as_deref()
-        && !password::verify(current.unwrap_or(""), phc)
-    {
-        return Err(AuthError::WrongCurrentPassword);
+    if let Some(phc) = user.password.as_deref() {
+        let kv = state.kv();
+        if let Some(retry_after) = lockout::locked_for(kv, &user.email)
+            .await
+            .map_err(internal)?
+        {
+            return Err(AuthError::Locked { retry_after });
+        }
+        if !password::verify(current.unwrap_or(""), phc).await {
+            lockout::record_failure(kv, &user.email)
+                .await
+                .map_err(internal)?;
+            return Err(AuthError::WrongCurrentPassword);
+        }
     }
     password::check_strength(
         new_password,

@@ -28,7 +28,7 @@ pub async fn sign_in_with_password(
         return Err(AuthError::PasswordLoginDisabled);
     }
     let Ok(email) = Email::parse(email) else {
-        password::verify_dummy(password);
+        password::verify_dummy(password).await;
         return Err(AuthError::InvalidCredentials);
     };
     let kv = state.kv();
@@ -36,7 +36,7 @@ pub async fn sign_in_with_password(
         .await
         .map_err(internal)?
     {
-        password::verify_dummy(password);
+        password::verify_dummy(password).await;
         return Err(AuthError::Locked { retry_after });
     }
     let user = db::users::by_email(state.db(), email.as_str())
@@ -46,9 +46,9 @@ pub async fn sign_in_with_password(
         .as_ref()
         .and_then(|u| u.password.as_deref().map(|p| (u, p)))
     {
-        Some((user, phc)) => password::verify(password, phc) && user.is_active,
+        Some((user, phc)) => password::verify(password, phc).await && user.is_active,
         None => {
-            password::verify_dummy(password);
+            password::verify_dummy(password).await;
             false
         }
     };
@@ -165,13 +165,15 @@ pub async fn sign_up(
         .map_err(internal)?
         != CodeCheck::Valid
     {
-        return Err(AuthError::InvalidCode);
+        return Err(AuthError::InvalidSignUpCode);
     }
-    let hashed = hash(password)?;
+    let hashed = hash(password).await?;
     let user = match db::users::by_email(state.db(), email.as_str())
         .await
         .map_err(internal)?
     {
+        // A disabled account gets nothing, and the same answer as a wrong code.
+        Some(user) if !user.is_active => return Err(AuthError::InvalidSignUpCode),
         // The owner of the address proved it: an existing account without a password gets one;
         // one with a password is simply signed in (its password is not replaced).
         Some(user) if user.password.is_none() => db::users::save(state.db(), user, |u| {
@@ -181,8 +183,7 @@ pub async fn sign_up(
         })
         .await
         .map_err(internal)?,
-        Some(user) if user.is_active => user,
-        Some(_) => return Err(AuthError::InvalidCode),
+        Some(user) => user,
         None => create_verified(state, &email, names, Some(hashed)).await?,
     };
     db::users::record_login(state.db(), user, "email")

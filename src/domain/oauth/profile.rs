@@ -14,11 +14,24 @@ struct GithubUser {
     avatar_url: Option<String>,
 }
 
+/// An address on GitHub's `/user/emails` and Gitea's `/api/v1/user/emails`.
 #[derive(Deserialize)]
-struct GithubEmail {
+struct ListedEmail {
     email: String,
+    #[serde(default)]
     primary: bool,
+    #[serde(default)]
     verified: bool,
+}
+
+/// The address the provider vouches for: the primary one if verified, else another verified
+/// one; None when none is (or the list could not be read).
+fn verified_email(emails: &[ListedEmail]) -> Option<String> {
+    emails
+        .iter()
+        .find(|e| e.primary && e.verified)
+        .or_else(|| emails.iter().find(|e| e.verified))
+        .map(|e| e.email.clone())
 }
 
 #[derive(Deserialize)]
@@ -67,7 +80,7 @@ pub(super) async fn profile(
         Provider::Github => {
             let api = github_api(base);
             let user: GithubUser = http.get_json(&format!("{api}/user"), token).await?;
-            let emails: Vec<GithubEmail> = http
+            let emails: Vec<ListedEmail> = http
                 .get_json(&format!("{api}/user/emails"), token)
                 .await
                 .unwrap_or_default();
@@ -98,12 +111,18 @@ pub(super) async fn profile(
         }
         Provider::Gitea => {
             let user: GiteaUser = http.get_json(&format!("{base}/api/v1/user"), token).await?;
+            // Gitea does not confirm addresses unless its admin requires it: only an address
+            // its list marks verified is vouched for.
+            let emails: Vec<ListedEmail> = http
+                .get_json(&format!("{base}/api/v1/user/emails"), token)
+                .await
+                .unwrap_or_default();
+            let verified = verified_email(&emails);
             let (first, last) = split_name(user.full_name.as_deref().unwrap_or(""));
             Ok(Identity {
                 provider_account_id: user.id.to_string(),
-                // Gitea only signs in activated accounts, whose address it has confirmed.
-                email_verified: user.email.is_some(),
-                email: user.email,
+                email_verified: verified.is_some(),
+                email: verified.or(user.email),
                 first_name: first,
                 last_name: last,
                 display_name: user.login,
@@ -113,5 +132,38 @@ pub(super) async fn profile(
         Provider::Google | Provider::Oidc => {
             Err(OAuthError::Config("OpenID providers use ID tokens".into()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(email: &str, primary: bool, verified: bool) -> ListedEmail {
+        ListedEmail {
+            email: email.into(),
+            primary,
+            verified,
+        }
+    }
+
+    #[test]
+    fn only_a_verified_address_is_vouched_for() {
+        assert_eq!(verified_email(&[]), None);
+        assert_eq!(verified_email(&[listed("a@x.example", true, false)]), None);
+        assert_eq!(
+            verified_email(&[
+                listed("b@x.example", false, true),
+                listed("a@x.example", true, true)
+            ]),
+            Some("a@x.example".into())
+        );
+        assert_eq!(
+            verified_email(&[
+                listed("a@x.example", true, false),
+                listed("b@x.example", false, true)
+            ]),
+            Some("b@x.example".into())
+        );
     }
 }

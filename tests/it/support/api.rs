@@ -192,3 +192,42 @@ impl TestApp {
             .expect(201)
     }
 }
+
+/// An answer read off the wire: the status and the raw text after the status line.
+#[derive(Debug)]
+pub struct RawAnswer {
+    pub status: u16,
+    pub text: String,
+}
+
+/// A GET sent as raw HTTP/1.1 over TCP, header names exactly as given (HTTP clients normalise
+/// them to lower case, which would hide how the server matches them).
+pub async fn raw_get(
+    addr: std::net::SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> RawAnswer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("send the request");
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .await
+        .expect("read the answer");
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP/1.1 answer: {text}"));
+    RawAnswer { status, text }
+}

@@ -1,6 +1,7 @@
 //! A sign-in provider served by the test on 127.0.0.1: GitHub (Enterprise-style paths), GitLab
-//! and Gitea user APIs, and an OpenID Connect provider with discovery, JWKS and ES256-signed ID
-//! tokens. It checks PKCE and the client's credentials like the real ones.
+//! and Gitea user APIs (with their lists of addresses), and an OpenID Connect provider with
+//! discovery, JWKS and ES256-signed ID tokens. It checks PKCE and the client's credentials like
+//! the real ones.
 
 use std::{
     collections::HashMap,
@@ -97,6 +98,7 @@ impl FakeProvider {
             .at("/api/v3/user/emails", github_emails)
             .at("/api/v4/user", gitlab_user)
             .at("/api/v1/user", gitea_user)
+            .at("/api/v1/user/emails", gitea_emails)
             .at("/.well-known/openid-configuration", discovery)
             .at("/jwks", jwks)
             .data(state.clone());
@@ -296,6 +298,19 @@ fn gitea_user(req: &Request, state: Data<&Arc<Mutex<State>>>) -> Response {
         Some(u) => json_response(
             json!({"id": u.id.parse::<i64>().unwrap_or(1), "login": u.login, "full_name": u.name, "email": u.email}),
         ),
+        None => unauthorized(),
+    }
+}
+
+/// Gitea lists every address with whether it is confirmed; `/api/v1/user` shows the primary one
+/// confirmed or not.
+#[handler]
+fn gitea_emails(req: &Request, state: Data<&Arc<Mutex<State>>>) -> Response {
+    match bearer_user(req, &state) {
+        Some(u) => json_response(json!([
+            {"email": u.email, "verified": u.email_verified, "primary": true},
+            {"email": format!("{}@noreply.gitea.example", u.login), "verified": false, "primary": false},
+        ])),
         None => unauthorized(),
     }
 }

@@ -6,14 +6,17 @@ export class ApiError extends Error {
     readonly status: number,
     readonly body: Record<string, unknown> | null,
     message: string,
+    /** Seconds to wait before trying again (a 429's `Retry-After`). */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
 
-  /** Plane-style error code (`error_code`), when the server gave one. */
+  /** The name of Plane's authentication error (`PASSWORD_TOO_WEAK`): the `error_message` of
+   * `{"error_code": 5021, "error_message": "PASSWORD_TOO_WEAK"}`. */
   get code(): string | undefined {
-    const code = this.body?.["error_code"];
-    return typeof code === "string" ? code : undefined;
+    const name = this.body?.["error_message"];
+    return typeof this.body?.["error_code"] === "number" && typeof name === "string" ? name : undefined;
   }
 
   /** Messages for one field of a validation error (`{"field": ["message"]}`, or Plane's
@@ -62,9 +65,19 @@ async function csrfToken(): Promise<string> {
   return body.csrf_token;
 }
 
-function messageOf(status: number, body: Record<string, unknown> | null): string {
-  if (status === 429) return "Too many requests from your address. Wait a minute, then try again.";
+/** "in 40 seconds", "in 15 minutes". */
+function waitFor(seconds: number): string {
+  if (seconds < 90) return `in ${seconds} second${seconds === 1 ? "" : "s"}`;
+  return `in ${Math.ceil(seconds / 60)} minutes`;
+}
+
+function messageOf(status: number, body: Record<string, unknown> | null, retryAfter?: number): string {
+  // Every limit (attempts per address, failed sign-ins of an account, requests per token)
+  // answers Plane's one body, {"error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED"}.
+  if (status === 429) return `Too many attempts. Try again ${retryAfter ? waitFor(retryAfter) : "in a few minutes"}.`;
   if (!body) return `The server answered ${status}.`;
+  // Plane's authentication errors carry a sentence in `error`; the name in `error_message` is
+  // for code, shown only when there is nothing else.
   for (const key of ["error", "detail", "message", "error_message"]) {
     const value = body[key];
     if (typeof value === "string") return value;
@@ -113,7 +126,8 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   }
   if (!response.ok) {
     const errorBody = errorObject(parsed);
-    throw new ApiError(response.status, errorBody, messageOf(response.status, errorBody));
+    const retryAfter = Number(response.headers.get("Retry-After")) || undefined;
+    throw new ApiError(response.status, errorBody, messageOf(response.status, errorBody, retryAfter), retryAfter);
   }
   return parsed as T;
 }

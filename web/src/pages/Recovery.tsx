@@ -76,7 +76,7 @@ export function ResetPassword() {
   return (
     <AuthLayout title="Choose a new password" footer={<Link href="/forgot-password">Need a new link?</Link>}>
       <form onSubmit={submit} className="form">
-        {error && error.code !== "INVALID_PASSWORD" && <Alert tone="error">{error.message}</Alert>}
+        {error && error.code !== "PASSWORD_TOO_WEAK" && <Alert tone="error">{error.message}</Alert>}
         <Field
           label="New password"
           type="password"
@@ -84,7 +84,7 @@ export function ResetPassword() {
           value={password}
           onChange={(e) => setPassword(e.target.value)}
           autoComplete="new-password"
-          error={error?.code === "INVALID_PASSWORD" ? error.message : undefined}
+          error={error?.code === "PASSWORD_TOO_WEAK" ? error.message : undefined}
         />
         <Field label="Repeat it" type="password" required value={confirm} onChange={(e) => setConfirm(e.target.value)} autoComplete="new-password" />
         <Button type="submit" busy={busy}>

@@ -30,7 +30,7 @@ export function Setup() {
   };
 
   const set = (key: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [key]: e.target.value });
-  const passwordError = error?.code === "INVALID_PASSWORD" ? error.message : undefined;
+  const passwordError = error?.code === "PASSWORD_TOO_WEAK" ? error.message : undefined;
   const emailError = error?.code === "INVALID_EMAIL" ? error.message : undefined;
 
   return (

@@ -1,5 +1,6 @@
-// Sign-in: password, emailed code, or a provider. Errors from a provider come back in the
-// query string (error_code, error_message).
+// Sign-in: password, emailed code, or a provider. A provider sign-in that fails comes back
+// here with Plane's error_code and error_message (its name) in the query, and `error`, the
+// sentence to show.
 import { useState, type FormEvent } from "react";
 import { useSession } from "../auth/session";
 import { Alert, Button, Field, Link } from "../components/ui";
@@ -48,7 +49,7 @@ export function SignIn() {
   const [password, setPassword] = useState("");
   const [code, setCode] = useState("");
   const [codeSent, setCodeSent] = useState(false);
-  const [error, setError] = useState<string | null>(query.get("error_message"));
+  const [error, setError] = useState<string | null>(query.get("error") ?? (query.get("error_code") ? "The sign-in did not succeed. Try again, or sign in another way." : null));
   const [busy, setBusy] = useState(false);
 
   const run = async (action: () => Promise<void>) => {

@@ -76,7 +76,7 @@ export function SignUp() {
       ) : (
         <form onSubmit={finish} className="form">
           <Alert tone="info">We sent a code to {form.email}. It works for 10 minutes.</Alert>
-          {error && error.code !== "INVALID_PASSWORD" && <Alert tone="error">{error.message}</Alert>}
+          {error && error.code !== "PASSWORD_TOO_WEAK" && <Alert tone="error">{error.message}</Alert>}
           <Field label="Code" required value={form.code} onChange={set("code")} placeholder="abcd-efgh-ijkl" autoComplete="one-time-code" />
           <div className="row">
             <Field label="First name" value={form.first_name} onChange={set("first_name")} autoComplete="given-name" />
@@ -88,7 +88,7 @@ export function SignUp() {
             value={form.password}
             onChange={set("password")}
             autoComplete="new-password"
-            error={error?.code === "INVALID_PASSWORD" ? error.message : undefined}
+            error={error?.code === "PASSWORD_TOO_WEAK" ? error.message : undefined}
             hint="Leave empty to sign in with emailed codes."
           />
           <Button type="submit" busy={busy}>
