@@ -404,18 +404,15 @@ pub async fn visible(
         query = query.filter(project::Column::ArchivedAt.is_null());
     }
     // A bare COUNT over the join (sea-orm's count() wraps a subquery selecting every column).
-    let total: i64 = query
+    let count = Expr::col((project::Entity, project::Column::Id)).count();
+    let total: Option<i64> = query
         .clone()
         .select_only()
-        .column_as(
-            Expr::col((project::Entity, project::Column::Id)).count(),
-            "n",
-        )
+        .column_as(count, "n")
         .into_tuple()
         .one(&db.conn)
-        .await?
-        .unwrap_or(0);
-    let total = u64::try_from(total).unwrap_or(0);
+        .await?;
+    let total = total.and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
     let direction = |descending: bool| if descending { Order::Desc } else { Order::Asc };
     let query = match order {
         ProjectOrder::SortOrder { descending } => query.order_by_with_nulls(

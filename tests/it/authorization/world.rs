@@ -147,20 +147,7 @@ impl Sessions {
 
 /// A browser's answer in the API client's form.
 pub(super) async fn answer_of(response: reqwest::Response) -> Answer {
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let text = response.text().await.expect("body");
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Answer {
-        status,
-        content_type,
-        body,
-        text,
-    }
+    Answer::read(response).await
 }
 
 /// A workspace owned by the owner, with: a member, a guest and a spare member; two workspace

@@ -25,6 +25,28 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Reads a response whole: status, content type, text and (when JSON) body.
+    pub async fn read(response: reqwest::Response) -> Answer {
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let text = response.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text.clone()))
+        };
+        Answer {
+            status,
+            content_type,
+            body,
+            text,
+        }
+    }
+
     /// Panics with the body unless the status is `expected`.
     pub fn expect(self, expected: u16) -> Value {
         assert_eq!(
@@ -62,25 +84,7 @@ impl ApiClient {
         if let Some(body) = body {
             request = request.body(body.to_string());
         }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let text = response.text().await.expect("body");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text.clone()))
-        };
-        Answer {
-            status,
-            content_type,
-            body,
-            text,
-        }
+        Answer::read(request.send().await.expect("request")).await
     }
 
     pub async fn get(&self, path: &str) -> Answer {
