@@ -10,32 +10,61 @@
 //!   counted in it — and otherwise waits for the next reading. Under load one query serves every
 //!   request that arrived while the previous one was under way.
 //!
+//! On SQLite a request reads `data_version` once and reuses the reading for its other memo
+//! lookups, until a commit of this process ([`LOCAL_COMMITS`], moved by every pool connection's
+//! commit hook) — its own write included — makes it read again: the PRAGMA takes a shared lock
+//! on the file, and a request asks four or five times.
+//!
 //! A request's start is set by the HTTP pipeline ([`since_request_start`]); work outside a
 //! request (jobs, CLI) always reads afresh.
 
 use std::{
+    cell::Cell,
     path::Path,
-    sync::{Mutex, PoisonError},
+    sync::{
+        Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Instant,
 };
 
 use sea_orm::sqlx::{self, PgPool};
 use tokio::sync::watch;
 
+/// Commits made by this process's SQLite connections (their commit hook counts them, just
+/// before each commit completes).
+pub static LOCAL_COMMITS: AtomicU64 = AtomicU64::new(0);
+
+/// The commit hook of every SQLite pool connection.
+pub fn count_local_commit() -> bool {
+    LOCAL_COMMITS.fetch_add(1, Ordering::AcqRel);
+    true
+}
+
+/// The request being served: when it arrived, and its SQLite change-version reading.
+struct RequestClock {
+    started: Instant,
+    /// (which watch, `LOCAL_COMMITS` before the reading, the version read).
+    sqlite_reading: Cell<Option<(usize, u64, i64)>>,
+}
+
 tokio::task_local! {
-    /// When the request being served arrived.
-    static REQUEST_START: Instant;
+    static REQUEST: RequestClock;
 }
 
 /// Runs `work` (one request) with its start time recorded for change-version readings.
 pub async fn since_request_start<F: Future>(started: Instant, work: F) -> F::Output {
-    REQUEST_START.scope(started, work).await
+    let clock = RequestClock {
+        started,
+        sqlite_reading: Cell::new(None),
+    };
+    REQUEST.scope(clock, work).await
 }
 
 /// Readings must have started no earlier than this.
 fn fresh_since() -> Instant {
-    REQUEST_START
-        .try_with(|started| *started)
+    REQUEST
+        .try_with(|request| request.started)
         .unwrap_or_else(|_| Instant::now())
 }
 
@@ -74,9 +103,26 @@ impl ChangeWatch {
     pub async fn version(&self) -> Option<i64> {
         match self {
             ChangeWatch::Sqlite(conn) => {
-                let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
-                let mut statement = conn.prepare_cached("PRAGMA data_version").ok()?;
-                statement.query_row([], |row| row.get(0)).ok()
+                let watch = self as *const ChangeWatch as usize;
+                // Read before the version: a commit after this makes the reading stale.
+                let commits = LOCAL_COMMITS.load(Ordering::Acquire);
+                let reused = REQUEST
+                    .try_with(|request| request.sqlite_reading.get())
+                    .ok()
+                    .flatten()
+                    .filter(|&(of, at, _)| of == watch && at == commits);
+                if let Some((_, _, version)) = reused {
+                    return Some(version);
+                }
+                let version: i64 = {
+                    let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+                    let mut statement = conn.prepare_cached("PRAGMA data_version").ok()?;
+                    statement.query_row([], |row| row.get(0)).ok()?
+                };
+                let _ = REQUEST.try_with(|request| {
+                    request.sqlite_reading.set(Some((watch, commits, version)));
+                });
+                Some(version)
             }
             ChangeWatch::Postgres(watch) => watch.version(fresh_since()).await,
         }

@@ -238,6 +238,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_request_reads_the_version_once_until_this_process_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, settings) = sqlite(&dir).await;
+        let DatabaseSettings::Sqlite { path } = &settings else {
+            unreachable!()
+        };
+        // A connection without the commit hook: another process's commit.
+        let outside = rusqlite::Connection::open(path).unwrap();
+        let started = std::time::Instant::now();
+        super::super::change_watch::since_request_start(started, async {
+            let first = db.watch.version().await.unwrap();
+            outside.execute("INSERT INTO t VALUES (1)", []).unwrap();
+            assert_eq!(
+                db.watch.version().await.unwrap(),
+                first,
+                "the request reuses its reading"
+            );
+            db.conn
+                .execute_unprepared("INSERT INTO t VALUES (2)")
+                .await
+                .unwrap();
+            assert!(
+                db.watch.version().await.unwrap() > first,
+                "its own commit makes it read again"
+            );
+        })
+        .await;
+        let before = db.watch.version().await.unwrap();
+        outside.execute("INSERT INTO t VALUES (3)", []).unwrap();
+        assert!(
+            db.watch.version().await.unwrap() > before,
+            "outside a request every reading is fresh"
+        );
+    }
+
+    #[tokio::test]
     async fn concurrent_misses_load_once_and_failures_are_not_kept() {
         let dir = tempfile::tempdir().unwrap();
         let (db, _) = sqlite(&dir).await;

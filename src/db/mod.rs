@@ -255,6 +255,7 @@ pub async fn sqlite_pool(path: &Path, create: bool) -> Result<SqlitePool, Connec
             Box::pin(async move {
                 let mut handle = conn.lock_handle().await?;
                 stable_query_plans(handle.as_raw_handle());
+                handle.set_commit_hook(change_watch::count_local_commit);
                 Ok(())
             })
         })

@@ -2,30 +2,38 @@
 //! Unix milliseconds (0 = never) followed by the payload. Counters keep an 8-byte count as payload.
 //!
 //! fjall flushes every write to the operating system before returning (its default), so an
-//! acknowledged write survives a killed process.
+//! acknowledged write survives a killed process. Rate-limit counters are the exception: they are
+//! counted in memory and written behind, once a second ([`super::rate_counters`]).
 
 use std::{
     collections::HashMap,
     path::Path,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, MutexGuard, PoisonError, Weak},
 };
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 
-use super::Namespace;
+use super::{
+    Namespace,
+    rate_counters::{RateCounters, WRITE_BEHIND},
+};
 
 const EXPIRY_LEN: usize = 8;
 
 #[derive(Clone)]
 pub struct FjallStore {
-    db: Database,
-    keyspaces: Arc<HashMap<Namespace, Keyspace>>,
-    /// Serialises read-modify-write of counters and check-and-remove (fjall point writes are
-    /// otherwise independent).
-    counter_lock: Arc<Mutex<()>>,
+    inner: Arc<Inner>,
 }
 
-fn encode(expires_at_ms: Option<i64>, payload: &[u8]) -> Vec<u8> {
+struct Inner {
+    db: Database,
+    keyspaces: HashMap<Namespace, Keyspace>,
+    /// The rate-limit counters; its lock also serialises read-modify-write of the other
+    /// counters and check-and-remove (fjall point writes are otherwise independent).
+    counters: Mutex<RateCounters>,
+}
+
+pub(super) fn encode(expires_at_ms: Option<i64>, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(EXPIRY_LEN + payload.len());
     out.extend_from_slice(&expires_at_ms.unwrap_or(0).to_be_bytes());
     out.extend_from_slice(payload);
@@ -39,8 +47,51 @@ fn decode(stored: &[u8]) -> Option<(i64, &[u8])> {
     Some((expiry, payload))
 }
 
-fn is_live(expiry: i64, now_ms: i64) -> bool {
+/// A stored counter's (count, expiry), expired or not.
+pub(super) fn decode_counter(stored: &[u8]) -> Option<(i64, i64)> {
+    let (expiry, payload) = decode(stored)?;
+    Some((i64::from_be_bytes(payload.try_into().ok()?), expiry))
+}
+
+pub(super) fn is_live(expiry: i64, now_ms: i64) -> bool {
     expiry == 0 || expiry > now_ms
+}
+
+impl Inner {
+    fn keyspace(&self, ns: Namespace) -> &Keyspace {
+        // Every namespace is opened in `open`.
+        &self.keyspaces[&ns]
+    }
+
+    fn counters(&self) -> MutexGuard<'_, RateCounters> {
+        self.counters.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_counters(&self) -> Result<(), fjall::Error> {
+        self.counters()
+            .write_changed(self.keyspace(Namespace::RateLimits), super::now_ms())
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Err(error) = self.write_counters() {
+            tracing::warn!(%error, "cannot write the rate-limit counters");
+        }
+    }
+}
+
+/// Writes changed rate-limit counters every [`WRITE_BEHIND`] until the store is gone.
+fn write_behind(store: Weak<Inner>) {
+    loop {
+        std::thread::sleep(WRITE_BEHIND);
+        let Some(inner) = store.upgrade() else {
+            return;
+        };
+        if let Err(error) = inner.write_counters() {
+            tracing::warn!(%error, "cannot write the rate-limit counters");
+        }
+    }
 }
 
 impl FjallStore {
@@ -53,16 +104,20 @@ impl FjallStore {
                 db.keyspace(ns.as_str(), KeyspaceCreateOptions::default)?,
             );
         }
-        Ok(FjallStore {
+        let inner = Arc::new(Inner {
             db,
-            keyspaces: Arc::new(keyspaces),
-            counter_lock: Arc::new(Mutex::new(())),
-        })
+            keyspaces,
+            counters: Mutex::new(RateCounters::default()),
+        });
+        let store = Arc::downgrade(&inner);
+        std::thread::Builder::new()
+            .name("kv-counters".into())
+            .spawn(move || write_behind(store))?;
+        Ok(FjallStore { inner })
     }
 
     fn keyspace(&self, ns: Namespace) -> &Keyspace {
-        // Every namespace is opened in `open`.
-        &self.keyspaces[&ns]
+        self.inner.keyspace(ns)
     }
 
     pub fn get(
@@ -86,20 +141,26 @@ impl FjallStore {
         payload: &[u8],
         expires_at_ms: Option<i64>,
     ) -> Result<(), fjall::Error> {
+        if ns == Namespace::RateLimits {
+            // Replaces a counter: memory must not write its count over this.
+            let mut counters = self.inner.counters();
+            counters.forget(key);
+            return self
+                .keyspace(ns)
+                .insert(key, encode(expires_at_ms, payload));
+        }
         self.keyspace(ns)
             .insert(key, encode(expires_at_ms, payload))
     }
 
     /// Atomic: of concurrent removals of one key, only one is told it was there.
     pub fn remove(&self, ns: Namespace, key: &str) -> Result<bool, fjall::Error> {
-        let _guard = self
-            .counter_lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut counters = self.inner.counters();
+        let counted = ns == Namespace::RateLimits && counters.forget(key);
         let keyspace = self.keyspace(ns);
         let existed = keyspace.contains_key(key)?;
         keyspace.remove(key)?;
-        Ok(existed)
+        Ok(existed || counted)
     }
 
     pub fn scan_prefix(
@@ -121,6 +182,10 @@ impl FjallStore {
     }
 
     pub fn remove_prefix(&self, ns: Namespace, prefix: &str) -> Result<u64, fjall::Error> {
+        let mut counters = self.inner.counters();
+        if ns == Namespace::RateLimits {
+            counters.forget_prefix(prefix);
+        }
         let keyspace = self.keyspace(ns);
         let mut keys = Vec::new();
         for guard in keyspace.prefix(prefix) {
@@ -140,13 +205,18 @@ impl FjallStore {
         key: &str,
         now_ms: i64,
     ) -> Result<Option<(i64, i64)>, fjall::Error> {
-        Ok(self.keyspace(ns).get(key)?.and_then(|stored| {
-            let (expiry, payload) = decode(&stored)?;
-            let count = i64::from_be_bytes(payload.try_into().ok()?);
-            is_live(expiry, now_ms).then_some((count, expiry))
-        }))
+        let counters = self.inner.counters();
+        let keyspace = self.keyspace(ns);
+        if ns == Namespace::RateLimits {
+            return counters.get(keyspace, key, now_ms);
+        }
+        Ok(keyspace
+            .get(key)?
+            .and_then(|stored| decode_counter(&stored))
+            .filter(|(_, expiry)| is_live(*expiry, now_ms)))
     }
 
+    /// Counts one hit on a fixed-window counter: (count, expiry) after it.
     pub fn increment(
         &self,
         ns: Namespace,
@@ -154,16 +224,15 @@ impl FjallStore {
         now_ms: i64,
         window_end_ms: i64,
     ) -> Result<(i64, i64), fjall::Error> {
-        let _guard = self
-            .counter_lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut counters = self.inner.counters();
         let keyspace = self.keyspace(ns);
-        let current = keyspace.get(key)?.and_then(|stored| {
-            let (expiry, payload) = decode(&stored)?;
-            let count = i64::from_be_bytes(payload.try_into().ok()?);
-            is_live(expiry, now_ms).then_some((count, expiry))
-        });
+        if ns == Namespace::RateLimits {
+            return counters.increment(keyspace, key, now_ms, window_end_ms);
+        }
+        let current = keyspace
+            .get(key)?
+            .and_then(|stored| decode_counter(&stored))
+            .filter(|(_, expiry)| is_live(*expiry, now_ms));
         let (count, expiry) = match current {
             Some((count, expiry)) => (count.saturating_add(1), expiry),
             None => (1, window_end_ms),
@@ -174,7 +243,7 @@ impl FjallStore {
 
     pub fn purge_expired(&self, now_ms: i64) -> Result<u64, fjall::Error> {
         let mut removed = 0;
-        for keyspace in self.keyspaces.values() {
+        for (ns, keyspace) in &self.inner.keyspaces {
             let mut expired = Vec::new();
             for guard in keyspace.iter() {
                 let (key, value) = guard.into_inner()?;
@@ -186,7 +255,15 @@ impl FjallStore {
                     expired.push(key);
                 }
             }
+            // A counter memory holds is newer than its expired copy here, and may be written
+            // between the scan and the removal: memory's write-behind decides about it.
+            let counters = (*ns == Namespace::RateLimits).then(|| self.inner.counters());
             for key in expired {
+                if let Some(counters) = &counters
+                    && counters.holds(&key)
+                {
+                    continue;
+                }
                 keyspace.remove(key)?;
                 removed += 1;
             }
@@ -196,14 +273,16 @@ impl FjallStore {
 
     pub fn count_all(&self) -> Result<u64, fjall::Error> {
         let mut n = 0;
-        for keyspace in self.keyspaces.values() {
+        for keyspace in self.inner.keyspaces.values() {
             n += keyspace.len()? as u64;
         }
         Ok(n)
     }
 
+    /// Writes the rate-limit counters and makes everything durable on disk.
     pub fn flush(&self) -> Result<(), fjall::Error> {
-        self.db.persist(PersistMode::SyncAll)
+        self.inner.write_counters()?;
+        self.inner.db.persist(PersistMode::SyncAll)
     }
 }
 
@@ -262,6 +341,98 @@ mod tests {
                 .increment(Namespace::RateLimits, "k", 60_000, 120_000)
                 .unwrap(),
             (1, 120_000)
+        );
+    }
+
+    #[test]
+    fn rate_limit_counters_are_written_behind_and_outlive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = crate::kv::now_ms();
+        let window_end = now + 60_000;
+        {
+            let store = FjallStore::open(dir.path()).unwrap();
+            for _ in 0..3 {
+                store
+                    .increment(Namespace::RateLimits, "api-key:t", now, window_end)
+                    .unwrap();
+            }
+            assert_eq!(
+                store
+                    .keyspace(Namespace::RateLimits)
+                    .get("api-key:t")
+                    .unwrap(),
+                None,
+                "a hit is counted in memory, not written through"
+            );
+            assert_eq!(
+                store
+                    .counter(Namespace::RateLimits, "api-key:t", now)
+                    .unwrap(),
+                Some((3, window_end))
+            );
+            store.flush().unwrap();
+            assert!(
+                store
+                    .keyspace(Namespace::RateLimits)
+                    .get("api-key:t")
+                    .unwrap()
+                    .is_some()
+            );
+            store
+                .increment(Namespace::RateLimits, "api-key:t", now, window_end)
+                .unwrap();
+        }
+        // Dropping the store wrote the fourth hit; a new process continues the window.
+        let store = FjallStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store
+                .increment(Namespace::RateLimits, "api-key:t", now + 1, window_end + 1)
+                .unwrap(),
+            (5, window_end)
+        );
+    }
+
+    #[test]
+    fn a_removed_counter_is_not_written_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = crate::kv::now_ms();
+        let store = FjallStore::open(dir.path()).unwrap();
+        store
+            .increment(
+                Namespace::RateLimits,
+                "signin-failures:a",
+                now,
+                now + 60_000,
+            )
+            .unwrap();
+        store.flush().unwrap();
+        store
+            .increment(
+                Namespace::RateLimits,
+                "signin-failures:a",
+                now,
+                now + 60_000,
+            )
+            .unwrap();
+        assert!(
+            store
+                .remove(Namespace::RateLimits, "signin-failures:a")
+                .unwrap()
+        );
+        store.flush().unwrap();
+        assert_eq!(
+            store
+                .counter(Namespace::RateLimits, "signin-failures:a", now)
+                .unwrap(),
+            None
+        );
+        drop(store);
+        let store = FjallStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store
+                .counter(Namespace::RateLimits, "signin-failures:a", now)
+                .unwrap(),
+            None
         );
     }
 

@@ -10,6 +10,7 @@
 //! and the `purge_expired` cron job deletes them.
 
 mod fjall_store;
+mod rate_counters;
 mod shared_counters;
 
 use std::{
