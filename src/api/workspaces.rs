@@ -493,7 +493,7 @@ async fn find_member(
 /// `role`: 20, 15 or 5; anything else is Plane's "Invalid role" (its project-member view
 /// checks the role by hand).
 pub fn read_role(input: &mut Input) -> Option<Role> {
-    read_role_as(input, |_| "Invalid role".into())
+    read_role_as(input, || "Invalid role".into())
 }
 
 /// `role` for Plane's serializers whose model field has choices (workspace members and
@@ -504,17 +504,15 @@ pub fn read_role_choice(input: &mut Input) -> Option<Role> {
         Some(other) => other.to_string(),
         None => String::new(),
     };
-    read_role_as(input, move |_| {
-        format!("\"{shown}\" is not a valid choice.")
-    })
+    read_role_as(input, move || format!("\"{shown}\" is not a valid choice."))
 }
 
-fn read_role_as(input: &mut Input, refusal: impl FnOnce(i64) -> String) -> Option<Role> {
+fn read_role_as(input: &mut Input, refusal: impl FnOnce() -> String) -> Option<Role> {
     let code = input.integer("role", i64::MIN, i64::MAX)?;
     match Role::parse(code) {
         Some(role) => Some(role),
         None => {
-            input.fail("role", refusal(code));
+            input.fail("role", refusal());
             None
         }
     }
