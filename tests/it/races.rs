@@ -269,3 +269,55 @@ on_both_engines!(
         }
     }
 );
+
+on_both_engines!(
+    a_workspace_and_its_projects_deleted_at_once_all_go_without_a_500,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (ada, _, _, first) = setup(&app).await;
+        let workspace_id = plane_aio::db::workspaces::by_slug(app.state.db(), "acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let mut projects = vec![first];
+        for i in 0..5 {
+            let project = app.project(&ada, "acme", &format!("DEL{i}")).await;
+            let id = project["id"].as_str().unwrap();
+            projects.push(format!("/workspaces/acme/projects/{id}"));
+            ada.post(
+                &format!("/workspaces/acme/projects/{id}/labels/"),
+                json!({"name": "bug"}),
+            )
+            .await
+            .expect(201);
+        }
+        // Each project deletion takes its project's row and then its children; the workspace
+        // deletion takes its children, projects included: on Postgres the two must not deadlock
+        // (a 500 for whichever Postgres aborts). A project deletion answers 204, or 404 when
+        // the workspace went first, or 403 when it found the project and then the caller's
+        // membership already gone with the workspace.
+        let deletions = projects.into_iter().map(|path| {
+            let ada = ada.clone();
+            tokio::spawn(async move { ada.delete(&format!("{path}/")).await })
+        });
+        let workspace = {
+            let ada = ada.clone();
+            tokio::spawn(async move { ada.delete("/workspaces/acme/").await })
+        };
+        let answers: Vec<Answer> = join_all(deletions)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let workspace = workspace.await.unwrap();
+        assert_eq!(workspace.status.as_u16(), 204, "{}", workspace.text);
+        assert_answered(&answers, &[204, 403, 404]);
+        assert_nothing_alive(
+            &app,
+            plane_aio::db::workspaces::WORKSPACE_TABLES,
+            workspace_id,
+        )
+        .await;
+    }
+);
