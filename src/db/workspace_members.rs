@@ -5,13 +5,13 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
 
 use super::{
     Db,
-    entities::{project_member, user, workspace_member as member},
+    entities::{project, project_member, user, workspace_member as member},
     users::User,
 };
 
@@ -225,27 +225,31 @@ async fn sole_project_admin<C: ConnectionTrait>(
     workspace_id: Uuid,
     user_id: Uuid,
 ) -> Result<bool, DbErr> {
-    let backend = conn.get_database_backend();
-    let (p1, p2) = match backend {
-        sea_orm::DatabaseBackend::Postgres => ("$1", "$2"),
-        _ => ("?", "?"),
-    };
-    let sql = format!(
-        "SELECT 1 AS found FROM project_members pm \
-         JOIN projects p ON p.id = pm.project_id AND p.deleted_at IS NULL \
-         WHERE pm.workspace_id = {p1} AND pm.member_id = {p2} AND pm.is_active \
-           AND pm.deleted_at IS NULL AND pm.role >= 20 \
-           AND NOT EXISTS (SELECT 1 FROM project_members other \
-             WHERE other.project_id = pm.project_id AND other.member_id <> pm.member_id \
-               AND other.is_active AND other.deleted_at IS NULL AND other.role >= 20) \
-         LIMIT 1"
-    );
-    let statement = sea_orm::Statement::from_sql_and_values(
-        backend,
-        sql,
-        [workspace_id.into(), user_id.into()],
-    );
-    Ok(conn.query_one_raw(statement).await?.is_some())
+    let other = Alias::new("other");
+    let another_admin = Query::select()
+        .expr(Expr::val(1))
+        .from_as(project_member::Entity, other.clone())
+        .and_where(
+            Expr::col((other.clone(), project_member::Column::ProjectId))
+                .equals((project_member::Entity, project_member::Column::ProjectId)),
+        )
+        .and_where(Expr::col((other.clone(), project_member::Column::MemberId)).ne(user_id))
+        .and_where(Expr::col((other.clone(), project_member::Column::IsActive)).eq(true))
+        .and_where(Expr::col((other.clone(), project_member::Column::DeletedAt)).is_null())
+        .and_where(Expr::col((other, project_member::Column::Role)).gte(20))
+        .to_owned();
+    let found = project_member::Entity::find()
+        .inner_join(project::Entity)
+        .filter(project::Column::DeletedAt.is_null())
+        .filter(project_member::Column::WorkspaceId.eq(workspace_id))
+        .filter(project_member::Column::MemberId.eq(user_id))
+        .filter(project_member::Column::IsActive.eq(true))
+        .filter(project_member::Column::DeletedAt.is_null())
+        .filter(project_member::Column::Role.gte(20))
+        .filter(Expr::exists(another_admin).not())
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
 }
 
 /// Sets the workspace role, lowering the user's project roles above it, unless that would

@@ -47,10 +47,25 @@ fn decode(stored: &[u8]) -> Option<(i64, &[u8])> {
     Some((expiry, payload))
 }
 
-/// A stored counter's (count, expiry), expired or not.
-pub(super) fn decode_counter(stored: &[u8]) -> Option<(i64, i64)> {
-    let (expiry, payload) = decode(stored)?;
-    Some((i64::from_be_bytes(payload.try_into().ok()?), expiry))
+/// The live counter stored under `key`: (count, expiry).
+pub(super) fn live_counter(
+    keyspace: &Keyspace,
+    key: &str,
+    now_ms: i64,
+) -> Result<Option<(i64, i64)>, fjall::Error> {
+    Ok(keyspace.get(key)?.and_then(|stored| {
+        let (expiry, payload) = decode(&stored)?;
+        let count = i64::from_be_bytes(payload.try_into().ok()?);
+        is_live(expiry, now_ms).then_some((count, expiry))
+    }))
+}
+
+/// A fixed-window counter after one more hit: the live one plus one, or a new window's first.
+pub(super) fn one_more(live: Option<(i64, i64)>, window_end_ms: i64) -> (i64, i64) {
+    match live {
+        Some((count, expiry)) => (count.saturating_add(1), expiry),
+        None => (1, window_end_ms),
+    }
 }
 
 pub(super) fn is_live(expiry: i64, now_ms: i64) -> bool {
@@ -141,14 +156,12 @@ impl FjallStore {
         payload: &[u8],
         expires_at_ms: Option<i64>,
     ) -> Result<(), fjall::Error> {
-        if ns == Namespace::RateLimits {
-            // Replaces a counter: memory must not write its count over this.
+        // Replacing a counter: memory must not write its count over this.
+        let _counters = (ns == Namespace::RateLimits).then(|| {
             let mut counters = self.inner.counters();
             counters.forget(key);
-            return self
-                .keyspace(ns)
-                .insert(key, encode(expires_at_ms, payload));
-        }
+            counters
+        });
         self.keyspace(ns)
             .insert(key, encode(expires_at_ms, payload))
     }
@@ -210,10 +223,7 @@ impl FjallStore {
         if ns == Namespace::RateLimits {
             return counters.get(keyspace, key, now_ms);
         }
-        Ok(keyspace
-            .get(key)?
-            .and_then(|stored| decode_counter(&stored))
-            .filter(|(_, expiry)| is_live(*expiry, now_ms)))
+        live_counter(keyspace, key, now_ms)
     }
 
     /// Counts one hit on a fixed-window counter: (count, expiry) after it.
@@ -229,14 +239,7 @@ impl FjallStore {
         if ns == Namespace::RateLimits {
             return counters.increment(keyspace, key, now_ms, window_end_ms);
         }
-        let current = keyspace
-            .get(key)?
-            .and_then(|stored| decode_counter(&stored))
-            .filter(|(_, expiry)| is_live(*expiry, now_ms));
-        let (count, expiry) = match current {
-            Some((count, expiry)) => (count.saturating_add(1), expiry),
-            None => (1, window_end_ms),
-        };
+        let (count, expiry) = one_more(live_counter(keyspace, key, now_ms)?, window_end_ms);
         keyspace.insert(key, encode(Some(expiry), &count.to_be_bytes()))?;
         Ok((count, expiry))
     }
@@ -397,23 +400,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let now = crate::kv::now_ms();
         let store = FjallStore::open(dir.path()).unwrap();
-        store
-            .increment(
-                Namespace::RateLimits,
-                "signin-failures:a",
-                now,
-                now + 60_000,
-            )
-            .unwrap();
+        let hit = || {
+            store
+                .increment(
+                    Namespace::RateLimits,
+                    "signin-failures:a",
+                    now,
+                    now + 60_000,
+                )
+                .unwrap()
+        };
+        hit();
         store.flush().unwrap();
-        store
-            .increment(
-                Namespace::RateLimits,
-                "signin-failures:a",
-                now,
-                now + 60_000,
-            )
-            .unwrap();
+        hit();
         assert!(
             store
                 .remove(Namespace::RateLimits, "signin-failures:a")

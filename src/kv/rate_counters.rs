@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use fjall::Keyspace;
 
-use super::fjall_store::{decode_counter, encode, is_live};
+use super::fjall_store::{encode, is_live, live_counter, one_more};
 
 /// How often changed counters are written to fjall.
 pub(super) const WRITE_BEHIND: std::time::Duration = std::time::Duration::from_secs(1);
@@ -43,26 +43,18 @@ impl RateCounters {
         now_ms: i64,
         window_end_ms: i64,
     ) -> Result<(i64, i64), fjall::Error> {
-        if let Some(tally) = self.tallies.get_mut(key) {
-            if is_live(tally.expiry, now_ms) {
-                tally.count = tally.count.saturating_add(1);
-            } else {
-                tally.count = 1;
-                tally.expiry = window_end_ms;
-            }
-            tally.dirty = true;
-            return Ok((tally.count, tally.expiry));
-        }
-        let (count, expiry) = match stored(keyspace, key, now_ms)? {
-            Some((count, expiry)) => (count.saturating_add(1), expiry),
-            None => (1, window_end_ms),
-        };
+        let (count, expiry) = one_more(self.get(keyspace, key, now_ms)?, window_end_ms);
         let tally = Tally {
             count,
             expiry,
             dirty: true,
         };
-        self.tallies.insert(key.to_string(), tally);
+        match self.tallies.get_mut(key) {
+            Some(kept) => *kept = tally,
+            None => {
+                self.tallies.insert(key.to_string(), tally);
+            }
+        }
         Ok((count, expiry))
     }
 
@@ -76,7 +68,7 @@ impl RateCounters {
         match self.tallies.get(key) {
             // What memory holds is newer than anything written.
             Some(tally) => Ok(is_live(tally.expiry, now_ms).then_some((tally.count, tally.expiry))),
-            None => stored(keyspace, key, now_ms),
+            None => live_counter(keyspace, key, now_ms),
         }
     }
 
@@ -106,12 +98,4 @@ impl RateCounters {
             .retain(|_, tally| tally.dirty || is_live(tally.expiry, now_ms));
         Ok(())
     }
-}
-
-/// The live counter fjall holds under `key`.
-fn stored(keyspace: &Keyspace, key: &str, now_ms: i64) -> Result<Option<(i64, i64)>, fjall::Error> {
-    Ok(keyspace
-        .get(key)?
-        .and_then(|value| decode_counter(&value))
-        .filter(|(_, expiry)| is_live(*expiry, now_ms)))
 }
