@@ -97,15 +97,7 @@ on_both_engines!(
         let me: Value = me.json().await.unwrap();
         assert_eq!(
             me.as_object().unwrap().keys().collect::<Vec<_>>(),
-            [
-                "id",
-                "first_name",
-                "last_name",
-                "email",
-                "avatar",
-                "avatar_url",
-                "display_name"
-            ]
+            crate::support::USER_LITE_KEYS
         );
         assert_eq!(me["email"], ADMIN_EMAIL);
         // The session cookie authenticates the API too (the UI uses it).

@@ -158,7 +158,7 @@ on_both_engines!(
     }
 );
 
-fn retry_after(resp: &reqwest::Response) -> u64 {
+pub fn retry_after(resp: &reqwest::Response) -> u64 {
     resp.headers()
         .get("retry-after")
         .expect("a Retry-After header")

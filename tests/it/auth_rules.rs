@@ -7,15 +7,11 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
-    email::code_in,
+    auth_hardening::retry_after,
+    email::{code_in, reset_token_in},
     on_both_engines,
     support::{Engine, PASSWORD, TestApp},
 };
-
-fn reset_token_in(mail: &str) -> String {
-    let start = mail.find("token=").expect("a reset link") + 6;
-    mail[start..start + 64].to_string()
-}
 
 on_both_engines!(
     a_password_made_of_the_accounts_own_details_does_not_use_up_the_reset_link,
@@ -178,16 +174,6 @@ on_both_engines!(
         assert_eq!(flag().await, false);
     }
 );
-
-fn retry_after(resp: &reqwest::Response) -> u64 {
-    resp.headers()
-        .get("retry-after")
-        .expect("a Retry-After header")
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_answers_every_limit_with_planes_one_body() {

@@ -27,7 +27,7 @@ pub fn code_in(mail: &str) -> String {
         .to_string()
 }
 
-fn reset_token_in(mail: &str) -> String {
+pub fn reset_token_in(mail: &str) -> String {
     let start = mail.find("token=").expect("a reset link") + 6;
     mail[start..start + 64].to_string()
 }

@@ -288,15 +288,7 @@ on_both_engines!(
             .iter()
             .find(|m| m["email"] == "bob@example.com")
             .unwrap();
-        for key in [
-            "id",
-            "first_name",
-            "last_name",
-            "email",
-            "avatar",
-            "avatar_url",
-            "display_name",
-        ] {
+        for key in crate::support::USER_LITE_KEYS {
             assert!(bob_row.get(key).is_some(), "{key} in {bob_row}");
         }
         assert_eq!(bob_row["role"], 15);

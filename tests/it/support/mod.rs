@@ -161,6 +161,16 @@ pub fn test_settings(
 }
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
+/// Plane's UserLite fields, in its order (`users/me/`, member rows).
+pub const USER_LITE_KEYS: [&str; 7] = [
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "avatar",
+    "avatar_url",
+    "display_name",
+];
 /// Strong enough for zxcvbn.
 pub const PASSWORD: &str = "orbit-velvet-cactus-91";
 
