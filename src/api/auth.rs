@@ -76,7 +76,7 @@ pub async fn start_session(
     let (cookie, _) = sessions::create(state.kv(), user.id, &authn::user_agent(req), &ip, medium)
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
-    let secure = secure_cookies(state, req);
+    let secure = secure_cookies(state, req).await;
     jar.add(session_cookie(&cookie, secure));
     jar.add(csrf_cookie(&new_csrf_token(), secure));
     Ok(())
@@ -93,9 +93,15 @@ pub fn session_cookie(value: &str, secure: bool) -> Cookie {
     session
 }
 
-pub fn secure_cookies(state: &AppState, req: &Request) -> bool {
-    req.scheme() == &poem::http::uri::Scheme::HTTPS
-        || state.settings().public_url.scheme() == "https"
+/// Whether browsers reach us over HTTPS: served over TLS here, or the public URL — the
+/// configured one, else the one the admin set in the instance settings — is HTTPS (a proxy in
+/// front terminates TLS).
+pub async fn secure_cookies(state: &AppState, req: &Request) -> bool {
+    if req.scheme() == &poem::http::uri::Scheme::HTTPS {
+        return true;
+    }
+    let instance = state.instance_settings().await.unwrap_or_default();
+    state.public_url(&instance).starts_with("https://")
 }
 
 fn new_csrf_token() -> String {
@@ -232,7 +238,7 @@ impl AuthApi {
             Some(cookie) if cookie.value_str().len() == 64 => cookie.value_str().to_string(),
             _ => {
                 let token = new_csrf_token();
-                jar.add(csrf_cookie(&token, secure_cookies(&state, req)));
+                jar.add(csrf_cookie(&token, secure_cookies(&state, req).await));
                 token
             }
         };
@@ -265,10 +271,10 @@ impl AuthApi {
     ) -> Result<Json<SignedIn>, ApiError> {
         limit(&state, req, None).await?;
         let names = Names::new(&body.first_name, &body.last_name);
-        let user =
+        let (user, is_new) =
             accounts::sign_up(&state, &body.email, &body.password, &names, &body.code).await?;
         start_session(&state, req, jar, &user, "email").await?;
-        Ok(signed_in(&state, &user, true))
+        Ok(signed_in(&state, &user, is_new))
     }
 
     /// Emails a sign-in code when the address may sign in or sign up. Always the same answer.

@@ -7,7 +7,8 @@
 //!   authenticated by the cookie, and every unsafe request to `/auth/` or the first-run sign-up,
 //!   must carry the `csrftoken` cookie's value in `X-CSRFToken` (double submit) and, when the
 //!   browser sends an `Origin`, come from this site.
-//! * Requests without credentials are limited per client address (`anonymous_rate_limit`).
+//! * Requests without credentials, and `/api/v1/` requests with a key that is not a valid token,
+//!   are limited per client address (`anonymous_rate_limit`), so keys cannot be guessed at speed.
 //! * A request that pushes its sliding session's expiry out gets the session cookie again,
 //!   with the new lifetime.
 //!
@@ -285,7 +286,9 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
     let is_v1 = path.starts_with("/api/v1/") || path == "/api/v1";
     let is_auth = path.starts_with("/auth/");
     // The first-run sign-up signs in without a session, like `/auth/`: CSRF-checked too.
-    let csrf_without_session = is_auth || path == "/api/instances/admins/sign-up/";
+    // (Either form of the path: the router takes it with or without the trailing slash.)
+    let csrf_without_session =
+        is_auth || path.trim_end_matches('/') == "/api/instances/admins/sign-up";
     let settings = state.settings();
 
     let api_key = req
@@ -300,7 +303,18 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
         (Some(key), true) => {
             let (caller, id, is_service) = match token_caller(&state, key).await {
                 Ok(Some(found)) => found,
-                Ok(None) => return Ok(ApiError::invalid_token().into_response()),
+                Ok(None) => {
+                    // Guessing keys counts like calling without one: against the address.
+                    let ip = client_ip(&req, &settings.trusted_proxies);
+                    let limit = settings.anonymous_rate_limit;
+                    return Ok(
+                        match rate_limit::hit(state.kv(), &format!("anon:{ip}"), limit).await {
+                            Ok(hit) if !hit.allowed => rate_limited(&hit),
+                            Ok(_) => ApiError::invalid_token().into_response(),
+                            Err(e) => ApiError::Internal(e.into()).into_response(),
+                        },
+                    );
+                }
                 Err(e) => return Ok(e.into_response()),
             };
             let rate = if is_service {
@@ -362,13 +376,18 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
     }
 
     // A sliding session whose expiry this request pushed out: the cookie's lifetime follows.
-    let renewed_cookie = match &caller {
+    let extended = matches!(
+        &caller,
         Some(Caller {
             via: Via::Session(session),
             ..
-        }) if session.extended => cookie_value(&req, sessions::COOKIE).map(|value| {
-            super::auth::session_cookie(&value, super::auth::secure_cookies(&state, &req))
-        }),
+        }) if session.extended
+    );
+    let renewed_cookie = match cookie_value(&req, sessions::COOKIE) {
+        Some(value) if extended => Some(super::auth::session_cookie(
+            &value,
+            super::auth::secure_cookies(&state, &req).await,
+        )),
         _ => None,
     };
     let logged = caller.as_ref().map(|c| LoggedUser(c.user.id.to_string()));

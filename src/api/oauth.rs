@@ -101,7 +101,7 @@ impl OAuthApi {
             Ok(started) => {
                 jar.add(state_cookie(
                     &started.state,
-                    secure_cookies(&state, req),
+                    secure_cookies(&state, req).await,
                     oauth::FLOW_LIFETIME,
                 ));
                 Ok(Redirect::Found(started.url))
@@ -148,7 +148,7 @@ impl OAuthApi {
         if oauth::binds(browser_state.as_deref(), &flow_state) {
             jar.add(state_cookie(
                 "",
-                secure_cookies(&state, req),
+                secure_cookies(&state, req).await,
                 std::time::Duration::ZERO,
             ));
         }

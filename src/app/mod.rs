@@ -287,7 +287,16 @@ impl Application {
         let settings = state.settings().clone();
         let grace = settings.shutdown_timeout;
 
-        let worker_stop = CancellationToken::new();
+        // One budget for the whole stop: jobs stop being taken when the signal comes, while
+        // requests drain, and what is left of `grace` then is all that running jobs get.
+        let worker_stop = shutdown.child_token();
+        let deadline = {
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                shutdown.cancelled().await;
+                tokio::time::Instant::now() + grace
+            })
+        };
         let worker = state
             .queue()
             .spawn_worker(state.clone(), &settings.jobs, worker_stop.clone());
@@ -295,7 +304,7 @@ impl Application {
             .await
             .context("cannot start the cron scheduler")?;
         let usage_state = state.clone();
-        let usage_stop = worker_stop.clone();
+        let usage_stop = worker_stop;
         let usage_flusher = tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -324,9 +333,13 @@ impl Application {
         )
         .await;
 
-        tracing::info!("shutting down: stopping background jobs");
-        worker_stop.cancel();
-        if tokio::time::timeout(grace, worker).await.is_err() {
+        tracing::info!("shutting down: waiting for running background jobs");
+        // Also when serving failed: then the stop starts now.
+        shutdown.cancel();
+        let deadline = deadline
+            .await
+            .unwrap_or_else(|_| tokio::time::Instant::now() + grace);
+        if tokio::time::timeout_at(deadline, worker).await.is_err() {
             tracing::warn!(
                 timeout_s = grace.as_secs(),
                 "background jobs did not finish in time; they will run again after restart"

@@ -114,15 +114,35 @@ impl Settings {
     }
 }
 
+/// The URL with its password hidden, wherever it is given: in the authority or as a query
+/// parameter (`?password=…`, `?sslpassword=…`, which the Postgres driver also reads). Anything
+/// that is not a URL is hidden whole.
 pub fn redact_url_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("**redacted**"));
-            parsed.to_string()
-        }
-        Ok(parsed) => parsed.to_string(),
-        Err(_) => "**redacted**".to_string(),
+    const HIDDEN: &str = "**redacted**";
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return HIDDEN.to_string();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some(HIDDEN));
     }
+    let has_secret_param = parsed
+        .query_pairs()
+        .any(|(name, _)| name.to_ascii_lowercase().contains("password"));
+    if has_secret_param {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if name.to_ascii_lowercase().contains("password") {
+                    HIDDEN.to_string()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 #[cfg(test)]

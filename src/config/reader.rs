@@ -1,10 +1,20 @@
 //! Reads one raw configuration value and parses it, naming the key and its source on failure.
 
 use super::{
-    ConfigError,
+    ConfigError, keys,
     layers::{RawConfig, Source},
     values,
 };
+
+/// A value as an error message may repeat it: a secret's is hidden (a URL keeps all but its
+/// password, which helps to spot a typo in the rest).
+fn shown(name: &str, value: &str) -> String {
+    if keys::find(name).is_some_and(|key| key.secret) {
+        super::redact_url_password(value)
+    } else {
+        value.to_string()
+    }
+}
 
 /// Reads one raw value and parses it, naming the key and source on failure.
 pub(super) struct Reader<'a> {
@@ -34,7 +44,7 @@ impl Reader<'_> {
             .map(Some)
             .map_err(|expected| ConfigError::Invalid {
                 key: name.to_string(),
-                value: raw.value.clone(),
+                value: shown(name, &raw.value),
                 origin: raw.source.clone(),
                 expected: expected.to_string(),
             })
@@ -88,7 +98,7 @@ impl Reader<'_> {
             value: self
                 .raw
                 .get(name)
-                .map(|v| v.value.clone())
+                .map(|v| shown(name, &v.value))
                 .unwrap_or_default(),
             origin: self.source(name),
             expected: expected.to_string(),

@@ -148,14 +148,19 @@ pub async fn soft_delete(db: &Db, row: Label, by: Uuid, now: DateTime<Utc>) -> R
     let mut seen = std::collections::HashSet::from([row.id]);
     let mut frontier = vec![row.id];
     // The descendants, level by level; `seen` ends a loop in stored data.
+    // (Parents are asked about 500 at a time: both engines cap a statement's parameters.)
     while !frontier.is_empty() {
-        let children: Vec<Uuid> = live(row.project_id)
-            .select_only()
-            .column(label::Column::Id)
-            .filter(label::Column::ParentId.is_in(frontier))
-            .into_tuple()
-            .all(&txn)
-            .await?;
+        let mut children: Vec<Uuid> = Vec::new();
+        for parents in frontier.chunks(500) {
+            let found: Vec<Uuid> = live(row.project_id)
+                .select_only()
+                .column(label::Column::Id)
+                .filter(label::Column::ParentId.is_in(parents.iter().copied()))
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            children.extend(found);
+        }
         frontier = children.into_iter().filter(|id| seen.insert(*id)).collect();
         doomed.extend(&frontier);
     }

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Instant};
 
 use poem::{
     Endpoint, IntoResponse, Request, Response, Result,
-    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    http::{HeaderName, HeaderValue, Method, StatusCode, Version, header},
     web::RemoteAddr,
 };
 
@@ -105,7 +105,8 @@ impl SecurityHeaders {
 }
 
 /// Refuses bodies over the limit with Plane's 413 before any handler reads them. A declared
-/// `Content-Length` is checked at once; a body without one (chunked) is read up to the limit.
+/// `Content-Length` is checked at once; a body without one (HTTP/1.1 chunked, or an HTTP/2 or
+/// HTTP/3 stream, which never says `Transfer-Encoding`) is read up to the limit.
 pub async fn body_limit<E: Endpoint>(next: E, mut req: Request, limit: u64) -> Result<Response> {
     let declared = req
         .headers()
@@ -135,9 +136,14 @@ pub async fn body_limit<E: Endpoint>(next: E, mut req: Request, limit: u64) -> R
     Ok(next.get_response(req).await)
 }
 
+/// Whether a request without `Content-Length` may carry a body. HTTP/1.1 marks one with
+/// `Transfer-Encoding`; later versions frame bodies themselves, so there every method that
+/// takes one is read under the limit. (GET and HEAD bodies are never read by any handler.)
 fn has_body(req: &Request) -> bool {
-    req.headers().contains_key(header::TRANSFER_ENCODING)
-        && !matches!(*req.method(), Method::GET | Method::HEAD)
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        return false;
+    }
+    req.version() >= Version::HTTP_2 || req.headers().contains_key(header::TRANSFER_ENCODING)
 }
 
 /// Turns a panic in a handler into Plane's opaque 500 (the panic itself is logged by poem).

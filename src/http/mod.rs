@@ -100,6 +100,8 @@ pub fn app(state: AppState, https: bool) -> impl Endpoint<Output = Response> {
     let cors = cors(&state.settings().cors_allowed_origins);
     routes(&state)
         .catch_all_error(plane_error_response)
+        // Inside the rest, so a panicked request still gets its log line, id and headers.
+        .with(CatchPanic::new().with_handler(middleware::panic_response))
         .around(move |ep, req| middleware::body_limit(ep, req, limit))
         .around(compression::compression)
         .with_if(cors.is_some(), cors.unwrap_or_default())
@@ -110,7 +112,6 @@ pub fn app(state: AppState, https: bool) -> impl Endpoint<Output = Response> {
         })
         .around(middleware::access_log)
         .around(middleware::request_id)
-        .with(CatchPanic::new().with_handler(middleware::panic_response))
         .data(state)
 }
 

@@ -517,7 +517,17 @@ on_both_engines!(
         );
         let deploy = listed.iter().find(|t| t["label"] == "deploy").unwrap();
         assert_eq!(deploy["is_service"], false);
-        assert!(deploy["expired_at"].is_string());
+        let expires_in =
+            chrono::DateTime::parse_from_rfc3339(deploy["expired_at"].as_str().unwrap())
+                .expect("an RFC 3339 time")
+                .with_timezone(&chrono::Utc)
+                - chrono::Utc::now();
+        assert!(
+            (chrono::TimeDelta::days(30) - chrono::TimeDelta::minutes(5)
+                ..=chrono::TimeDelta::days(30))
+                .contains(&expires_in),
+            "--expires-in 30d: {expires_in}"
+        );
         assert!(deploy["created_at"].is_string());
         let last_used = deploy["last_used"]
             .as_str()

@@ -339,3 +339,39 @@ async fn the_rate_limit_is_shared_by_nodes_on_one_postgres() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_api_keys_is_rate_limited_per_address() {
+    let app = TestApp::spawn_with(Engine::Sqlite, &[("anonymous_rate_limit", "5/minute")]).await;
+    let admin = app.admin().await;
+    let token = new_token(&admin, json!({"label": "ci"})).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let with_key = |key: String| {
+        let request = app.client.get(app.url("/api/v1/users/me/"));
+        async move { request.header("x-api-key", key).send().await.unwrap() }
+    };
+    // Signing the admin in took some of the address's 5 too; the guesses get the rest.
+    let mut refused = 0;
+    let limited = loop {
+        let answer = with_key(format!("plane_api_{refused:032x}")).await;
+        if answer.status() == StatusCode::TOO_MANY_REQUESTS {
+            break answer;
+        }
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            answer.json::<Value>().await.unwrap(),
+            json!({"detail": "Given API token is not valid"})
+        );
+        refused += 1;
+        assert!(refused <= 5, "guesses go on without limit");
+    };
+    assert!(refused >= 1, "the first guess is refused, not limited");
+    assert!(limited.headers().get("retry-after").is_some());
+    assert_eq!(
+        with_key(token).await.status(),
+        StatusCode::OK,
+        "a valid token has its own limit"
+    );
+}

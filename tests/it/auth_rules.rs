@@ -288,11 +288,15 @@ async fn the_first_run_sign_up_needs_the_csrf_token() {
             "CSRF Failed: CSRF token incorrect.",
         ),
     ];
-    for (case, cookie, header, expected) in cases {
-        let mut request = app
-            .client
-            .post(app.url("/api/instances/admins/sign-up/"))
-            .json(&body);
+    let paths = [
+        "/api/instances/admins/sign-up/",
+        "/api/instances/admins/sign-up",
+    ];
+    for ((case, cookie, header, expected), path) in cases
+        .into_iter()
+        .flat_map(|case| paths.map(|path| (case, path)))
+    {
+        let mut request = app.client.post(app.url(path)).json(&body);
         if let Some(cookie) = cookie {
             request = request.header("cookie", format!("csrftoken={cookie}"));
         }
@@ -300,11 +304,11 @@ async fn the_first_run_sign_up_needs_the_csrf_token() {
             request = request.header("x-csrftoken", header);
         }
         let refused = request.send().await.unwrap();
-        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{case}");
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{case} {path}");
         assert_eq!(
             refused.json::<Value>().await.unwrap(),
             json!({ "detail": expected }),
-            "{case}"
+            "{case} {path}"
         );
     }
     let info: Value = app.get("/api/instances/").await.json().await.unwrap();

@@ -73,6 +73,30 @@ fn flags_beat_environment_beat_file_and_secrets_stay_hidden() {
         "{text}"
     );
 
+    // Every secret stays hidden, a password given as a URL parameter too.
+    let out = process::run(
+        &[
+            "config",
+            "--database-url",
+            "postgres://plane@db.internal/plane?sslmode=require&password=hunter3",
+        ],
+        &[
+            ("PLANE_AIO_SECRET_KEY", "hunter4-0123456789abcdef0123456789"),
+            ("PLANE_AIO_STORAGE_BACKEND", "s3"),
+            ("PLANE_AIO_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("PLANE_AIO_S3_BUCKET", "plane"),
+            ("PLANE_AIO_S3_ACCESS_KEY_ID", "id"),
+            ("PLANE_AIO_S3_SECRET_ACCESS_KEY", "hunter5"),
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", process::stderr(&out));
+    let text = process::stdout(&out);
+    for secret in ["hunter3", "hunter4", "hunter5"] {
+        assert!(!text.contains(secret), "{secret} shown in {text}");
+    }
+    assert!(text.contains("sslmode=require"), "{text}");
+
     let explicit = dir.path().join("other.toml");
     std::fs::write(&explicit, "node_name = \"from-explicit\"\n").unwrap();
     let out = process::run(
@@ -119,6 +143,28 @@ fn bad_configuration_names_the_key_and_exits_non_zero() {
         line.contains("`listen`") && line.contains("ADDRESS:PORT"),
         "{line}"
     );
+
+    // A bad secret is named, but its value is never repeated.
+    let line = one_error_line(&process::run(
+        &["serve"],
+        &[("PLANE_AIO_SECRET_KEY", "tooshort-hunter2")],
+        dir.path(),
+    ));
+    assert!(
+        line.contains("`secret_key`") && line.contains("32 characters"),
+        "{line}"
+    );
+    assert!(!line.contains("hunter2"), "{line}");
+    let line = one_error_line(&process::run(
+        &["serve", "--database-url", "mysql://plane:hunter2@db/plane"],
+        &[],
+        dir.path(),
+    ));
+    assert!(
+        line.contains("`database_url`") && line.contains("db/plane"),
+        "{line}"
+    );
+    assert!(!line.contains("hunter2"), "{line}");
 
     let out = process::run(&["serve", "--no-such-flag"], &[], dir.path());
     assert_eq!(out.status.code(), Some(2), "usage errors exit 2");

@@ -201,7 +201,8 @@ on_both_engines!(
         let ok = visitor
         .post("/auth/sign-up/", json!({"email": "pat@example.com", "password": PASSWORD, "code": code, "first_name": "Pat"}))
         .await;
-        assert_eq!(ok.status(), StatusCode::OK, "{}", ok.text().await.unwrap());
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert_eq!(ok.json::<Value>().await.unwrap()["is_new"], true);
         assert_eq!(
             app.browser()
                 .sign_in("pat@example.com", PASSWORD)
@@ -209,6 +210,73 @@ on_both_engines!(
                 .status(),
             StatusCode::OK
         );
+        // Signing up again with a new code signs the account in; nothing new was made.
+        visitor
+            .post("/auth/magic-generate/", json!({"email": "pat@example.com"}))
+            .await;
+        let code = code_in(&sink.wait_for(2).await.decoded());
+        let again = visitor
+            .post(
+                "/auth/sign-up/",
+                json!({"email": "pat@example.com", "password": PASSWORD, "code": code}),
+            )
+            .await;
+        assert_eq!(again.status(), StatusCode::OK);
+        assert_eq!(again.json::<Value>().await.unwrap()["is_new"], false);
+
+        // With code sign-in off, a code still proves a new address for a password sign-up,
+        // but an existing account gets none (it could not sign in with it).
+        app.configure(&admin, json!({"ENABLE_MAGIC_LINK_LOGIN": "0"}))
+            .await;
+        for email in ["pat@example.com", "sam@example.com"] {
+            let asked = visitor
+                .post("/auth/magic-generate/", json!({"email": email}))
+                .await;
+            assert_eq!(asked.status(), StatusCode::OK, "{email}");
+        }
+        let mail = sink.wait_for(3).await;
+        assert_eq!(mail.to, ["sam@example.com"]);
+        let code = code_in(&mail.decoded());
+        let ok = visitor
+            .post(
+                "/auth/sign-up/",
+                json!({"email": "sam@example.com", "password": PASSWORD, "code": code}),
+            )
+            .await;
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert_eq!(ok.json::<Value>().await.unwrap()["is_new"], true);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(sink.messages().len(), 3, "no code for pat's account");
+
+        // With passwords off, there is no password sign-up.
+        app.configure(
+            &admin,
+            json!({"ENABLE_MAGIC_LINK_LOGIN": "1", "ENABLE_EMAIL_PASSWORD": "0"}),
+        )
+        .await;
+        visitor
+            .post("/auth/magic-generate/", json!({"email": "kim@example.com"}))
+            .await;
+        let code = code_in(&sink.wait_for(4).await.decoded());
+        let refused = visitor
+            .post(
+                "/auth/sign-up/",
+                json!({"email": "kim@example.com", "password": PASSWORD, "code": code}),
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            refused.json::<Value>().await.unwrap()["error_message"],
+            "PASSWORD_LOGIN_DISABLED"
+        );
+        assert!(
+            plane_aio::db::users::by_email(app.state.db(), "kim@example.com")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        app.configure(&admin, json!({"ENABLE_EMAIL_PASSWORD": "1"}))
+            .await;
 
         // Sign-up limited to a domain.
         app.configure(&admin, json!({"ALLOWED_EMAIL_DOMAINS": "corp.example"}))

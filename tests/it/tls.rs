@@ -37,6 +37,7 @@ async fn https_from_files_speaks_http2_and_plain_http_redirects() {
             ("tls_cert", cert.to_str().unwrap()),
             ("tls_key", key.to_str().unwrap()),
             ("http_listen", "127.0.0.1:0"),
+            ("file_size_limit", "1KiB"),
         ],
     )
     .await;
@@ -48,6 +49,39 @@ async fn https_from_files_speaks_http2_and_plain_http_redirects() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.version(), Version::HTTP_2, "ALPN negotiates HTTP/2");
+
+    // An HTTP/2 body has no Content-Length and no Transfer-Encoding when streamed: the body
+    // limit holds all the same, for a route that takes bodies without credentials too.
+    for (method, path) in [
+        (
+            reqwest::Method::PUT,
+            "/api/storage/some/key?expires=1&signature=00",
+        ),
+        (reqwest::Method::POST, "/auth/sign-in/"),
+    ] {
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            (0..4).map(|_| Ok(vec![b'y'; 512])).collect();
+        let resp = client
+            .request(
+                method,
+                format!("https://localhost:{}{path}", app.addr.port()),
+            )
+            .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+                chunks,
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.version(), Version::HTTP_2);
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        assert_eq!(
+            resp.json::<serde_json::Value>().await.unwrap(),
+            json!({
+                "error": "REQUEST_BODY_TOO_LARGE",
+                "detail": "The size of the request body exceeds the maximum allowed size."
+            })
+        );
+    }
     assert_eq!(
         resp.headers()["strict-transport-security"],
         "max-age=31536000; includeSubDomains"
@@ -130,14 +164,45 @@ async fn behind_a_tls_proxy_the_cookies_are_secure() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let session = resp
-        .headers()
+    let session = session_cookie(&resp);
+    assert!(session.contains("; Secure"), "{session}");
+}
+
+/// The public URL set by the admin in the instance settings (no `public_url` key) counts alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_public_url_from_the_instance_settings_makes_cookies_secure() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let admin = app.browser();
+    let resp = admin
+        .post(
+            "/api/instances/admins/sign-up/",
+            json!({"email": ADMIN_EMAIL, "password": PASSWORD, "first_name": "Ada"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let session = session_cookie(&resp);
+    assert!(!session.contains("Secure"), "plain HTTP: {session}");
+
+    let resp = admin
+        .patch(
+            "/api/instances/configurations/",
+            json!({"PUBLIC_URL": "https://plane.example.com"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = app.browser().sign_in(ADMIN_EMAIL, PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let session = session_cookie(&resp);
+    assert!(session.contains("; Secure"), "{session}");
+}
+
+fn session_cookie(resp: &reqwest::Response) -> String {
+    resp.headers()
         .get_all(header::SET_COOKIE)
         .iter()
         .map(|v| v.to_str().unwrap().to_string())
         .find(|c| c.starts_with("session-id="))
-        .expect("a session cookie");
-    assert!(session.contains("; Secure"), "{session}");
+        .expect("a session cookie")
 }
 
 /// pebble (an ACME CA) and its fake DNS, on loopback, validating against our ports.

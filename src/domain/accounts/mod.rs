@@ -199,7 +199,12 @@ pub async fn request_auth_mail(
     email: &str,
 ) -> Result<(), AuthError> {
     let settings = settings(state).await?;
-    if mail == AuthMail::MagicCode && !settings.magic_login_enabled() {
+    // A code also proves the address for a password sign-up, so codes are issued while either
+    // way in is on (the job sends one to an existing account only when it may sign in with it).
+    if mail == AuthMail::MagicCode
+        && !settings.magic_login_enabled()
+        && !settings.password_login_enabled()
+    {
         return Err(AuthError::MagicLoginDisabled);
     }
     if settings.smtp().is_none() {

@@ -77,8 +77,9 @@ pub(super) async fn send_magic_code(
     let user = db::users::by_email(state.db(), email.as_str())
         .await
         .map_err(internal)?;
+    // With code sign-in off, codes serve only password sign-ups (of new addresses).
     let may_use = match &user {
-        Some(user) => user.is_active,
+        Some(user) => user.is_active && settings.magic_login_enabled(),
         None => check_sign_up_allowed(state, settings, email).await.is_ok(),
     };
     if !may_use {
@@ -145,15 +146,19 @@ pub async fn sign_in_with_code(
 }
 
 /// Signs up with a password. The address is proven by a code from `request_auth_mail`, so a
-/// sign-up attempt for someone else's address reveals nothing and creates nothing.
+/// sign-up attempt for someone else's address reveals nothing and creates nothing. Returns the
+/// user and whether the account was created.
 pub async fn sign_up(
     state: &AppState,
     email: &str,
     password: &str,
     names: &Names,
     code: &str,
-) -> Result<User, AuthError> {
+) -> Result<(User, bool), AuthError> {
     let settings = settings(state).await?;
+    if !settings.password_login_enabled() {
+        return Err(AuthError::PasswordLoginDisabled);
+    }
     let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
     check_sign_up_allowed(state, &settings, &email).await?;
     password::check_strength(
@@ -168,7 +173,7 @@ pub async fn sign_up(
         return Err(AuthError::InvalidSignUpCode);
     }
     let hashed = hash(password).await?;
-    let user = match db::users::by_email(state.db(), email.as_str())
+    let (user, created) = match db::users::by_email(state.db(), email.as_str())
         .await
         .map_err(internal)?
     {
@@ -176,17 +181,24 @@ pub async fn sign_up(
         Some(user) if !user.is_active => return Err(AuthError::InvalidSignUpCode),
         // The owner of the address proved it: an existing account without a password gets one;
         // one with a password is simply signed in (its password is not replaced).
-        Some(user) if user.password.is_none() => db::users::save(state.db(), user, |u| {
-            u.password = sea_orm::ActiveValue::Set(Some(hashed));
-            u.is_password_autoset = sea_orm::ActiveValue::Set(false);
-            u.is_email_verified = sea_orm::ActiveValue::Set(true);
-        })
-        .await
-        .map_err(internal)?,
-        Some(user) => user,
-        None => create_verified(state, &email, names, Some(hashed)).await?,
+        Some(user) if user.password.is_none() => {
+            let user = db::users::save(state.db(), user, |u| {
+                u.password = sea_orm::ActiveValue::Set(Some(hashed));
+                u.is_password_autoset = sea_orm::ActiveValue::Set(false);
+                u.is_email_verified = sea_orm::ActiveValue::Set(true);
+            })
+            .await
+            .map_err(internal)?;
+            (user, false)
+        }
+        Some(user) => (user, false),
+        None => (
+            create_verified(state, &email, names, Some(hashed)).await?,
+            true,
+        ),
     };
-    db::users::record_login(state.db(), user, "email")
+    let user = db::users::record_login(state.db(), user, "email")
         .await
-        .map_err(internal)
+        .map_err(internal)?;
+    Ok((user, created))
 }

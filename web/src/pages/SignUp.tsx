@@ -20,6 +20,9 @@ export function SignUp() {
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const config = instance?.config;
+  // Without code sign-in the account needs a password; without passwords, codes are the way in.
+  const codesSignIn = config?.is_magic_login_enabled ?? true;
+  const passwords = config?.is_email_password_enabled ?? true;
 
   const run = async (action: () => Promise<void>) => {
     setBusy(true);
@@ -52,7 +55,7 @@ export function SignUp() {
   const finish = (event: FormEvent) => {
     event.preventDefault();
     void run(async () => {
-      const result = form.password
+      const result = form.password && passwords
         ? await api.post<SignedIn>("/auth/sign-up/", form)
         : await api.post<SignedIn>("/auth/magic-sign-in/", form);
       setUser(result.user);
@@ -82,15 +85,16 @@ export function SignUp() {
             <Field label="First name" value={form.first_name} onChange={set("first_name")} autoComplete="given-name" />
             <Field label="Last name" value={form.last_name} onChange={set("last_name")} autoComplete="family-name" />
           </div>
-          <Field
-            label="Password (optional)"
+          {passwords && <Field
+            label={codesSignIn ? "Password (optional)" : "Password"}
             type="password"
+            required={!codesSignIn}
             value={form.password}
             onChange={set("password")}
             autoComplete="new-password"
             error={error?.code === "PASSWORD_TOO_WEAK" ? error.message : undefined}
-            hint="Leave empty to sign in with emailed codes."
-          />
+            hint={codesSignIn ? "Leave empty to sign in with emailed codes." : undefined}
+          />}
           <Button type="submit" busy={busy}>
             Create account
           </Button>
