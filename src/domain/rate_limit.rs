@@ -102,8 +102,16 @@ pub mod lockout {
         format!("signin-failures:{email}")
     }
 
-    /// Seconds until the address unlocks (at least 1), or None when it is not locked.
-    pub async fn locked_for(kv: &Kv, email: &str) -> Result<Option<u64>, KvError> {
+    /// A locked address.
+    pub struct Lock {
+        /// Seconds until it unlocks (at least 1).
+        pub retry_after: u64,
+        /// Unix milliseconds of the first failure counted (the window starts there).
+        pub since_ms: i64,
+    }
+
+    /// The address's lock, or None when it is not locked.
+    pub async fn lock(kv: &Kv, email: &str) -> Result<Option<Lock>, KvError> {
         let Some(counter) = kv.counter(Namespace::RateLimits, &key(email)).await? else {
             return Ok(None);
         };
@@ -111,7 +119,15 @@ pub mod lockout {
             return Ok(None);
         }
         let left_ms = (counter.resets_at_ms - crate::kv::now_ms()).max(0) as u64;
-        Ok(Some(left_ms.div_ceil(1000).max(1)))
+        Ok(Some(Lock {
+            retry_after: left_ms.div_ceil(1000).max(1),
+            since_ms: counter.resets_at_ms - WINDOW.as_millis() as i64,
+        }))
+    }
+
+    /// Seconds until the address unlocks (at least 1), or None when it is not locked.
+    pub async fn locked_for(kv: &Kv, email: &str) -> Result<Option<u64>, KvError> {
+        Ok(lock(kv, email).await?.map(|lock| lock.retry_after))
     }
 
     pub async fn record_failure(kv: &Kv, email: &str) -> Result<u64, KvError> {

@@ -562,3 +562,59 @@ on_both_engines!(
         assert_eq!(listed[0]["label"], "robot");
     }
 );
+
+on_both_engines!(
+    a_password_reset_from_the_shell_lifts_a_sign_in_lock_out,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let out = admin_cli(
+            &app,
+            &[
+                "create-user",
+                "--email",
+                "ops@example.com",
+                "--password-stdin",
+            ],
+            Some(&format!("{PASSWORD}\n")),
+        )
+        .await;
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        let browser = app.browser();
+        for _ in 0..10 {
+            assert_eq!(
+                browser
+                    .sign_in("ops@example.com", "not-the-password")
+                    .await
+                    .status(),
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        assert_eq!(
+            browser.sign_in("ops@example.com", PASSWORD).await.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "locked out, the right password too"
+        );
+
+        // The shell cannot reach the server's key-value store (SQLite mode), yet the new
+        // password works at once: the guesses were at the old one.
+        let out = admin_cli(
+            &app,
+            &[
+                "reset-password",
+                "--email",
+                "ops@example.com",
+                "--password-stdin",
+            ],
+            Some("harbor-lantern-quiet-47\n"),
+        )
+        .await;
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        assert_eq!(
+            browser
+                .sign_in("ops@example.com", "harbor-lantern-quiet-47")
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+);

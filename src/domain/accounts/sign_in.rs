@@ -32,16 +32,25 @@ pub async fn sign_in_with_password(
         return Err(AuthError::InvalidCredentials);
     };
     let kv = state.kv();
-    if let Some(retry_after) = lockout::locked_for(kv, email.as_str())
-        .await
-        .map_err(internal)?
-    {
-        password::verify_dummy(password).await;
-        return Err(AuthError::Locked { retry_after });
-    }
     let user = db::users::by_email(state.db(), email.as_str())
         .await
         .map_err(internal)?;
+    if let Some(lock) = lockout::lock(kv, email.as_str()).await.map_err(internal)? {
+        // An account whose sessions were voided since the guessing began — a new password
+        // (reset link, change, or `admin reset-password`, which cannot reach this node's
+        // store) or an admin's disable — starts afresh: the guesses were at an old password.
+        let password_set_since = user
+            .as_ref()
+            .and_then(|u| u.sessions_valid_after)
+            .is_some_and(|at| at.timestamp_millis() > lock.since_ms);
+        if !password_set_since {
+            password::verify_dummy(password).await;
+            return Err(AuthError::Locked {
+                retry_after: lock.retry_after,
+            });
+        }
+        lockout::clear(kv, email.as_str()).await.map_err(internal)?;
+    }
     let verified = match user
         .as_ref()
         .and_then(|u| u.password.as_deref().map(|p| (u, p)))
