@@ -383,8 +383,8 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
             ..
         }) if session.extended
     );
-    let renewed_cookie = match cookie_value(&req, sessions::COOKIE) {
-        Some(value) if extended => Some(super::auth::session_cookie(
+    let renewed_cookie = match extended.then(|| cookie_value(&req, sessions::COOKIE)) {
+        Some(Some(value)) => Some(super::auth::session_cookie(
             &value,
             super::auth::secure_cookies(&state, &req).await,
         )),

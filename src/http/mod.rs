@@ -100,8 +100,6 @@ pub fn app(state: AppState, https: bool) -> impl Endpoint<Output = Response> {
     let cors = cors(&state.settings().cors_allowed_origins);
     routes(&state)
         .catch_all_error(plane_error_response)
-        // Inside the rest, so a panicked request still gets its log line, id and headers.
-        .with(CatchPanic::new().with_handler(middleware::panic_response))
         .around(move |ep, req| middleware::body_limit(ep, req, limit))
         .around(compression::compression)
         .with_if(cors.is_some(), cors.unwrap_or_default())
@@ -112,6 +110,9 @@ pub fn app(state: AppState, https: bool) -> impl Endpoint<Output = Response> {
         })
         .around(middleware::access_log)
         .around(middleware::request_id)
+        // Outermost: inside the stack, its extra layer of futures measured ~10% more CPU per
+        // cached read. A panic's 500 then lacks the access-log line (poem logs the panic).
+        .with(CatchPanic::new().with_handler(middleware::panic_response))
         .data(state)
 }
 
