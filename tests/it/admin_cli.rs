@@ -40,6 +40,17 @@ async fn admin_cli(app: &TestApp, command: &[&str], stdin: Option<&str>) -> std:
     .unwrap()
 }
 
+/// `admin reset-password` for `email`, the new password on stdin.
+async fn reset_password(app: &TestApp, email: &str, password: &str) -> std::process::Output {
+    let stdin = format!("{password}\n");
+    admin_cli(
+        app,
+        &["reset-password", "--email", email, "--password-stdin"],
+        Some(&stdin),
+    )
+    .await
+}
+
 fn failure(out: &std::process::Output) -> String {
     assert!(
         !out.status.success(),
@@ -208,17 +219,7 @@ on_both_engines!(
             browser.sign_in("ops@example.com", PASSWORD).await.status(),
             StatusCode::OK
         );
-        let out = admin_cli(
-            &app,
-            &[
-                "reset-password",
-                "--email",
-                "ops@example.com",
-                "--password-stdin",
-            ],
-            Some("harbor-lantern-quiet-47\n"),
-        )
-        .await;
+        let out = reset_password(&app, "ops@example.com", "harbor-lantern-quiet-47").await;
         assert!(out.status.success(), "{}", process::stderr(&out));
         assert_eq!(
             browser.get("/api/users/me/").await.status(),
@@ -597,17 +598,7 @@ on_both_engines!(
 
         // The shell cannot reach the server's key-value store (SQLite mode), yet the new
         // password works at once: the guesses were at the old one.
-        let out = admin_cli(
-            &app,
-            &[
-                "reset-password",
-                "--email",
-                "ops@example.com",
-                "--password-stdin",
-            ],
-            Some("harbor-lantern-quiet-47\n"),
-        )
-        .await;
+        let out = reset_password(&app, "ops@example.com", "harbor-lantern-quiet-47").await;
         assert!(out.status.success(), "{}", process::stderr(&out));
         assert_eq!(
             browser

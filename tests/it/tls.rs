@@ -123,24 +123,10 @@ async fn https_from_files_speaks_http2_and_plain_http_redirects() {
 
     // Over HTTPS the session and CSRF cookies are Secure, and the UI's flow works as on HTTP.
     let browser = Browser::over_https(&pki.ca_pem, "localhost", app.addr);
-    let resp = browser
-        .post(
-            "/api/instances/admins/sign-up/",
-            json!({"email": ADMIN_EMAIL, "password": PASSWORD, "first_name": "Ada"}),
-        )
-        .await;
+    let resp = browser.set_up_instance().await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let cookies: Vec<String> = resp
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect();
-    for name in ["session-id=", "csrftoken="] {
-        let cookie = cookies
-            .iter()
-            .find(|c| c.starts_with(name))
-            .unwrap_or_else(|| panic!("{name} in {cookies:?}"));
+    for name in ["session-id", "csrftoken"] {
+        let cookie = set_cookie(&resp, name);
         assert!(cookie.contains("; Secure"), "{cookie}");
     }
     let me = browser.get("/api/users/me/").await;
@@ -156,15 +142,9 @@ async fn behind_a_tls_proxy_the_cookies_are_secure() {
         &[("public_url", "https://plane.example.com")],
     )
     .await;
-    let resp = app
-        .browser()
-        .post(
-            "/api/instances/admins/sign-up/",
-            json!({"email": ADMIN_EMAIL, "password": PASSWORD, "first_name": "Ada"}),
-        )
-        .await;
+    let resp = app.browser().set_up_instance().await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let session = session_cookie(&resp);
+    let session = set_cookie(&resp, "session-id");
     assert!(session.contains("; Secure"), "{session}");
 }
 
@@ -173,14 +153,9 @@ async fn behind_a_tls_proxy_the_cookies_are_secure() {
 async fn an_https_public_url_from_the_instance_settings_makes_cookies_secure() {
     let app = TestApp::spawn(Engine::Sqlite).await;
     let admin = app.browser();
-    let resp = admin
-        .post(
-            "/api/instances/admins/sign-up/",
-            json!({"email": ADMIN_EMAIL, "password": PASSWORD, "first_name": "Ada"}),
-        )
-        .await;
+    let resp = admin.set_up_instance().await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let session = session_cookie(&resp);
+    let session = set_cookie(&resp, "session-id");
     assert!(!session.contains("Secure"), "plain HTTP: {session}");
 
     let resp = admin
@@ -192,17 +167,18 @@ async fn an_https_public_url_from_the_instance_settings_makes_cookies_secure() {
     assert_eq!(resp.status(), StatusCode::OK);
     let resp = app.browser().sign_in(ADMIN_EMAIL, PASSWORD).await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let session = session_cookie(&resp);
+    let session = set_cookie(&resp, "session-id");
     assert!(session.contains("; Secure"), "{session}");
 }
 
-fn session_cookie(resp: &reqwest::Response) -> String {
+/// The `Set-Cookie` line of the cookie `name`.
+fn set_cookie(resp: &reqwest::Response, name: &str) -> String {
     resp.headers()
         .get_all(header::SET_COOKIE)
         .iter()
         .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with("session-id="))
-        .expect("a session cookie")
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie"))
 }
 
 /// pebble (an ACME CA) and its fake DNS, on loopback, validating against our ports.

@@ -105,6 +105,15 @@ impl Browser {
         self.send(reqwest::Method::DELETE, path, None).await
     }
 
+    /// The first-run sign-up of the instance admin (`ADMIN_EMAIL`, `PASSWORD`).
+    pub async fn set_up_instance(&self) -> Response {
+        self.post(
+            "/api/instances/admins/sign-up/",
+            serde_json::json!({"email": super::ADMIN_EMAIL, "password": super::PASSWORD, "first_name": "Ada", "last_name": "Admin"}),
+        )
+        .await
+    }
+
     pub async fn sign_in(&self, email: &str, password: &str) -> Response {
         self.post(
             "/auth/sign-in/",

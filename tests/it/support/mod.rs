@@ -182,12 +182,7 @@ impl TestApp {
     /// Runs the first-run set-up; returns the admin's signed-in browser.
     pub async fn admin(&self) -> browser::Browser {
         let admin = self.browser();
-        let resp = admin
-            .post(
-                "/api/instances/admins/sign-up/",
-                serde_json::json!({"email": ADMIN_EMAIL, "password": PASSWORD, "first_name": "Ada", "last_name": "Admin"}),
-            )
-            .await;
+        let resp = admin.set_up_instance().await;
         assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
         admin
     }
