@@ -12,6 +12,7 @@ mod m20261125_000001_foundation;
 mod m20261126_000001_accounts;
 mod m20261127_000001_workspaces;
 mod m20261128_000001_change_counters;
+mod m20261129_000001_one_pending_invitation;
 
 pub use m20261128_000001_change_counters::{UNWATCHED_TABLES, watch_table};
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_accounts::Migration),
             Box::new(m20261127_000001_workspaces::Migration),
             Box::new(m20261128_000001_change_counters::Migration),
+            Box::new(m20261129_000001_one_pending_invitation::Migration),
         ]
     }
 }

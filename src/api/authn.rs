@@ -390,6 +390,9 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
         )),
         _ => None,
     };
+    if let Some(refusal) = super::nul_guard::refuse_nul_characters(&mut req).await {
+        return Ok(refusal);
+    }
     let logged = caller.as_ref().map(|c| LoggedUser(c.user.id.to_string()));
     req.extensions_mut().insert(CallerSlot(caller));
     let mut resp = next.get_response(req).await;

@@ -134,6 +134,7 @@ fn name_taken(e: SaveLabelError) -> ApiError {
             body: serde_json::json!({"error": "Label with the same name already exists in the project"}),
         },
         SaveLabelError::ProjectGone => ApiError::not_found(),
+        SaveLabelError::Parent { fit, parent_id } => rules::parent_problem(fit, parent_id).into(),
         SaveLabelError::Db(e) => e.into(),
     }
 }

@@ -15,6 +15,7 @@ pub mod instance;
 pub mod invitations;
 pub mod json;
 pub mod labels;
+pub mod nul_guard;
 pub mod oauth;
 pub mod ops;
 pub mod pagination;

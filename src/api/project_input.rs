@@ -157,6 +157,20 @@ pub fn read_project(input: &mut Input, update: bool) -> ProjectFields {
     let identifier = input
         .text("identifier", Text::max(rules::IDENTIFIER_MAX))
         .map(|i| i.to_uppercase());
+    // Upper case can be longer (`ß` → `SS`); the stored value is what must fit.
+    let identifier = match identifier {
+        Some(upper) if upper.chars().count() > rules::IDENTIFIER_MAX => {
+            input.fail(
+                "identifier",
+                format!(
+                    "Ensure this field has no more than {} characters.",
+                    rules::IDENTIFIER_MAX
+                ),
+            );
+            None
+        }
+        other => other,
+    };
     if name.as_deref().is_some_and(rules::has_forbidden_chars) {
         input.fail(
             "non_field_errors",

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -99,6 +99,9 @@ pub enum SaveLabelError {
     /// The project was deleted meanwhile.
     #[error("the project is gone")]
     ProjectGone,
+    /// The parent went, or would make a loop, by the time the write ran.
+    #[error("the parent does not fit")]
+    Parent { fit: ParentFit, parent_id: Uuid },
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -111,16 +114,87 @@ fn clash(e: DbErr) -> SaveLabelError {
     }
 }
 
-/// Inserts the label with its project held against deletion; `ProjectGone` when it went.
+/// Whether a label may hang under `parent_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParentFit {
+    Fits,
+    /// Not a live label of the project.
+    Missing,
+    /// The label itself or one of its descendants: nesting would close a loop.
+    Loop,
+}
+
+/// Whether `label_id` (None for a new label) may hang under `parent_id`: the parent is a live
+/// label of the project, and walking up from it never meets the label.
+pub async fn parent_fit<C: ConnectionTrait>(
+    conn: &C,
+    project_id: Uuid,
+    label_id: Option<Uuid>,
+    parent_id: Uuid,
+) -> Result<ParentFit, DbErr> {
+    let live_label = |id: Uuid| live(project_id).filter(label::Column::Id.eq(id)).one(conn);
+    let Some(mut cursor) = live_label(parent_id).await? else {
+        return Ok(ParentFit::Missing);
+    };
+    let Some(label_id) = label_id else {
+        return Ok(ParentFit::Fits);
+    };
+    // Stored data is loop-free, so the walk ends; the bound guards against anything else.
+    for _ in 0..64 {
+        if cursor.id == label_id {
+            return Ok(ParentFit::Loop);
+        }
+        match cursor.parent_id {
+            Some(next) => match live_label(next).await? {
+                Some(parent) => cursor = parent,
+                None => return Ok(ParentFit::Fits),
+            },
+            None => return Ok(ParentFit::Fits),
+        }
+    }
+    Ok(ParentFit::Fits)
+}
+
+/// Inside a write that nests a label, with the project's row locked: the parent is checked
+/// again, so a parent deleted or re-nested meanwhile (its deletion and other nestings lock the
+/// project too) cannot leave a child under a deleted label or close a loop.
+async fn lock_for_nesting<C: ConnectionTrait>(
+    conn: &C,
+    project_id: Uuid,
+    label_id: Option<Uuid>,
+    parent_id: Option<Uuid>,
+) -> Result<(), SaveLabelError> {
+    if super::projects::lock(conn, project_id).await?.is_none() {
+        return Err(SaveLabelError::ProjectGone);
+    }
+    if let Some(parent_id) = parent_id {
+        match parent_fit(conn, project_id, label_id, parent_id).await? {
+            ParentFit::Fits => {}
+            fit => return Err(SaveLabelError::Parent { fit, parent_id }),
+        }
+    }
+    Ok(())
+}
+
+/// Inserts the label with its project locked (against deletion, and against its parent
+/// changing meanwhile, see [`lock_for_nesting`]).
 pub async fn create(
     db: &Db,
     project_id: Uuid,
     row: label::ActiveModel,
 ) -> Result<Label, SaveLabelError> {
-    super::projects::insert_held(db, project_id, row)
+    let parent_id = match &row.parent_id {
+        sea_orm::ActiveValue::Set(parent) | sea_orm::ActiveValue::Unchanged(parent) => *parent,
+        sea_orm::ActiveValue::NotSet => None,
+    };
+    let txn = db.begin().await?;
+    lock_for_nesting(&txn, project_id, None, parent_id).await?;
+    let inserted = label::Entity::insert(row)
+        .exec_with_returning(&txn)
         .await
-        .map_err(clash)?
-        .ok_or(SaveLabelError::ProjectGone)
+        .map_err(clash)?;
+    txn.commit().await?;
+    Ok(inserted)
 }
 
 pub async fn save(
@@ -130,20 +204,40 @@ pub async fn save(
     now: DateTime<Utc>,
     change: impl FnOnce(&mut label::ActiveModel),
 ) -> Result<Label, SaveLabelError> {
+    let (id, project_id) = (row.id, row.project_id);
     let mut active = row.into_active_model();
     change(&mut active);
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
-    label::Entity::update(active)
-        .exec(&db.conn)
+    let txn = db.begin().await?;
+    let new_parent = match &active.parent_id {
+        sea_orm::ActiveValue::Set(parent) => *parent,
+        _ => None,
+    };
+    lock_for_nesting(&txn, project_id, Some(id), new_parent).await?;
+    // Deleted meanwhile (with a parent of it, say): nothing to change.
+    if live(project_id)
+        .filter(label::Column::Id.eq(id))
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        return Err(SaveLabelError::ProjectGone);
+    }
+    let updated = label::Entity::update(active)
+        .exec(&txn)
         .await
-        .map_err(clash)
+        .map_err(clash)?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 /// Soft-deletes the label and every label nested under it, at any depth (Plane's
 /// `Label.parent` cascades), in one transaction.
 pub async fn soft_delete(db: &Db, row: Label, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
     let txn = db.begin().await?;
+    // Nesting writes lock the project too: none can hang a label under one going now.
+    super::projects::lock(&txn, row.project_id).await?;
     let mut doomed = vec![row.id];
     let mut seen = std::collections::HashSet::from([row.id]);
     let mut frontier = vec![row.id];

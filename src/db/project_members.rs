@@ -185,17 +185,6 @@ pub async fn active(
         .await
 }
 
-/// Active members of the project with role 20.
-pub async fn count_admins(db: &Db, project_id: Uuid) -> Result<u64, DbErr> {
-    member::Entity::find()
-        .filter(member::Column::ProjectId.eq(project_id))
-        .filter(member::Column::IsActive.eq(true))
-        .filter(member::Column::DeletedAt.is_null())
-        .filter(member::Column::Role.gte(20))
-        .count(&db.conn)
-        .await
-}
-
 /// Active members (bots excluded) of the project.
 pub async fn count_active(db: &Db, project_id: Uuid) -> Result<u64, DbErr> {
     member::Entity::find()
@@ -208,33 +197,74 @@ pub async fn count_active(db: &Db, project_id: Uuid) -> Result<u64, DbErr> {
         .await
 }
 
-pub async fn set_role(
-    db: &Db,
-    row: ProjectMember,
-    role: i16,
-    by: Uuid,
-    now: DateTime<Utc>,
-) -> Result<ProjectMember, DbErr> {
-    let mut active = row.into_active_model();
-    active.role = Set(role);
-    active.updated_at = Set(now);
-    active.updated_by = Set(Some(by));
-    member::Entity::update(active).exec(&db.conn).await
+/// A change to an active membership.
+#[derive(Debug, Clone, Copy)]
+pub enum MemberChange {
+    Role(i16),
+    End,
 }
 
-/// Ends a membership; the row stays, inactive (Plane).
-pub async fn deactivate(
+pub enum Changed {
+    Done(Box<ProjectMember>),
+    /// It would leave the project without an active admin; nothing was written.
+    LastAdmin,
+    /// The membership (or its project) is no longer live.
+    Gone,
+}
+
+/// Applies `change` to the membership unless the project would be left without an active
+/// admin. Checked and written in one transaction with the project's row locked, so two admins
+/// stepping down at the same moment cannot both pass the check.
+pub async fn change_keeping_an_admin(
     db: &Db,
-    row: ProjectMember,
+    id: Uuid,
+    change: MemberChange,
     by: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<Changed, DbErr> {
+    let txn = db.begin().await?;
+    let Some(row) = member::Entity::find_by_id(id)
+        .filter(member::Column::IsActive.eq(true))
+        .filter(member::Column::DeletedAt.is_null())
+        .one(&txn)
+        .await?
+    else {
+        return Ok(Changed::Gone);
+    };
+    if super::projects::lock(&txn, row.project_id).await?.is_none() {
+        return Ok(Changed::Gone);
+    }
+    // Read again under the lock: another change may have committed in between.
+    let Some(row) = member::Entity::find_by_id(id)
+        .filter(member::Column::IsActive.eq(true))
+        .filter(member::Column::DeletedAt.is_null())
+        .one(&txn)
+        .await?
+    else {
+        return Ok(Changed::Gone);
+    };
+    let stays_admin = matches!(change, MemberChange::Role(role) if role >= 20);
+    if row.role >= 20 && !stays_admin {
+        let other_admins = member::Entity::find()
+            .filter(member::Column::ProjectId.eq(row.project_id))
+            .filter(member::Column::Id.ne(row.id))
+            .filter(member::Column::IsActive.eq(true))
+            .filter(member::Column::DeletedAt.is_null())
+            .filter(member::Column::Role.gte(20))
+            .count(&txn)
+            .await?;
+        if other_admins == 0 {
+            return Ok(Changed::LastAdmin);
+        }
+    }
     let mut active = row.into_active_model();
-    active.is_active = Set(false);
+    match change {
+        MemberChange::Role(role) => active.role = Set(role),
+        MemberChange::End => active.is_active = Set(false),
+    }
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
-    member::Entity::update(active)
-        .exec(&db.conn)
-        .await
-        .map(|_| ())
+    let changed = member::Entity::update(active).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(Changed::Done(Box::new(changed)))
 }

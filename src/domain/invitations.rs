@@ -75,7 +75,16 @@ pub async fn invite(
         },
         now(),
     )
-    .await?
+    .await
+    // The same address invited at the same moment by someone else (a unique index holds one
+    // pending invitation per address).
+    .map_err(|e| {
+        if db::is_unique_violation(&e) {
+            Problem::field("non_field_errors", "Email already invited")
+        } else {
+            e.into()
+        }
+    })?
     .ok_or(Problem::NotFound)?;
     if settings.smtp().is_none() {
         tracing::warn!(

@@ -16,5 +16,6 @@ pub mod project_data;
 pub mod projects;
 pub mod rate_limit;
 pub mod sessions;
+pub mod timezones;
 pub mod tokens;
 pub mod workspaces;

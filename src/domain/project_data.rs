@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::problem::Problem;
 use crate::db::{
     self, Db,
-    labels::Label,
+    labels::{Label, ParentFit},
     states::{Deletion, State},
 };
 
@@ -43,6 +43,21 @@ fn external_conflict(thing: &str, id: Uuid) -> Problem {
     }))
 }
 
+/// The 409 for a state name in use. The hidden triage state's id is not given away (clients
+/// never see that state; the name is taken all the same, names being unique).
+fn same_name_state(existing: &State) -> Problem {
+    if existing.is_triage {
+        Problem::Conflict(json!({
+            "error": "State with the same name already exists in the project",
+        }))
+    } else {
+        Problem::Conflict(json!({
+            "error": "State with the same name already exists in the project",
+            "id": existing.id,
+        }))
+    }
+}
+
 /// Refuses a new state whose name or external reference the project already uses.
 pub async fn check_new_state(
     db: &Db,
@@ -56,10 +71,7 @@ pub async fn check_new_state(
         return Err(external_conflict("State", existing.id));
     }
     if let Some(existing) = db::states::by_name(db, project_id, name).await? {
-        return Err(Problem::Conflict(json!({
-            "error": "State with the same name already exists in the project",
-            "id": existing.id,
-        })));
+        return Err(same_name_state(&existing));
     }
     Ok(())
 }
@@ -82,10 +94,7 @@ pub async fn check_state_change(
         && let Some(existing) = db::states::by_name(db, state.project_id, name).await?
         && existing.id != state.id
     {
-        return Err(Problem::Conflict(json!({
-            "error": "State with the same name already exists in the project",
-            "id": existing.id,
-        })));
+        return Err(same_name_state(&existing));
     }
     Ok(())
 }
@@ -135,35 +144,25 @@ pub async fn check_parent(
     label: Option<&Label>,
     parent_id: Uuid,
 ) -> Result<(), Problem> {
-    let not_found = || {
-        Problem::field(
+    let fit = db::labels::parent_fit(&db.conn, project_id, label.map(|l| l.id), parent_id).await?;
+    match fit {
+        ParentFit::Fits => Ok(()),
+        fit => Err(parent_problem(fit, parent_id)),
+    }
+}
+
+/// DRF's answer for a parent that does not fit.
+pub fn parent_problem(fit: ParentFit, parent_id: Uuid) -> Problem {
+    match fit {
+        ParentFit::Loop => Problem::field(
+            "parent",
+            "A label cannot be nested under itself or one of its own labels.",
+        ),
+        ParentFit::Missing | ParentFit::Fits => Problem::field(
             "parent",
             format!("Invalid pk \"{parent_id}\" - object does not exist."),
-        )
-    };
-    let mut cursor = db::labels::get(db, project_id, parent_id)
-        .await?
-        .ok_or_else(not_found)?;
-    let Some(label) = label else {
-        return Ok(());
-    };
-    // Walk up from the new parent; meeting the label itself would close a loop.
-    for _ in 0..64 {
-        if cursor.id == label.id {
-            return Err(Problem::field(
-                "parent",
-                "A label cannot be nested under itself or one of its own labels.",
-            ));
-        }
-        match cursor.parent_id {
-            Some(next) => match db::labels::get(db, project_id, next).await? {
-                Some(parent) => cursor = parent,
-                None => return Ok(()),
-            },
-            None => return Ok(()),
-        }
+        ),
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::db::{
     self, Db,
-    project_members::ProjectMember,
+    project_members::{Changed, MemberChange, ProjectMember},
     projects::{NewProject, Project, ProjectClash},
     workspaces::Workspace,
 };
@@ -299,13 +299,6 @@ pub async fn add_member(
     .ok_or(Problem::NotFound)
 }
 
-/// True when `row` is the project's only active admin.
-async fn is_last_admin(db: &Db, row: &ProjectMember) -> Result<bool, Problem> {
-    Ok(row.is_active
-        && Role::from_code(row.role) == Role::Admin
-        && db::project_members::count_admins(db, row.project_id).await? <= 1)
-}
-
 pub async fn change_member_role(
     db: &Db,
     joined: &InProject,
@@ -325,12 +318,14 @@ pub async fn change_member_role(
             "The role cannot be higher than the member's workspace role",
         ));
     }
-    if role != Role::Admin && is_last_admin(db, &row).await? {
-        return Err(Problem::Refused(
+    let change = MemberChange::Role(role.code());
+    match db::project_members::change_keeping_an_admin(db, row.id, change, by, db::now()).await? {
+        Changed::Done(row) => Ok(*row),
+        Changed::LastAdmin => Err(Problem::Refused(
             "The project needs at least one admin".into(),
-        ));
+        )),
+        Changed::Gone => Err(Problem::NotFound),
     }
-    Ok(db::project_members::set_role(db, row, role.code(), by, db::now()).await?)
 }
 
 /// Ends a membership (the row stays, inactive). The last admin stays.
@@ -338,13 +333,14 @@ pub async fn remove_member(db: &Db, row: ProjectMember, by: Uuid) -> Result<(), 
     if !row.is_active {
         return Err(Problem::NotFound);
     }
-    if is_last_admin(db, &row).await? {
-        return Err(Problem::Refused(
+    let change = MemberChange::End;
+    match db::project_members::change_keeping_an_admin(db, row.id, change, by, db::now()).await? {
+        Changed::Done(_) => Ok(()),
+        Changed::LastAdmin => Err(Problem::Refused(
             "The project needs at least one admin; make someone else admin first".into(),
-        ));
+        )),
+        Changed::Gone => Err(Problem::NotFound),
     }
-    db::project_members::deactivate(db, row, by, db::now()).await?;
-    Ok(())
 }
 
 /// Counts for the project summary.

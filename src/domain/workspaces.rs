@@ -180,11 +180,13 @@ pub struct WorkspaceDraft {
     pub timezone: Option<String>,
 }
 
+/// A workspace's or project's time zone: one of pytz's common names, as Plane's models allow.
 pub fn check_timezone(timezone: &str) -> Result<(), String> {
-    timezone
-        .parse::<chrono_tz::Tz>()
-        .map(|_| ())
-        .map_err(|_| format!("\"{timezone}\" is not a valid choice."))
+    if super::timezones::is_common(timezone) {
+        Ok(())
+    } else {
+        Err(format!("\"{timezone}\" is not a valid choice."))
+    }
 }
 
 /// Creates a workspace owned by `owner`, who becomes its first admin, unless the instance

@@ -559,3 +559,35 @@ on_both_engines!(
         hang_up.abort();
     }
 );
+
+on_both_engines!(
+    one_address_gets_one_pending_invitation_even_when_invited_twice_at_once,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let owner = app.api_user("owner@example.com").await;
+        app.workspace(&owner, "acme").await;
+
+        let path = "/workspaces/acme/invitations/";
+        let body = json!({"email": "dave@example.com", "role": 15});
+        let (a, b, c, d) = tokio::join!(
+            owner.post(path, body.clone()),
+            owner.post(path, body.clone()),
+            owner.post(path, body.clone()),
+            owner.post(path, body.clone()),
+        );
+        let mut statuses: Vec<u16> = [&a, &b, &c, &d]
+            .iter()
+            .map(|answer| answer.status.as_u16())
+            .collect();
+        statuses.sort();
+        assert_eq!(statuses, [201, 400, 400, 400]);
+        for refused in [a, b, c, d].into_iter().filter(|x| x.status == 400) {
+            assert_eq!(
+                refused.body,
+                json!({"non_field_errors": ["Email already invited"]})
+            );
+        }
+        let listed = owner.get(path).await.expect(200);
+        assert_eq!(listed.as_array().unwrap().len(), 1);
+    }
+);

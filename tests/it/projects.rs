@@ -147,6 +147,12 @@ on_both_engines!(
                 400,
                 json!({"identifier": ["Ensure this field has no more than 12 characters."]}),
             ),
+            // Twelve characters that upper-case to twenty-four.
+            (
+                json!({"name": "Other", "identifier": "ßßßßßßßßßßßß"}),
+                400,
+                json!({"identifier": ["Ensure this field has no more than 12 characters."]}),
+            ),
             (
                 json!({"identifier": "X"}),
                 400,

@@ -321,3 +321,128 @@ on_both_engines!(
         .await;
     }
 );
+
+on_both_engines!(
+    two_project_admins_stepping_down_at_once_leave_one_admin,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let ada = app.api_user("ada@example.com").await;
+        let bob = app.api_user("bob@example.com").await;
+        app.workspace(&ada, "acme").await;
+        app.add_member("acme", &bob, 20).await;
+        let project = app.project(&ada, "acme", "WEB").await;
+        let pid = project["id"].as_str().unwrap();
+        let members = format!("/workspaces/acme/projects/{pid}/members/");
+        ada.post(&members, json!({"member": bob.user_id, "role": 20}))
+            .await
+            .expect(201);
+        for round in 0..4 {
+            let leave = round % 2 == 0;
+            let steps = [ada.clone(), bob.clone()].map(|client| {
+                let members = members.clone();
+                tokio::spawn(async move {
+                    if leave {
+                        client.post(&format!("{members}leave/"), json!({})).await
+                    } else {
+                        let own = format!("{members}{}/", client.user_id);
+                        client.patch(&own, json!({"role": 15})).await
+                    }
+                })
+            });
+            let answers: Vec<Answer> = join_all(steps)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            assert_answered(&answers, &[200, 204, 400]);
+            let refused: Vec<usize> = (0..2).filter(|&i| answers[i].status == 400).collect();
+            assert_eq!(refused.len(), 1, "round {round}: exactly one steps down");
+            let (admin, other) = if refused[0] == 0 {
+                (&ada, &bob)
+            } else {
+                (&bob, &ada)
+            };
+            let listed = admin.get(&members).await.expect(200);
+            let admins: Vec<&Value> = listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["role"] == 20 && m["is_active"] == true)
+                .collect();
+            assert_eq!(admins.len(), 1, "round {round}: {listed}");
+            assert_eq!(admins[0]["id"], admin.user_id.as_str(), "round {round}");
+            // The one left standing brings the other back as an admin.
+            if leave {
+                admin
+                    .post(&members, json!({"member": other.user_id, "role": 20}))
+                    .await
+                    .expect(201);
+            } else {
+                let row = format!("{members}{}/", other.user_id);
+                admin.patch(&row, json!({"role": 20})).await.expect(200);
+            }
+        }
+    }
+);
+
+on_both_engines!(
+    labels_nested_while_their_parent_goes_or_moves_never_dangle_or_loop,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (ada, bob, _, project) = setup(&app).await;
+        let labels = format!("{project}/labels/");
+        for round in 0..3 {
+            let parent = ada
+                .post(&labels, json!({"name": format!("parent {round}")}))
+                .await
+                .expect(201);
+            let parent_id = parent["id"].as_str().unwrap().to_string();
+            let creations = (0..6).map(|i| {
+                let client = if i % 2 == 0 { ada.clone() } else { bob.clone() };
+                let (labels, parent_id) = (labels.clone(), parent_id.clone());
+                tokio::spawn(async move {
+                    let body = json!({"name": format!("child {round}.{i}"), "parent": parent_id});
+                    client.post(&labels, body).await
+                })
+            });
+            let deletion = {
+                let (ada, path) = (ada.clone(), format!("{labels}{parent_id}/"));
+                tokio::spawn(async move { ada.delete(&path).await })
+            };
+            let answers: Vec<Answer> = join_all(creations)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(deletion.await.unwrap().status, 204);
+            // Created before the deletion (and deleted with it), or refused after it.
+            assert_answered(&answers, &[201, 400]);
+            let live = ada.get(&labels).await.expect(200);
+            let live = live["results"].as_array().unwrap();
+            let ids: BTreeSet<&str> = live.iter().filter_map(|l| l["id"].as_str()).collect();
+            for label in live {
+                if let Some(parent) = label["parent"].as_str() {
+                    assert!(ids.contains(parent), "round {round}: {label} dangles");
+                }
+            }
+        }
+
+        // Two labels nested under each other at once: one nesting wins, no loop.
+        let a = ada.post(&labels, json!({"name": "A"})).await.expect(201);
+        let b = ada.post(&labels, json!({"name": "B"})).await.expect(201);
+        let (a_id, b_id) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+        let moves = [(a_id, b_id), (b_id, a_id)].map(|(label, parent)| {
+            let (client, path) = (ada.clone(), format!("{labels}{label}/"));
+            let body = json!({"parent": parent});
+            tokio::spawn(async move { client.patch(&path, body).await })
+        });
+        let answers: Vec<Answer> = join_all(moves)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_answered(&answers, &[200, 400]);
+        let statuses: BTreeSet<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+        assert_eq!(statuses, BTreeSet::from([200, 400]));
+    }
+);

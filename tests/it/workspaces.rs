@@ -63,6 +63,20 @@ on_both_engines!(
                 json!({"name": "x", "slug": "tz", "timezone": "Mars/Olympus"}),
                 json!({"timezone": ["\"Mars/Olympus\" is not a valid choice."]}),
             ),
+            // An IANA alias outside pytz's common names: Plane's SDK could not read it back.
+            (
+                json!({"name": "x", "slug": "tz", "timezone": "Asia/Calcutta"}),
+                json!({"timezone": ["\"Asia/Calcutta\" is not a valid choice."]}),
+            ),
+            // Postgres cannot store a NUL character: refused for every field, nested ones too.
+            (
+                json!({"name": "a\u{0}b", "slug": "nul"}),
+                json!({"name": ["Null characters are not allowed."]}),
+            ),
+            (
+                json!({"name": "x", "slug": "nul", "logo_props": {"emoji": {"value": "\u{0}"}}}),
+                json!({"logo_props": ["Null characters are not allowed."]}),
+            ),
         ] {
             let answer = ada.post("/workspaces/", body.clone()).await;
             assert_eq!(answer.body, expected, "{body}");
@@ -90,6 +104,17 @@ on_both_engines!(
                 .starts_with("JSON parse error"),
             "{body}"
         );
+
+        // A NUL character in the path or the query: 400, never a database error.
+        for path in ["/workspaces/a%00b/", "/workspaces/acme/members/?email=%00"] {
+            let answer = ada.get(path).await;
+            assert_eq!(answer.status, 400, "{path}");
+            assert_eq!(
+                answer.body,
+                json!({"error": "Null characters are not allowed."}),
+                "{path}"
+            );
+        }
 
         // A taken slug: Plane's 409.
         let taken = ada
