@@ -30,7 +30,7 @@ use crate::{
     domain::{
         rate_limit::{self, Decision, Rate},
         sessions::{self, Session},
-        tokens,
+        tokens::{self, KnownToken},
     },
     http::middleware::LoggedUser,
 };
@@ -240,16 +240,13 @@ async fn session_caller(state: &AppState, cookie: &str) -> Result<Option<Caller>
     }))
 }
 
-/// A token's caller (with the token's id and kind), or None when the key is not a valid,
-/// active, unexpired token of an active user.
+/// A token's caller (with the token's id and kind), or None when the key (its hash given) is
+/// not a valid, active, unexpired token of an active user.
 async fn token_caller(
     state: &AppState,
-    key: &str,
+    hash: &str,
 ) -> Result<Option<(Caller, uuid::Uuid, bool)>, ApiError> {
-    if !tokens::looks_like_token(key) {
-        return Ok(None);
-    }
-    let Some((token, user)) = db::api_tokens::with_user_by_hash(state.db(), &tokens::hash(key))
+    let Some((token, user)) = db::api_tokens::with_user_by_hash(state.db(), hash)
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
     else {
@@ -301,9 +298,39 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
     let mut decision = None;
     let caller = match (&api_key, is_v1) {
         (Some(key), true) => {
-            let (caller, id, is_service) = match token_caller(&state, key).await {
+            let hash = tokens::looks_like_token(key).then(|| tokens::hash(key));
+            let rate_of = |is_service| {
+                if is_service {
+                    SERVICE_TOKEN_RATE
+                } else {
+                    settings.api_key_rate_limit
+                }
+            };
+            // A token seen before counts its hit first (see `KnownTokens`): the lookup after it
+            // is then answered from memory without a database round trip of its own.
+            let known = hash.as_deref().and_then(|h| state.known_tokens().get(h));
+            let early_hit = match known {
+                Some(token) => Some((
+                    token,
+                    rate_limit::hit(
+                        state.kv(),
+                        &format!("api-key:{}", token.id),
+                        rate_of(token.is_service),
+                    )
+                    .await,
+                )),
+                None => None,
+            };
+            let found = match &hash {
+                Some(hash) => token_caller(&state, hash).await,
+                None => Ok(None),
+            };
+            let (caller, id, is_service) = match found {
                 Ok(Some(found)) => found,
                 Ok(None) => {
+                    if let Some(hash) = &hash {
+                        state.known_tokens().forget(hash);
+                    }
                     // Guessing keys counts like calling without one: against the address.
                     let ip = client_ip(&req, &settings.trusted_proxies);
                     let limit = settings.anonymous_rate_limit;
@@ -317,15 +344,21 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
                 }
                 Err(e) => return Ok(e.into_response()),
             };
-            let rate = if is_service {
-                SERVICE_TOKEN_RATE
-            } else {
-                settings.api_key_rate_limit
+            let this_token = KnownToken { id, is_service };
+            let hit = match early_hit {
+                Some((guess, hit)) if guess == this_token => hit,
+                _ => {
+                    let bucket = format!("api-key:{id}");
+                    rate_limit::hit(state.kv(), &bucket, rate_of(is_service)).await
+                }
             };
-            let hit = match rate_limit::hit(state.kv(), &format!("api-key:{id}"), rate).await {
+            let hit = match hit {
                 Ok(hit) => hit,
                 Err(e) => return Ok(ApiError::Internal(e.into()).into_response()),
             };
+            if let Some(hash) = &hash {
+                state.known_tokens().remember(hash, this_token);
+            }
             if !hit.allowed {
                 return Ok(rate_limited(&hit));
             }

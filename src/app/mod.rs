@@ -44,6 +44,7 @@ struct Inner {
     secrets: SecretBox,
     oauth_http: HttpClient,
     token_usage: TokenUsage,
+    known_tokens: crate::domain::tokens::KnownTokens,
     answers: db::memo::Memo<String, bytes::Bytes>,
 }
 
@@ -82,6 +83,10 @@ impl AppState {
 
     pub fn token_usage(&self) -> &TokenUsage {
         &self.0.token_usage
+    }
+
+    pub fn known_tokens(&self) -> &crate::domain::tokens::KnownTokens {
+        &self.0.known_tokens
     }
 
     /// Encoded read-only answers, remembered while the database has not changed
@@ -233,6 +238,7 @@ impl Application {
                     secrets: parts.secrets,
                     oauth_http: HttpClient::new(),
                     token_usage: TokenUsage::default(),
+                    known_tokens: Default::default(),
                     answers: db::memo::Memo::weighed(bytes::Bytes::len),
                 })),
                 data_dir,

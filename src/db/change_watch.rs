@@ -8,7 +8,10 @@
 //!   is a round trip, so concurrent requests share one: a request may use a reading whose query
 //!   *started after the request did* — any write committed before the request arrived is then
 //!   counted in it — and otherwise waits for the next reading. Under load one query serves every
-//!   request that arrived while the previous one was under way.
+//!   request that arrived while the previous one was under way. The rate-limit counters' write,
+//!   which every API-key request waits for anyway, reads the sum in the same statement and
+//!   offers it here ([`ChangeWatch::offer`]), so such a request usually needs no reading of
+//!   its own.
 //!
 //! On SQLite a request reads `data_version` once and reuses the reading for its other memo
 //! lookups, until a commit of this process ([`LOCAL_COMMITS`], moved by every pool connection's
@@ -129,6 +132,23 @@ impl ChangeWatch {
     }
 }
 
+impl ChangeWatch {
+    /// A change-counter reading another statement made, one that started at `started`
+    /// (Postgres: the rate-limit counters' write reads it in passing). Requests that arrived
+    /// before `started` may use it as if they had read it themselves.
+    pub fn offer(&self, started: Instant, version: i64) {
+        if let ChangeWatch::Postgres(watch) = self {
+            let mut readings = watch
+                .readings
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if readings.last.is_none_or(|(at, _)| at < started) {
+                readings.last = Some((started, version));
+            }
+        }
+    }
+}
+
 pub struct PgChangeWatch {
     pool: PgPool,
     readings: Mutex<Readings>,
@@ -224,5 +244,49 @@ impl PgChangeWatch {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A watch whose database cannot be reached: any reading it makes itself fails (None).
+    fn unreachable_watch() -> ChangeWatch {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .acquire_timeout(Duration::from_millis(200))
+            .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+            .unwrap();
+        ChangeWatch::postgres(pool)
+    }
+
+    #[tokio::test]
+    async fn a_reading_offered_after_the_request_arrived_is_used_without_a_query() {
+        let watch = unreachable_watch();
+        let arrived = Instant::now();
+        let version = since_request_start(arrived, async {
+            watch.offer(Instant::now(), 42);
+            watch.version().await
+        })
+        .await;
+        assert_eq!(version, Some(42));
+    }
+
+    #[tokio::test]
+    async fn a_reading_offered_before_the_request_arrived_is_not_fresh_enough() {
+        let watch = unreachable_watch();
+        watch.offer(Instant::now(), 42);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let version = since_request_start(Instant::now(), watch.version()).await;
+        // It read for itself (and could not): a commit since the offer might be missing.
+        assert_eq!(version, None);
+        // An older offer never replaces a newer reading.
+        let newer = Instant::now();
+        watch.offer(newer, 7);
+        watch.offer(newer - Duration::from_millis(1), 3);
+        let version = since_request_start(newer, watch.version()).await;
+        assert_eq!(version, Some(7));
     }
 }

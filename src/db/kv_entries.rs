@@ -77,9 +77,9 @@ pub async fn increment_many(
     db: &Db,
     entries: &[CounterHits],
     now_ms: i64,
-) -> Result<Vec<(i64, i64)>, DbErr> {
+) -> Result<CountedHits, DbErr> {
     if entries.is_empty() {
-        return Ok(Vec::new());
+        return Ok(CountedHits::default());
     }
     let mut values: Vec<Value> = vec![now_ms.into(), Vec::<u8>::new().into()];
     let mut rows = Vec::with_capacity(entries.len());
@@ -99,26 +99,33 @@ pub async fn increment_many(
             entry.window_end_ms.into(),
         ]);
     }
+    // The change counter is read by the same statement (one snapshot, taken when it starts):
+    // the node's cache may use that reading instead of a round trip of its own.
     let sql = format!(
-        "INSERT INTO kv_entries (namespace, key, value, counter, expires_at) VALUES {} \
+        "WITH hit AS (\
+         INSERT INTO kv_entries (namespace, key, value, counter, expires_at) VALUES {} \
          ON CONFLICT (namespace, key) DO UPDATE SET \
            counter = CASE WHEN kv_entries.expires_at IS NOT NULL AND kv_entries.expires_at <= $1 \
                           THEN excluded.counter ELSE kv_entries.counter + excluded.counter END, \
            expires_at = CASE WHEN kv_entries.expires_at IS NOT NULL AND kv_entries.expires_at <= $1 \
                              THEN excluded.expires_at ELSE kv_entries.expires_at END \
-         RETURNING namespace, key, counter, expires_at",
+         RETURNING namespace, key, counter, expires_at) \
+         SELECT hit.*, (SELECT coalesce(sum(version), 0)::bigint FROM change_counters) \
+           AS change_version FROM hit",
         rows.join(", ")
     );
     let returned = db.conn.query_all_raw(stmt(db, &sql, values)).await?;
     let mut counts = std::collections::HashMap::with_capacity(returned.len());
+    let mut change_version = None;
     for row in &returned {
+        change_version = Some(row.try_get::<i64>("", "change_version")?);
         let namespace: String = row.try_get("", "namespace")?;
         let key: String = row.try_get("", "key")?;
         let count: i64 = row.try_get("", "counter")?;
         let expires: Option<i64> = row.try_get("", "expires_at")?;
         counts.insert((namespace, key), (count, expires));
     }
-    entries
+    let counts = entries
         .iter()
         .map(|entry| {
             let (count, expires) = counts
@@ -127,7 +134,19 @@ pub async fn increment_many(
                 .ok_or_else(|| DbErr::RecordNotFound(format!("kv counter {}", entry.key)))?;
             Ok((count, expires.unwrap_or(entry.window_end_ms)))
         })
-        .collect()
+        .collect::<Result<_, DbErr>>()?;
+    Ok(CountedHits {
+        counts,
+        change_version,
+    })
+}
+
+/// What [`increment_many`] wrote: each counter's count and expiry, in the order given, and the
+/// change counter as the statement saw it.
+#[derive(Debug, Default)]
+pub struct CountedHits {
+    pub counts: Vec<(i64, i64)>,
+    pub change_version: Option<i64>,
 }
 
 /// Live entries whose key starts with `prefix` (compared with substr, so `%`/`_` are plain).

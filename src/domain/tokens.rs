@@ -50,6 +50,52 @@ pub fn looks_like_token(key: &str) -> bool {
     })
 }
 
+/// The tokens this node has recently seen valid, by hash: which rate-limit counter a key's
+/// request will count against, known before the token is looked up again.
+///
+/// Only a guess: the request still looks its token up, and counts against the right counter if
+/// the guess was wrong. Knowing it first lets a request count its hit before the lookup; on
+/// Postgres the counter's write also reads the change counter (in the same statement), and the
+/// lookup, answered from memory, then needs no round trip of its own.
+#[derive(Default)]
+pub struct KnownTokens(std::sync::Mutex<std::collections::HashMap<String, KnownToken>>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownToken {
+    pub id: uuid::Uuid,
+    pub is_service: bool,
+}
+
+/// Tokens remembered at most; beyond, the map starts afresh (a guess costs nothing to lose).
+const MAX_KNOWN_TOKENS: usize = 10_000;
+
+impl KnownTokens {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, KnownToken>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn get(&self, hash: &str) -> Option<KnownToken> {
+        self.map().get(hash).copied()
+    }
+
+    pub fn remember(&self, hash: &str, token: KnownToken) {
+        let mut map = self.map();
+        if map.get(hash) == Some(&token) {
+            return;
+        }
+        if map.len() >= MAX_KNOWN_TOKENS {
+            map.clear();
+        }
+        map.insert(hash.to_string(), token);
+    }
+
+    pub fn forget(&self, hash: &str) {
+        self.map().remove(hash);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

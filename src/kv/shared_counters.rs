@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 
 use crate::db::{
     self, Db,
-    kv_entries::{self, CounterHits},
+    kv_entries::{self, CountedHits, CounterHits},
 };
 
 /// Counters written per statement at most (four parameters each, far below Postgres's limit).
@@ -112,13 +112,21 @@ async fn write_queued(queue: Arc<Mutex<Queue>>, db: Db) {
                     window_end_ms: hits[0].window_end_ms,
                 })
                 .collect();
-            let written = write(&db, &entries).await;
+            // Every hit of the chunk was queued before this instant, so the change counter the
+            // statement reads is fresh for each of their requests (see `ChangeWatch::offer`).
+            let started = std::time::Instant::now();
+            let written = write(&db, &entries).await.map(|counted| {
+                if let Some(version) = counted.change_version {
+                    db.watch.offer(started, version);
+                }
+                counted.counts
+            });
             answer(chunk, written);
         }
     }
 }
 
-async fn write(db: &Db, entries: &[CounterHits]) -> Result<Vec<(i64, i64)>, DbErr> {
+async fn write(db: &Db, entries: &[CounterHits]) -> Result<CountedHits, DbErr> {
     let mut attempt = 0;
     loop {
         let result = kv_entries::increment_many(db, entries, super::now_ms()).await;
