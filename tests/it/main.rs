@@ -11,6 +11,7 @@ mod api_tokens;
 mod auth_hardening;
 mod auth_rules;
 mod authorization;
+mod bad_bodies;
 mod cli;
 mod compat;
 mod cron;
