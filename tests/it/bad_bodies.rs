@@ -174,6 +174,42 @@ on_both_engines!(
                 "{method} {path} {body}"
             );
         }
+        // Malformed JSON, and a body that is not JSON, on every writing route of this kind.
+        let raw = reqwest::Client::new();
+        for (method, path) in [
+            (Method::POST, projects.clone()),
+            (Method::PATCH, format!("{project}/")),
+            (Method::PATCH, "/workspaces/acme/".to_string()),
+            (Method::POST, states.clone()),
+            (Method::POST, labels.clone()),
+            (Method::POST, format!("{project}/members/")),
+            (Method::POST, format!("{project}/estimates/")),
+            (Method::POST, "/workspaces/acme/invitations/".to_string()),
+        ] {
+            let send = |content_type: &'static str, body: &'static str| {
+                raw.request(method.clone(), app.url(&format!("/api/v1{path}")))
+                    .header("X-Api-Key", &ada.token)
+                    .header("Content-Type", content_type)
+                    .body(body)
+                    .send()
+            };
+            let broken = send("application/json", "{\"name\": ").await.unwrap();
+            assert_eq!(broken.status(), 400, "{method} {path}");
+            let body: Value = broken.json().await.unwrap();
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with("JSON parse error")),
+                "{method} {path}: {body}"
+            );
+            let text = send("text/plain", "name=x").await.unwrap();
+            assert_eq!(text.status(), 415, "{method} {path}");
+            assert_eq!(
+                text.json::<Value>().await.unwrap(),
+                json!({"detail": "Unsupported media type \"text/plain\" in request."}),
+                "{method} {path}"
+            );
+        }
         assert_eq!(
             snapshot(&ada, &project).await,
             before,
