@@ -423,7 +423,7 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
         )),
         _ => None,
     };
-    if let Some(refusal) = super::nul_guard::refuse_nul_characters(&mut req).await {
+    if let Some(refusal) = super::nul_guard::refuse_nul_characters(&mut req, !is_v1).await {
         return Ok(refusal);
     }
     let logged = caller.as_ref().map(|c| LoggedUser(c.user.id.to_string()));

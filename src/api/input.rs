@@ -107,14 +107,19 @@ impl<'a, T: Type> ApiExtractor<'a> for PlaneBody<T> {
             )),
             None if !empty => Err(framework_error(&ContentTypeError::ExpectContentType.into())),
             _ if empty => Ok(Value::Null),
-            _ => serde_json::from_slice(&data).map_err(|err| {
-                framework_error(
-                    &ParseRequestPayloadError {
-                        reason: err.to_string(),
-                    }
-                    .into(),
-                )
-            }),
+            _ => serde_json::from_slice(&data)
+                .map_err(|err| {
+                    framework_error(
+                        &ParseRequestPayloadError {
+                            reason: err.to_string(),
+                        }
+                        .into(),
+                    )
+                })
+                .and_then(|value| match super::nul_guard::refusal(&data, &value) {
+                    Some(refused) => Err(refused),
+                    None => Ok(value),
+                }),
         };
         Ok(PlaneBody {
             read,

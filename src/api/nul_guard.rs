@@ -1,8 +1,10 @@
-//! Refuses NUL characters before any handler sees them. Postgres cannot store one in text or
+//! Refuses NUL characters before they reach a query. Postgres cannot store one in text or
 //! JSON (SQLite would), so without this guard a `\u0000` in a name, a slug or a filter would
 //! end as a database error, a 500, on one engine only. Django REST framework refuses them in
 //! its fields with `"Null characters are not allowed."`; the same words answer here, for the
-//! field of a JSON body that holds one (at any depth) and for a path or query string.
+//! field of a JSON body that holds one (at any depth) and for a path or query string. Paths,
+//! queries and the UI's own JSON bodies are checked by the API middleware; `/api/v1/` bodies
+//! when their handler reads them (after the permission check).
 
 use poem::{
     IntoResponse, Request, Response,
@@ -15,7 +17,10 @@ use super::error::{ApiError, json_response};
 pub const NUL_REFUSED: &str = "Null characters are not allowed.";
 
 /// A 400 when the request carries a NUL character, else None (the body, if read, is put back).
-pub async fn refuse_nul_characters(req: &mut Request) -> Option<Response> {
+/// `check_body` is false for routes whose bodies [`super::input::PlaneBody`] reads: it refuses
+/// them itself, once the rule book has let the caller in (who may not write gets 403 whatever
+/// they send, as in DRF).
+pub async fn refuse_nul_characters(req: &mut Request, check_body: bool) -> Option<Response> {
     // A NUL byte cannot appear raw in a URI; percent-encoded it is `%00`.
     let uri = req.uri();
     let in_uri = uri.path().contains("%00") || uri.query().is_some_and(|q| q.contains("%00"));
@@ -25,7 +30,7 @@ pub async fn refuse_nul_characters(req: &mut Request) -> Option<Response> {
             &json!({ "error": NUL_REFUSED }),
         ));
     }
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if !check_body || matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }
     let is_json = req
@@ -44,17 +49,29 @@ pub async fn refuse_nul_characters(req: &mut Request) -> Option<Response> {
             );
         }
     };
-    // In JSON a NUL can only be written as the escape `\u0000`; bodies without those letters
-    // (nearly all) are not parsed here.
-    let refused = if contains(&body, b"u0000") {
+    let refused = if may_hold_nul(&body) {
         serde_json::from_slice::<Value>(&body)
             .ok()
-            .and_then(|value| field_with_nul(&value))
+            .and_then(|value| refusal(&body, &value))
     } else {
         None
     };
     req.set_body(body);
-    refused.map(|field| ApiError::field(field, NUL_REFUSED).into_response())
+    refused.map(IntoResponse::into_response)
+}
+
+/// In JSON a NUL can only be written as the escape `\u0000`: bodies without those letters
+/// (nearly all) need no closer look.
+fn may_hold_nul(raw: &[u8]) -> bool {
+    contains(raw, b"u0000")
+}
+
+/// DRF's 400 for a JSON body (`raw`, parsed as `value`) holding a NUL character.
+pub fn refusal(raw: &[u8], value: &Value) -> Option<ApiError> {
+    if !may_hold_nul(raw) {
+        return None;
+    }
+    field_with_nul(value).map(|field| ApiError::field(field, NUL_REFUSED))
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

@@ -501,10 +501,11 @@ pub async fn save(
     project::Entity::update(active).exec(&db.conn).await
 }
 
-/// The live project, its row locked until the transaction ends (Postgres; SQLite's write
-/// transaction already holds the whole database).
+/// The live project, its row locked until the transaction ends (Postgres `FOR NO KEY UPDATE`,
+/// see [`super::workspaces::lock`]; SQLite's write transaction already holds the whole
+/// database).
 pub async fn lock<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Project>, DbErr> {
-    live_locked(conn, id, LockType::Update).await
+    live_locked(conn, id, LockType::NoKeyUpdate).await
 }
 
 async fn live_locked<C: ConnectionTrait>(

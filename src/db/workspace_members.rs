@@ -5,7 +5,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Alias, Expr, ExprTrait, Query},
+    sea_query::{Alias, Expr, ExprTrait, LockType, Query},
 };
 use uuid::Uuid;
 
@@ -220,6 +220,37 @@ pub enum Outcome<T> {
 }
 
 /// Whether `user_id` is the only active admin of some live project of the workspace.
+/// [`sole_project_admin`], with the rows of the projects the user administers locked first (in
+/// id order), as a project admin stepping down locks their project
+/// (`project_members::change_keeping_an_admin`): the two checks cannot both pass on stale
+/// counts and leave a project without an admin.
+async fn sole_project_admin_locked<C: ConnectionTrait>(
+    conn: &C,
+    workspace_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, DbErr> {
+    let administered: Vec<Uuid> = project_member::Entity::find()
+        .select_only()
+        .column(project_member::Column::ProjectId)
+        .filter(project_member::Column::WorkspaceId.eq(workspace_id))
+        .filter(project_member::Column::MemberId.eq(user_id))
+        .filter(project_member::Column::IsActive.eq(true))
+        .filter(project_member::Column::DeletedAt.is_null())
+        .filter(project_member::Column::Role.gte(20))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if !administered.is_empty() {
+        project::Entity::find()
+            .filter(project::Column::Id.is_in(administered))
+            .order_by_asc(project::Column::Id)
+            .lock(LockType::NoKeyUpdate)
+            .all(conn)
+            .await?;
+    }
+    sole_project_admin(conn, workspace_id, user_id).await
+}
+
 async fn sole_project_admin<C: ConnectionTrait>(
     conn: &C,
     workspace_id: Uuid,
@@ -264,7 +295,7 @@ pub async fn set_role(
     let txn = db.begin().await?;
     let workspace_id = row.workspace_id;
     let user_id = row.member_id;
-    if role < 20 && sole_project_admin(&txn, workspace_id, user_id).await? {
+    if role < 20 && sole_project_admin_locked(&txn, workspace_id, user_id).await? {
         return Ok(Outcome::SoleProjectAdmin);
     }
     let mut active = row.into_active_model();
@@ -295,7 +326,7 @@ pub async fn deactivate(
     now: DateTime<Utc>,
 ) -> Result<Outcome<()>, DbErr> {
     let txn = db.begin().await?;
-    if sole_project_admin(&txn, workspace_id, user_id).await? {
+    if sole_project_admin_locked(&txn, workspace_id, user_id).await? {
         return Ok(Outcome::SoleProjectAdmin);
     }
     member::Entity::update_many()

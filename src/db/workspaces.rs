@@ -199,10 +199,12 @@ pub async fn save(
     workspace::Entity::update(active).exec(&db.conn).await
 }
 
-/// The live workspace, locked for the rest of the transaction (`FOR UPDATE` on Postgres; SQLite's
-/// write transaction holds the whole database).
+/// The live workspace, locked for the rest of the transaction (`FOR NO KEY UPDATE` on Postgres:
+/// it excludes [`hold`] and other locks, yet lets foreign-key checks of rows inserted under the
+/// workspace pass, which would otherwise deadlock against a lock taken in the other order;
+/// SQLite's write transaction holds the whole database).
 pub async fn lock<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Workspace>, DbErr> {
-    live_locked(conn, id, LockType::Update).await
+    live_locked(conn, id, LockType::NoKeyUpdate).await
 }
 
 async fn live_locked<C: ConnectionTrait>(

@@ -31,7 +31,9 @@ on_both_engines!(
         let app = TestApp::spawn(engine).await;
         let ada = app.api_user("ada@example.com").await;
         let outsider = app.api_user("out@example.com").await;
+        let guest = app.api_user("guest@example.com").await;
         app.workspace(&ada, "acme").await;
+        app.add_member("acme", &guest, 5).await;
         app.workspace(&ada, "other").await;
         let pid = app.project(&ada, "acme", "WEB").await["id"]
             .as_str()
@@ -174,6 +176,16 @@ on_both_engines!(
                 "{method} {path} {body}"
             );
         }
+        // Who may not write is refused whatever the body holds, as in DRF; who may, gets the
+        // field named.
+        let nul = json!({"name": "a\u{0}b", "identifier": "NUL"});
+        let refused = guest.post(&projects, nul.clone()).await;
+        assert_eq!(refused.status, 403, "{}", refused.text);
+        assert_eq!(
+            ada.post(&projects, nul).await.body,
+            json!({"name": ["Null characters are not allowed."]})
+        );
+
         // Malformed JSON, and a body that is not JSON, on every writing route of this kind.
         let raw = reqwest::Client::new();
         for (method, path) in [

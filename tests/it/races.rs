@@ -446,3 +446,47 @@ on_both_engines!(
         assert_eq!(statuses, BTreeSet::from([200, 400]));
     }
 );
+
+on_both_engines!(
+    stepping_down_in_a_project_while_its_other_admin_leaves_the_workspace_keeps_an_admin,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let ada = app.api_user("ada@example.com").await;
+        let bob = app.api_user("bob@example.com").await;
+        let cy = app.api_user("cy@example.com").await;
+        app.workspace(&ada, "acme").await;
+        app.add_member("acme", &bob, 20).await;
+        app.add_member("acme", &cy, 20).await;
+        // Bob's project, with Cy as its other admin (Ada, the owner, is not in it).
+        let project = app.project(&bob, "acme", "WEB").await;
+        let pid = project["id"].as_str().unwrap();
+        let members = format!("/workspaces/acme/projects/{pid}/members/");
+        bob.post(&members, json!({"member": cy.user_id, "role": 20}))
+            .await
+            .expect(201);
+
+        let step_down = {
+            let (bob, own) = (bob.clone(), format!("{members}{}/", bob.user_id));
+            tokio::spawn(async move { bob.patch(&own, json!({"role": 15})).await })
+        };
+        let removal = {
+            let (ada, path) = (
+                ada.clone(),
+                format!("/workspaces/acme/members/{}/", cy.user_id),
+            );
+            tokio::spawn(async move { ada.delete(&path).await })
+        };
+        let answers = [step_down.await.unwrap(), removal.await.unwrap()];
+        assert_answered(&answers, &[200, 204, 400]);
+        let refused = answers.iter().filter(|a| a.status == 400).count();
+        assert_eq!(refused, 1, "exactly one of the two goes through");
+        let listed = ada.get(&members).await.expect(200);
+        let admins = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["role"] == 20 && m["is_active"] == true)
+            .count();
+        assert_eq!(admins, 1, "{listed}");
+    }
+);
