@@ -219,7 +219,8 @@ impl ProjectsApi {
             features: flags,
             archive_in: archive_in.unwrap_or(0) as i32,
             close_in: close_in.unwrap_or(0) as i32,
-            timezone: timezone.unwrap_or_else(|| joined.workspace.timezone.clone()),
+            timezone: timezone
+                .unwrap_or_else(|| crate::domain::timezones::inherited(&joined.workspace.timezone)),
             project_lead_id: project_lead.flatten(),
             default_assignee_id: default_assignee.flatten(),
             external_source: external_source.flatten(),

@@ -109,6 +109,16 @@ pub fn is_common(name: &str) -> bool {
     COMMON_TIMEZONES.binary_search(&name).is_ok()
 }
 
+/// A new project's time zone when none is given: its workspace's, unless that one predates
+/// the common-names rule (then UTC: a client would reject the project).
+pub fn inherited(workspace_timezone: &str) -> String {
+    if is_common(workspace_timezone) {
+        workspace_timezone.to_string()
+    } else {
+        "UTC".to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +145,7 @@ mod tests {
         ] {
             assert!(!is_common(name), "{name}");
         }
+        assert_eq!(inherited("Europe/Paris"), "Europe/Paris");
+        assert_eq!(inherited("Asia/Calcutta"), "UTC");
     }
 }
