@@ -244,10 +244,8 @@ impl LabelsApi {
             external_pair(external_source.as_deref(), external_id.as_deref()),
         )
         .await?;
+        // The parent is checked by the write itself, under the project's lock.
         let parent = f.parent.flatten();
-        if let Some(parent) = parent {
-            rules::check_parent(state.db(), project_id, None, parent).await?;
-        }
         let sort_order = match f.sort_order {
             Some(v) => v,
             None => db::labels::max_sort_order(state.db(), project_id)
@@ -357,9 +355,6 @@ impl LabelsApi {
             external,
         )
         .await?;
-        if let Some(Some(parent)) = f.parent {
-            rules::check_parent(state.db(), row.project_id, Some(&row), parent).await?;
-        }
         let updated = db::labels::save(state.db(), row, user_id, db::now(), |l| {
             use sea_orm::ActiveValue::Set;
             if let Some(v) = f.name {

@@ -217,25 +217,17 @@ pub enum Changed {
 /// stepping down at the same moment cannot both pass the check.
 pub async fn change_keeping_an_admin(
     db: &Db,
-    id: Uuid,
+    row: &ProjectMember,
     change: MemberChange,
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Changed, DbErr> {
     let txn = db.begin().await?;
-    let Some(row) = member::Entity::find_by_id(id)
-        .filter(member::Column::IsActive.eq(true))
-        .filter(member::Column::DeletedAt.is_null())
-        .one(&txn)
-        .await?
-    else {
-        return Ok(Changed::Gone);
-    };
     if super::projects::lock(&txn, row.project_id).await?.is_none() {
         return Ok(Changed::Gone);
     }
-    // Read again under the lock: another change may have committed in between.
-    let Some(row) = member::Entity::find_by_id(id)
+    // Read under the lock: another change may have committed since `row` was read.
+    let Some(row) = member::Entity::find_by_id(row.id)
         .filter(member::Column::IsActive.eq(true))
         .filter(member::Column::DeletedAt.is_null())
         .one(&txn)

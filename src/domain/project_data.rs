@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::problem::Problem;
 use crate::db::{
     self, Db,
-    labels::{Label, ParentFit},
+    labels::ParentFit,
     states::{Deletion, State},
 };
 
@@ -136,22 +136,8 @@ pub async fn check_label(
     Ok(())
 }
 
-/// A parent must be a label of the same project, and not the label itself or one of its
-/// descendants (no cycles).
-pub async fn check_parent(
-    db: &Db,
-    project_id: Uuid,
-    label: Option<&Label>,
-    parent_id: Uuid,
-) -> Result<(), Problem> {
-    let fit = db::labels::parent_fit(&db.conn, project_id, label.map(|l| l.id), parent_id).await?;
-    match fit {
-        ParentFit::Fits => Ok(()),
-        fit => Err(parent_problem(fit, parent_id)),
-    }
-}
-
-/// DRF's answer for a parent that does not fit.
+/// DRF's answer for a parent that does not fit: not a live label of the project, or the label
+/// itself or one of its descendants (`db::labels::parent_fit`, checked inside the write).
 pub fn parent_problem(fit: ParentFit, parent_id: Uuid) -> Problem {
     match fit {
         ParentFit::Loop => Problem::field(

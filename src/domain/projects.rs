@@ -319,7 +319,7 @@ pub async fn change_member_role(
         ));
     }
     let change = MemberChange::Role(role.code());
-    match db::project_members::change_keeping_an_admin(db, row.id, change, by, db::now()).await? {
+    match db::project_members::change_keeping_an_admin(db, &row, change, by, db::now()).await? {
         Changed::Done(row) => Ok(*row),
         Changed::LastAdmin => Err(Problem::Refused(
             "The project needs at least one admin".into(),
@@ -330,11 +330,8 @@ pub async fn change_member_role(
 
 /// Ends a membership (the row stays, inactive). The last admin stays.
 pub async fn remove_member(db: &Db, row: ProjectMember, by: Uuid) -> Result<(), Problem> {
-    if !row.is_active {
-        return Err(Problem::NotFound);
-    }
     let change = MemberChange::End;
-    match db::project_members::change_keeping_an_admin(db, row.id, change, by, db::now()).await? {
+    match db::project_members::change_keeping_an_admin(db, &row, change, by, db::now()).await? {
         Changed::Done(_) => Ok(()),
         Changed::LastAdmin => Err(Problem::Refused(
             "The project needs at least one admin; make someone else admin first".into(),

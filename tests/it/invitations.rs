@@ -589,5 +589,32 @@ on_both_engines!(
         }
         let listed = owner.get(path).await.expect(200);
         assert_eq!(listed.as_array().unwrap().len(), 1);
+
+        // However the requests interleaved: the database itself holds one pending invitation
+        // per address (what makes the answers above certain rather than likely).
+        let db = app.state.db();
+        let workspace = plane_aio::db::workspaces::by_slug(db, "acme")
+            .await
+            .unwrap()
+            .unwrap();
+        let again = plane_aio::db::invitations::create(
+            db,
+            plane_aio::db::invitations::NewInvitation {
+                workspace_id: workspace.id,
+                email: "dave@example.com".into(),
+                role: 15,
+                token_hash: "0".repeat(64),
+                message: None,
+                by: owner.user_id.parse().unwrap(),
+            },
+            plane_aio::db::now(),
+        )
+        .await;
+        assert!(
+            again
+                .as_ref()
+                .is_err_and(plane_aio::db::is_unique_violation),
+            "{again:?}"
+        );
     }
 );
