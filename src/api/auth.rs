@@ -30,10 +30,17 @@ use crate::{
 
 /// Attempts per client address on the sign-in, sign-up, code and reset endpoints.
 const AUTH_PER_ADDRESS: Rate = Rate::per_minute(20);
-/// Mails per address requested (codes, reset links), per 10 minutes.
-const MAILS_PER_ADDRESS: Rate = Rate {
+/// Mails (codes, reset links) one client may ask for one email address, per 10 minutes.
+const MAILS_PER_CLIENT_AND_EMAIL: Rate = Rate {
     count: 5,
     window: std::time::Duration::from_secs(600),
+};
+/// Mails one email address may be sent from all clients together, per hour: bounds mail
+/// bombing, while another client's requests alone cannot stop the owner asking for a code for
+/// long (and a reset link also lifts the password lock-out).
+const MAILS_PER_EMAIL: Rate = Rate {
+    count: 20,
+    window: std::time::Duration::from_secs(3600),
 };
 
 /// Refusals answer with Plane's authentication error body, `{"error_code": 5065,
@@ -127,10 +134,14 @@ fn clear_session_cookie(jar: &CookieJar) {
 /// Counts an attempt against the client's address (and optionally the email); 429 with
 /// `Retry-After` when over.
 async fn limit(state: &AppState, req: &Request, email: Option<&str>) -> Result<(), ApiError> {
-    let ip = authn::client_ip(req, &state.settings().trusted_proxies);
-    let mut buckets = vec![(format!("auth-ip:{ip}"), AUTH_PER_ADDRESS)];
+    let client = authn::client_bucket(req, &state.settings().trusted_proxies);
+    let mut buckets = vec![(format!("auth-ip:{client}"), AUTH_PER_ADDRESS)];
     if let Some(email) = email.and_then(|e| Email::parse(e).ok()) {
-        buckets.push((format!("auth-mail:{email}"), MAILS_PER_ADDRESS));
+        buckets.push((
+            format!("auth-mail:{email}:{client}"),
+            MAILS_PER_CLIENT_AND_EMAIL,
+        ));
+        buckets.push((format!("auth-mail:{email}"), MAILS_PER_EMAIL));
     }
     for (bucket, rate) in buckets {
         let decision = rate_limit::hit(state.kv(), &bucket, rate)

@@ -79,30 +79,57 @@ impl CallerSlot {
 }
 
 /// The client's address: the peer, or the nearest untrusted hop in `X-Forwarded-For` when the
-/// peer is a trusted proxy.
-pub fn client_ip(req: &Request, trusted: &[ipnet::IpNet]) -> String {
-    let peer = match req.remote_addr() {
-        RemoteAddr(poem::Addr::SocketAddr(addr)) => Some(addr.ip()),
-        _ => None,
+/// peer is a trusted proxy. IPv4-mapped IPv6 addresses (an IPv4 peer of a `[::]` listener) are
+/// read as the IPv4 address they are, so `trusted_proxies` and buckets see one form.
+pub fn client_addr(req: &Request, trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
+    let RemoteAddr(poem::Addr::SocketAddr(peer)) = req.remote_addr() else {
+        return None;
     };
-    let Some(peer) = peer else {
-        return "unknown".into();
-    };
-    if !trusted.iter().any(|net| net.contains(&peer)) {
-        return peer.to_string();
-    }
     let forwarded = req
         .headers()
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    Some(behind_proxies(peer.ip(), forwarded, trusted))
+}
+
+/// The nearest hop of `forwarded` (`X-Forwarded-For`) that is not a trusted proxy, when the
+/// peer is one; else the peer.
+fn behind_proxies(peer: IpAddr, forwarded: &str, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let peer = peer.to_canonical();
+    if !is_trusted(&peer) {
+        return peer;
+    }
     forwarded
         .split(',')
         .rev()
         .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
-        .find(|ip| !trusted.iter().any(|net| net.contains(ip)))
+        .map(|ip| ip.to_canonical())
+        .find(|ip| !is_trusted(ip))
         .unwrap_or(peer)
-        .to_string()
+}
+
+/// [`client_addr`] as text, as sessions record it ("unknown" off a socket).
+pub fn client_ip(req: &Request, trusted: &[ipnet::IpNet]) -> String {
+    client_addr(req, trusted).map_or_else(|| "unknown".into(), |ip| ip.to_string())
+}
+
+/// Who a per-client rate limit counts: the IPv4 address, or the /64 network of an IPv6 one
+/// (one subscriber's allocation: counting single IPv6 addresses would let one client draw
+/// fresh budgets from 2^64 of them).
+pub fn client_bucket(req: &Request, trusted: &[ipnet::IpNet]) -> String {
+    bucket_of(client_addr(req, trusted))
+}
+
+fn bucket_of(client: Option<IpAddr>) -> String {
+    match client {
+        Some(IpAddr::V6(ip)) => ipnet::Ipv6Net::new(ip, 64)
+            .map(|net| net.trunc().to_string())
+            .unwrap_or_else(|_| ip.to_string()),
+        Some(ip) => ip.to_string(),
+        None => "unknown".into(),
+    }
 }
 
 pub fn user_agent(req: &Request) -> String {
@@ -332,7 +359,7 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
                         state.known_tokens().forget(hash);
                     }
                     // Guessing keys counts like calling without one: against the address.
-                    let ip = client_ip(&req, &settings.trusted_proxies);
+                    let ip = client_bucket(&req, &settings.trusted_proxies);
                     let limit = settings.anonymous_rate_limit;
                     return Ok(
                         match rate_limit::hit(state.kv(), &format!("anon:{ip}"), limit).await {
@@ -391,7 +418,7 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
 
     let limited_path = path.starts_with("/api/") || is_auth;
     if caller.is_none() && limited_path {
-        let ip = client_ip(&req, &settings.trusted_proxies);
+        let ip = client_bucket(&req, &settings.trusted_proxies);
         match rate_limit::hit(
             state.kv(),
             &format!("anon:{ip}"),
@@ -439,4 +466,53 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
         resp.extensions_mut().insert(user);
     }
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_client_is_the_nearest_untrusted_hop_behind_trusted_proxies() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        // An untrusted peer's header is ignored.
+        assert_eq!(
+            behind_proxies(ip("203.0.113.9"), "198.51.100.1", &trusted),
+            ip("203.0.113.9")
+        );
+        // Behind two trusted proxies, the client is the hop before them; a forged first hop
+        // the client added itself is never reached.
+        assert_eq!(
+            behind_proxies(ip("10.0.0.2"), "1.2.3.4, 198.51.100.7, 10.0.0.1", &trusted),
+            ip("198.51.100.7")
+        );
+        // An IPv4 proxy seen by a `[::]` listener is still the trusted IPv4 proxy.
+        assert_eq!(
+            behind_proxies(ip("::ffff:10.0.0.2"), "198.51.100.7", &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            behind_proxies(ip("10.0.0.2"), "::ffff:198.51.100.7", &trusted),
+            ip("198.51.100.7")
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_network() {
+        assert_eq!(
+            bucket_of(Some(ip("2001:db8:1:2:aaaa::1"))),
+            bucket_of(Some(ip("2001:db8:1:2:bbbb::9")))
+        );
+        assert_eq!(bucket_of(Some(ip("2001:db8:1:2::1"))), "2001:db8:1:2::/64");
+        assert_ne!(
+            bucket_of(Some(ip("2001:db8:1:2::1"))),
+            bucket_of(Some(ip("2001:db8:1:3::1")))
+        );
+        assert_eq!(bucket_of(Some(ip("203.0.113.9"))), "203.0.113.9");
+        assert_eq!(bucket_of(None), "unknown");
+    }
 }

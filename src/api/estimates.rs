@@ -428,6 +428,12 @@ impl EstimatesApi {
         if items.is_empty() {
             return Err(ApiError::bad_request("Estimate points are required"));
         }
+        if items.len() > points_rules::MAX_POINTS {
+            return Err(ApiError::Body {
+                status: poem::http::StatusCode::BAD_REQUEST,
+                body: points_rules::too_many_points(),
+            });
+        }
         let mut drafts = Vec::with_capacity(items.len());
         let mut errors = Vec::with_capacity(items.len());
         for item in items {

@@ -394,11 +394,25 @@ impl Input {
         }
     }
 
-    /// Any JSON value (Plane's `JSONField`); `null` included.
+    /// Any JSON value (Plane's `JSONField`); `null` included. Up to [`JSON_FIELD_MAX`] bytes
+    /// written out: these hold display settings (an icon, a colour), and a row is cached and
+    /// listed by the thousand, so one must not carry megabytes.
     pub fn json(&mut self, key: &str) -> Option<Value> {
-        self.map.get(key).cloned()
+        let value = self.map.get(key)?;
+        let size = serde_json::to_vec(value).map_or(usize::MAX, |bytes| bytes.len());
+        if size > JSON_FIELD_MAX {
+            self.fail(
+                key,
+                format!("Ensure this field has no more than {JSON_FIELD_MAX} bytes of JSON."),
+            );
+            return None;
+        }
+        Some(value.clone())
     }
 }
+
+/// The most bytes a JSON field ([`Input::json`]) holds.
+pub const JSON_FIELD_MAX: usize = 16 * 1024;
 
 /// DRF's message for a reference to a row that does not exist.
 pub fn does_not_exist(value: &str) -> String {

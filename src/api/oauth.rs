@@ -1,7 +1,7 @@
 //! `/auth/<provider>/` and `/auth/<provider>/callback/`: sign-in with GitHub, Google, GitLab,
 //! Gitea or an OpenID Connect provider. Both answer with redirects: to the provider, then back to
-//! where the user was going (or to the sign-in page with Plane's error code and name, and a
-//! sentence to show).
+//! where the user was going (or to the sign-in page with Plane's error code and name, and the
+//! detail).
 //!
 //! The start sets the `oauth-state` cookie (HttpOnly, SameSite=Lax, Secure over HTTPS, for ten
 //! minutes) to the flow's state; the callback signs in only the browser holding it, and clears it.
@@ -38,7 +38,9 @@ pub enum Redirect {
 }
 
 /// Back to the sign-in page with Plane's error code and name (`error_code=5120&
-/// error_message=GITHUB_OAUTH_PROVIDER_ERROR`, as Plane's redirects) and a sentence to show.
+/// error_message=GITHUB_OAUTH_PROVIDER_ERROR`, as Plane's redirects) and the detail, for whoever
+/// reads the address; the page words the refusal itself from the name, as anyone can write a
+/// link with any `error` text.
 fn to_sign_in(code: AuthCode, message: &str) -> Redirect {
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("error_code", &code.number.to_string())

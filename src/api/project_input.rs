@@ -270,16 +270,18 @@ pub async fn apply_update(
     {
         return Err(no_such_state());
     }
+    let no_such_estimate = || {
+        ApiError::from(Problem::field(
+            "non_field_errors",
+            "Estimate should be a estimate in the project",
+        ))
+    };
     if let Some(Some(estimate_id)) = fields.estimate
         && db::estimates::get(db, project.id, estimate_id)
             .await?
             .is_none()
     {
-        return Err(Problem::field(
-            "non_field_errors",
-            "Estimate should be a estimate in the project",
-        )
-        .into());
+        return Err(no_such_estimate());
     }
     let updated = db::projects::save_checked(db, project.clone(), by, db::now(), |p| {
         use sea_orm::ActiveValue::Set;
@@ -355,7 +357,14 @@ pub async fn apply_update(
         Ok(db::projects::CheckedSave::ProjectGone) => Err(ApiError::not_found()),
         // The state was deleted between the check and the write.
         Ok(db::projects::CheckedSave::StateGone) => Err(no_such_state()),
+        Ok(db::projects::CheckedSave::EstimateGone) => Err(no_such_estimate()),
+        // Archived between the caller's check and the write.
+        Ok(db::projects::CheckedSave::Archived) => Err(rules::archived().into()),
         // A concurrent change took the name or identifier between the check and the write.
+        Err(e) if db::is_unique_violation_of(&e, "identifier") => Err(ApiError::Body {
+            status: poem::http::StatusCode::CONFLICT,
+            body: serde_json::json!({"identifier": "The project identifier is already taken"}),
+        }),
         Err(e) if db::is_unique_violation(&e) => Err(ApiError::Body {
             status: poem::http::StatusCode::CONFLICT,
             body: serde_json::json!({"name": "The project name is already taken"}),

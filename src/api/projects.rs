@@ -435,22 +435,31 @@ impl ProjectsApi {
         }
         input.finish()?;
         let [cycles, modules, views, pages, intakes, time_tracking, types] = switches;
-        let project = db::projects::save(state.db(), joined.project, user_id, db::now(), |p| {
-            use sea_orm::ActiveValue::Set;
-            let set = |slot: &mut sea_orm::ActiveValue<bool>, value: Option<bool>| {
-                if let Some(v) = value {
-                    *slot = Set(v);
-                }
-            };
-            set(&mut p.cycle_view, cycles);
-            set(&mut p.module_view, modules);
-            set(&mut p.issue_views_view, views);
-            set(&mut p.page_view, pages);
-            set(&mut p.intake_view, intakes);
-            set(&mut p.is_time_tracking_enabled, time_tracking);
-            set(&mut p.is_issue_type_enabled, types);
-        })
-        .await?;
+        let saved =
+            db::projects::save_checked(state.db(), joined.project, user_id, db::now(), |p| {
+                use sea_orm::ActiveValue::Set;
+                let set = |slot: &mut sea_orm::ActiveValue<bool>, value: Option<bool>| {
+                    if let Some(v) = value {
+                        *slot = Set(v);
+                    }
+                };
+                set(&mut p.cycle_view, cycles);
+                set(&mut p.module_view, modules);
+                set(&mut p.issue_views_view, views);
+                set(&mut p.page_view, pages);
+                set(&mut p.intake_view, intakes);
+                set(&mut p.is_time_tracking_enabled, time_tracking);
+                set(&mut p.is_issue_type_enabled, types);
+            })
+            .await?;
+        let project = match saved {
+            db::projects::CheckedSave::Saved(project) => *project,
+            // Archived between the check above and the write.
+            db::projects::CheckedSave::Archived => {
+                return Err(rules::archived().into());
+            }
+            _ => return Err(ApiError::not_found()),
+        };
         Ok(Shaped::new(
             Shape::default().render(&ProjectFeatures::of(&project)),
         ))

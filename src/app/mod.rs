@@ -239,7 +239,7 @@ impl Application {
                     oauth_http: HttpClient::new(),
                     token_usage: TokenUsage::default(),
                     known_tokens: Default::default(),
-                    answers: db::memo::Memo::weighed(bytes::Bytes::len),
+                    answers: db::memo::Memo::weighed(|key, answer| key.len() + answer.len()),
                 })),
                 data_dir,
                 listener,

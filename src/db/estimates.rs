@@ -26,11 +26,20 @@ pub async fn of_project(db: &Db, project_id: Uuid) -> Result<Option<Estimate>, D
 }
 
 pub async fn get(db: &Db, project_id: Uuid, id: Uuid) -> Result<Option<Estimate>, DbErr> {
+    get_in(&db.conn, project_id, id).await
+}
+
+/// [`get`] within the caller's transaction.
+pub async fn get_in<C: ConnectionTrait>(
+    conn: &C,
+    project_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Estimate>, DbErr> {
     estimate::Entity::find()
         .filter(estimate::Column::ProjectId.eq(project_id))
         .filter(estimate::Column::Id.eq(id))
         .filter(estimate::Column::DeletedAt.is_null())
-        .one(&db.conn)
+        .one(conn)
         .await
 }
 
@@ -86,6 +95,9 @@ pub async fn soft_delete(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let txn = db.begin().await?;
+    // First the project, as a change that points the project at the estimate takes it
+    // (`projects::save_checked`): that change either sees the estimate gone or is undone here.
+    super::projects::lock(&txn, row.project_id).await?;
     super::workspaces::stamp_deleted(&txn, "estimate_points", "estimate_id", row.id, by, now)
         .await?;
     project::Entity::update_many()

@@ -47,6 +47,33 @@ pub async fn put(
         .map(|_| ())
 }
 
+/// Replaces the value of a live entry, and only of a live one: an entry removed meanwhile stays
+/// removed (a revoked session is never written back). True when it was replaced.
+pub async fn replace(
+    db: &Db,
+    namespace: &str,
+    key: &str,
+    value: Vec<u8>,
+    expires_at_ms: Option<i64>,
+    now_ms: i64,
+) -> Result<bool, DbErr> {
+    db.conn
+        .execute_raw(stmt(
+            db,
+            "UPDATE kv_entries SET value = $3, counter = 0, expires_at = $4 \
+             WHERE namespace = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $5)",
+            vec![
+                namespace.into(),
+                key.into(),
+                value.into(),
+                expires_at_ms.into(),
+                now_ms.into(),
+            ],
+        ))
+        .await
+        .map(|r| r.rows_affected() > 0)
+}
+
 pub async fn delete(db: &Db, namespace: &str, key: &str) -> Result<bool, DbErr> {
     db.conn
         .execute_raw(stmt(

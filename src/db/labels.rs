@@ -132,25 +132,39 @@ pub async fn parent_fit<C: ConnectionTrait>(
     label_id: Option<Uuid>,
     parent_id: Uuid,
 ) -> Result<ParentFit, DbErr> {
-    let live_label = |id: Uuid| live(project_id).filter(label::Column::Id.eq(id)).one(conn);
-    let Some(mut cursor) = live_label(parent_id).await? else {
-        return Ok(ParentFit::Missing);
-    };
     let Some(label_id) = label_id else {
-        return Ok(ParentFit::Fits);
+        let parent = live(project_id)
+            .filter(label::Column::Id.eq(parent_id))
+            .one(conn)
+            .await?;
+        return Ok(if parent.is_some() {
+            ParentFit::Fits
+        } else {
+            ParentFit::Missing
+        });
     };
-    // Stored data is loop-free, so the walk ends; the bound guards against anything else.
-    for _ in 0..64 {
-        if cursor.id == label_id {
+    // The project's whole tree in one query, walked up from the parent in memory: any depth,
+    // one round trip. A walk that meets a label twice (not in stored data, which stays
+    // loop-free) counts as a loop too.
+    let parents: std::collections::HashMap<Uuid, Option<Uuid>> = live(project_id)
+        .select_only()
+        .column(label::Column::Id)
+        .column(label::Column::ParentId)
+        .into_tuple::<(Uuid, Option<Uuid>)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    if !parents.contains_key(&parent_id) {
+        return Ok(ParentFit::Missing);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = Some(parent_id);
+    while let Some(id) = cursor {
+        if id == label_id || !seen.insert(id) {
             return Ok(ParentFit::Loop);
         }
-        match cursor.parent_id {
-            Some(next) => match live_label(next).await? {
-                Some(parent) => cursor = parent,
-                None => return Ok(ParentFit::Fits),
-            },
-            None => return Ok(ParentFit::Fits),
-        }
+        cursor = parents.get(&id).copied().flatten();
     }
     Ok(ParentFit::Fits)
 }

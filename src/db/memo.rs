@@ -50,20 +50,60 @@ pub(super) type ProjectList = (
     HashMap<Uuid, u64>,
 );
 
-/// Rough heap bytes of a row as sea-orm loads it (its strings and JSON included), for the
-/// memos' byte budget.
-const ROW_BYTES: usize = 2048;
+/// Rough heap bytes of a row as sea-orm loads it, besides its long text and JSON, which
+/// [`project_bytes`] and the like add: the memos' byte budget must hold however large a
+/// description a client wrote.
+const ROW_BYTES: usize = 1024;
+
+fn json_bytes(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => 24 + s.len(),
+        Value::Array(items) => 24 + items.iter().map(json_bytes).sum::<usize>(),
+        Value::Object(map) => {
+            48 + map
+                .iter()
+                .map(|(k, v)| 24 + k.len() + json_bytes(v))
+                .sum::<usize>()
+        }
+        _ => 16,
+    }
+}
+
+fn project_bytes(p: &Project) -> usize {
+    let text = |t: &Option<String>| t.as_ref().map_or(0, String::len);
+    let json = |j: &Option<serde_json::Value>| j.as_ref().map_or(0, json_bytes);
+    ROW_BYTES
+        + p.name.len()
+        + p.description.len()
+        + text(&p.description_html)
+        + text(&p.cover_image)
+        + json(&p.icon_prop)
+        + json(&p.logo_props)
+}
 
 impl Default for Memos {
     fn default() -> Memos {
         Memos {
             tokens: Memo::default(),
             users: Memo::default(),
-            workspace_entries: Memo::default(),
-            project_entries: Memo::default(),
-            project_lists: Memo::weighed(|(rows, _, _)| rows.len() * ROW_BYTES),
-            state_pages: Memo::weighed(|(rows, _)| rows.len() * ROW_BYTES),
-            label_pages: Memo::weighed(|(rows, _)| rows.len() * ROW_BYTES),
+            workspace_entries: Memo::weighed(|(slug, _), _| ROW_BYTES + slug.len()),
+            project_entries: Memo::weighed(|_, entry| {
+                entry.as_ref().map_or(0, |(p, _)| project_bytes(p))
+            }),
+            project_lists: Memo::weighed(|_, (rows, _, _)| {
+                rows.iter().map(|(p, _)| project_bytes(p)).sum()
+            }),
+            state_pages: Memo::weighed(|_, (rows, _)| {
+                rows.iter()
+                    .map(|s| ROW_BYTES + s.name.len() + s.description.len())
+                    .sum()
+            }),
+            label_pages: Memo::weighed(|_, (rows, _)| {
+                rows.iter()
+                    .map(|l| ROW_BYTES + l.name.len() + l.description.len())
+                    .sum()
+            }),
         }
     }
 }
@@ -100,19 +140,19 @@ impl<K, V> Entries<K, V> {
 /// Results of one kind of query by key, valid while the database version stays the same.
 pub struct Memo<K, V> {
     entries: Mutex<Entries<K, V>>,
-    weigh: fn(&V) -> usize,
+    weigh: fn(&K, &V) -> usize,
 }
 
 impl<K: Eq + Hash + Clone, V> Default for Memo<K, V> {
     /// For small values of about one size, bounded by the entry count alone.
     fn default() -> Self {
-        Memo::weighed(|_| 0)
+        Memo::weighed(|_, _| 0)
     }
 }
 
 impl<K: Eq + Hash + Clone, V> Memo<K, V> {
-    /// A memo whose values vary in size: `weigh` estimates a value's bytes.
-    pub fn weighed(weigh: fn(&V) -> usize) -> Self {
+    /// A memo whose entries vary in size: `weigh` estimates an entry's bytes (key and value).
+    pub fn weighed(weigh: fn(&K, &V) -> usize) -> Self {
         Memo {
             entries: Mutex::new(Entries {
                 version: i64::MIN,
@@ -171,7 +211,7 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
             .await?
             .clone();
         if loaded_here {
-            let weight = (self.weigh)(&value);
+            let weight = (self.weigh)(&key, &value);
             let mut entries = self.lock();
             if entries.version == version {
                 if weight > MAX_BYTES / 8 {
@@ -302,7 +342,7 @@ mod tests {
     async fn large_values_are_not_kept_and_the_byte_budget_holds() {
         let dir = tempfile::tempdir().unwrap();
         let (db, _) = sqlite(&dir).await;
-        let memo: Memo<usize, Vec<u8>> = Memo::weighed(Vec::len);
+        let memo: Memo<usize, Vec<u8>> = Memo::weighed(|_, value| value.len());
         let loads = AtomicUsize::new(0);
         let big = || async {
             loads.fetch_add(1, Ordering::SeqCst);

@@ -337,6 +337,15 @@ pub fn is_unique_violation(error: &DbErr) -> bool {
     )
 }
 
+/// True when `error` is a unique violation whose message names `column` (SQLite names the
+/// columns, Postgres the index, and our index names carry their columns).
+pub fn is_unique_violation_of(error: &DbErr, column: &str) -> bool {
+    matches!(
+        error.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) if message.contains(column)
+    )
+}
+
 /// True when Postgres aborted the statement to break a deadlock (SQLSTATE 40P01); retrying it
 /// is safe.
 pub fn is_deadlock(error: &DbErr) -> bool {

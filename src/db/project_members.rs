@@ -6,13 +6,13 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, LockType},
 };
 use uuid::Uuid;
 
 use super::{
     Db,
-    entities::{project_member as member, user},
+    entities::{project_member as member, user, workspace_member},
     projects::Project,
     users::User,
     workspace_members::{MemberFilter, user_filter},
@@ -42,22 +42,77 @@ async fn first_place<C: ConnectionTrait>(
     })
 }
 
-/// [`join`], with the project held against deletion; None when the project went.
+/// The role a joining user gets.
+#[derive(Debug, Clone, Copy)]
+pub enum JoinRole {
+    /// Their workspace role (joining a public project, as Plane does).
+    OfWorkspace,
+    /// This one, which may not exceed their workspace role.
+    AtMost(i16),
+}
+
+/// What [`join_live`] did.
+#[derive(Debug)]
+pub enum Joined {
+    Done(Box<ProjectMember>),
+    /// An active member already (a concurrent addition may have won).
+    AlreadyMember,
+    /// Not an active member of the workspace.
+    NotInWorkspace,
+    /// The role asked for is above the workspace role.
+    RoleTooHigh,
+    /// The project was deleted meanwhile.
+    ProjectGone,
+}
+
+/// [`join`], checked and written under the project's row lock, so that two additions of one
+/// user (a double click) cannot both insert; the workspace role is read under a share lock, so
+/// a concurrent change of it either comes first and is seen, or waits and then lowers the new
+/// membership with the others.
 pub async fn join_live(
     db: &Db,
     project: &Project,
     user_id: Uuid,
-    role: i16,
+    role: JoinRole,
     by: Option<Uuid>,
     now: DateTime<Utc>,
-) -> Result<Option<ProjectMember>, DbErr> {
+) -> Result<Joined, DbErr> {
     let txn = db.begin().await?;
-    if super::projects::hold(&txn, project.id).await?.is_none() {
-        return Ok(None);
+    if super::projects::lock(&txn, project.id).await?.is_none() {
+        return Ok(Joined::ProjectGone);
+    }
+    let workspace_role: Option<i16> = workspace_member::Entity::find()
+        .select_only()
+        .column(workspace_member::Column::Role)
+        .filter(workspace_member::Column::WorkspaceId.eq(project.workspace_id))
+        .filter(workspace_member::Column::MemberId.eq(user_id))
+        .filter(workspace_member::Column::IsActive.eq(true))
+        .filter(workspace_member::Column::DeletedAt.is_null())
+        .lock(LockType::Share)
+        .into_tuple()
+        .one(&txn)
+        .await?;
+    let Some(workspace_role) = workspace_role else {
+        return Ok(Joined::NotInWorkspace);
+    };
+    let role = match role {
+        JoinRole::OfWorkspace => workspace_role,
+        JoinRole::AtMost(role) if role > workspace_role => return Ok(Joined::RoleTooHigh),
+        JoinRole::AtMost(role) => role,
+    };
+    let already = member::Entity::find()
+        .filter(member::Column::ProjectId.eq(project.id))
+        .filter(member::Column::MemberId.eq(user_id))
+        .filter(member::Column::IsActive.eq(true))
+        .filter(member::Column::DeletedAt.is_null())
+        .one(&txn)
+        .await?;
+    if already.is_some() {
+        return Ok(Joined::AlreadyMember);
     }
     let member = join(&txn, project, user_id, role, by, now).await?;
     txn.commit().await?;
-    Ok(Some(member))
+    Ok(Joined::Done(Box::new(member)))
 }
 
 /// Makes the user an active member with `role`, reviving an earlier membership if any.

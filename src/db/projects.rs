@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{
     Db,
-    entities::{project, project_member, state, user},
+    entities::{project, project_member, state, user, workspace_member},
     project_members::ProjectMember,
 };
 
@@ -204,17 +204,33 @@ pub async fn create(
     let project = match inserted {
         Ok(p) => p,
         // A concurrent creation won the race between the check and the insert.
+        Err(e) if super::is_unique_violation_of(&e, "identifier") => {
+            return Err(ProjectClash::Identifier);
+        }
         Err(e) if super::is_unique_violation(&e) => return Err(ProjectClash::Name),
         Err(e) => return Err(e.into()),
     };
-    let mut admins = vec![creator];
+    super::project_members::join(&txn, &project, creator, 20, Some(creator), now).await?;
     if let Some(lead) = project.project_lead_id
         && lead != creator
     {
-        admins.push(lead);
-    }
-    for member in admins {
-        super::project_members::join(&txn, &project, member, 20, Some(creator), now).await?;
+        // The lead joins as an admin, as in Plane; a workspace guest only ever as a guest.
+        let workspace_role = workspace_member::Entity::find()
+            .select_only()
+            .column(workspace_member::Column::Role)
+            .filter(workspace_member::Column::WorkspaceId.eq(project.workspace_id))
+            .filter(workspace_member::Column::MemberId.eq(lead))
+            .filter(workspace_member::Column::IsActive.eq(true))
+            .filter(workspace_member::Column::DeletedAt.is_null())
+            .into_tuple::<i16>()
+            .one(&txn)
+            .await?;
+        let role = if workspace_role.is_some_and(|r| r > 5) {
+            20
+        } else {
+            5
+        };
+        super::project_members::join(&txn, &project, lead, role, Some(creator), now).await?;
     }
     let states =
         DEFAULT_STATES.iter().map(
@@ -558,11 +574,16 @@ pub enum CheckedSave {
     ProjectGone,
     /// The new default state is no longer a live state of the project.
     StateGone,
+    /// The new estimate is no longer a live estimate of the project.
+    EstimateGone,
+    /// The project was archived meanwhile (archived projects are read-only).
+    Archived,
 }
 
-/// As [`save`], for a change that may set the project's default state: under the project's
-/// row lock (taken by deleting a state too), the project must still be live and the state a
-/// live state of it when the change is written.
+/// As [`save`], for a change of an editable project: under the project's row lock (taken by
+/// archiving it and by deleting a state or an estimate too), the project must still be live
+/// and not archived, and a new default state or estimate still a live one of it, when the
+/// change is written.
 pub async fn save_checked(
     db: &Db,
     project: Project,
@@ -572,8 +593,11 @@ pub async fn save_checked(
 ) -> Result<CheckedSave, DbErr> {
     let txn = db.begin().await?;
     let id = project.id;
-    if lock(&txn, id).await?.is_none() {
+    let Some(current) = lock(&txn, id).await? else {
         return Ok(CheckedSave::ProjectGone);
+    };
+    if current.archived_at.is_some() {
+        return Ok(CheckedSave::Archived);
     }
     let mut active = project.into_active_model();
     change(&mut active);
@@ -581,6 +605,13 @@ pub async fn save_checked(
         && !super::states::usable(&txn, id, state_id).await?
     {
         return Ok(CheckedSave::StateGone);
+    }
+    if let sea_orm::ActiveValue::Set(Some(estimate_id)) = active.estimate_id
+        && super::estimates::get_in(&txn, id, estimate_id)
+            .await?
+            .is_none()
+    {
+        return Ok(CheckedSave::EstimateGone);
     }
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));

@@ -1,7 +1,11 @@
 //! Queries on `accounts`: which provider identity belongs to which user.
 
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, DbErr, EntityTrait, QueryFilter,
+    sea_query::{Expr, OnConflict},
+};
 use uuid::Uuid;
 
 use super::{Db, entities::account};
@@ -21,13 +25,15 @@ pub async fn find(
         .await
 }
 
+/// Links the provider identity to the user, unless it is linked already (a concurrent first
+/// sign-in with the same identity won): returns the link that holds, which names its user.
 pub async fn link(
     db: &Db,
     user_id: Uuid,
     provider: &str,
     provider_account_id: &str,
     metadata: serde_json::Value,
-) -> Result<(), DbErr> {
+) -> Result<LinkedAccount, DbErr> {
     let now = Utc::now();
     account::Entity::insert(account::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -42,9 +48,19 @@ pub async fn link(
         created_by: Set(Some(user_id)),
         updated_by: Set(Some(user_id)),
     })
+    .on_conflict(
+        OnConflict::columns([
+            account::Column::Provider,
+            account::Column::ProviderAccountId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
     .exec_without_returning(&db.conn)
-    .await
-    .map(|_| ())
+    .await?;
+    find(db, provider, provider_account_id)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("the {provider} link just made")))
 }
 
 pub async fn touch(db: &Db, id: Uuid) -> Result<(), DbErr> {

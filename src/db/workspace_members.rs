@@ -200,13 +200,13 @@ pub async fn count_active(db: &Db, workspace_id: Uuid) -> Result<u64, DbErr> {
 }
 
 /// Active admins of the workspace.
-pub async fn count_admins(db: &Db, workspace_id: Uuid) -> Result<u64, DbErr> {
+async fn count_admins_in<C: ConnectionTrait>(conn: &C, workspace_id: Uuid) -> Result<u64, DbErr> {
     member::Entity::find()
         .filter(member::Column::WorkspaceId.eq(workspace_id))
         .filter(member::Column::IsActive.eq(true))
         .filter(member::Column::DeletedAt.is_null())
         .filter(member::Column::Role.gte(20))
-        .count(&db.conn)
+        .count(conn)
         .await
 }
 
@@ -217,6 +217,10 @@ pub enum Outcome<T> {
     /// Refused: the user is the only active admin of a live project of the workspace, which
     /// would be left without one (Plane refuses this too).
     SoleProjectAdmin,
+    /// The workspace was deleted meanwhile.
+    WorkspaceGone,
+    /// Refused: the user is the workspace's last active admin.
+    LastWorkspaceAdmin,
 }
 
 /// Whether `user_id` is the only active admin of some live project of the workspace.
@@ -284,7 +288,9 @@ async fn sole_project_admin<C: ConnectionTrait>(
 }
 
 /// Sets the workspace role, lowering the user's project roles above it, unless that would
-/// leave a project without an admin.
+/// leave a project without an admin. The workspace is held first (as every change of a
+/// membership does): its deletion locks the workspace and then all its members and projects, so
+/// a change that locked a project and then waited for a member row would deadlock against it.
 pub async fn set_role(
     db: &Db,
     row: WorkspaceMember,
@@ -295,6 +301,12 @@ pub async fn set_role(
     let txn = db.begin().await?;
     let workspace_id = row.workspace_id;
     let user_id = row.member_id;
+    if super::workspaces::hold(&txn, workspace_id).await?.is_none() {
+        return Ok(Outcome::WorkspaceGone);
+    }
+    if row.role >= 20 && role < 20 && count_admins_in(&txn, workspace_id).await? <= 1 {
+        return Ok(Outcome::LastWorkspaceAdmin);
+    }
     if role < 20 && sole_project_admin_locked(&txn, workspace_id, user_id).await? {
         return Ok(Outcome::SoleProjectAdmin);
     }
@@ -317,7 +329,8 @@ pub async fn set_role(
 }
 
 /// Ends the user's membership of the workspace and of each of its projects (the rows stay,
-/// inactive, as Plane keeps them), unless that would leave a project without an admin.
+/// inactive, as Plane keeps them), unless that would leave the workspace or a project without
+/// an admin.
 pub async fn deactivate(
     db: &Db,
     workspace_id: Uuid,
@@ -326,6 +339,21 @@ pub async fn deactivate(
     now: DateTime<Utc>,
 ) -> Result<Outcome<()>, DbErr> {
     let txn = db.begin().await?;
+    if super::workspaces::hold(&txn, workspace_id).await?.is_none() {
+        return Ok(Outcome::WorkspaceGone);
+    }
+    let is_admin = member::Entity::find()
+        .filter(member::Column::WorkspaceId.eq(workspace_id))
+        .filter(member::Column::MemberId.eq(user_id))
+        .filter(member::Column::IsActive.eq(true))
+        .filter(member::Column::DeletedAt.is_null())
+        .filter(member::Column::Role.gte(20))
+        .one(&txn)
+        .await?
+        .is_some();
+    if is_admin && count_admins_in(&txn, workspace_id).await? <= 1 {
+        return Ok(Outcome::LastWorkspaceAdmin);
+    }
     if sole_project_admin_locked(&txn, workspace_id, user_id).await? {
         return Ok(Outcome::SoleProjectAdmin);
     }

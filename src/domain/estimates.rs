@@ -30,6 +30,15 @@ pub struct PointDraft {
     pub external_id: Option<String>,
 }
 
+/// The most points one estimate holds. Plane's own screens offer a handful; the cap keeps one
+/// request from writing (and checking, inside the estimate's lock) an unbounded list.
+pub const MAX_POINTS: usize = 100;
+
+/// The refusal of a list that would take the estimate over [`MAX_POINTS`].
+pub fn too_many_points() -> Value {
+    json!({ "error": format!("An estimate has at most {MAX_POINTS} points") })
+}
+
 /// Values that count as the same: numbers by their value in a `points` estimate ("3" and
 /// "3.0"), text as written otherwise.
 fn same_value(kind: &str, a: &str, b: &str) -> bool {
@@ -134,8 +143,12 @@ pub async fn add_points(
     by: Uuid,
 ) -> Result<Vec<EstimatePoint>, Problem> {
     let now = db::now();
-    let plan = |existing: &[EstimatePoint]| -> Result<Vec<entity::ActiveModel>, Vec<Value>> {
-        let keys = plan_keys(&estimate.kind, existing, &drafts)?;
+    let plan = |existing: &[EstimatePoint]| -> Result<Vec<entity::ActiveModel>, Value> {
+        if existing.len() + drafts.len() > MAX_POINTS {
+            return Err(too_many_points());
+        }
+        // DRF's list serializer answers one error object per item.
+        let keys = plan_keys(&estimate.kind, existing, &drafts).map_err(Value::Array)?;
         Ok(drafts
             .iter()
             .zip(keys)
@@ -163,8 +176,7 @@ pub async fn add_points(
     match db::estimates::add_points(db, estimate.id, plan).await? {
         None => Err(Problem::NotFound),
         Some(Ok(points)) => Ok(points),
-        // DRF's list serializer answers one error object per item.
-        Some(Err(errors)) => Err(Problem::RefusedWith(Value::Array(errors))),
+        Some(Err(refusal)) => Err(Problem::RefusedWith(refusal)),
     }
 }
 

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::db::{
     self, Db,
-    project_members::{Changed, MemberChange, ProjectMember},
+    project_members::{Changed, JoinRole, Joined, MemberChange, ProjectMember},
     projects::{NewProject, Project, ProjectClash},
     workspaces::Workspace,
 };
@@ -215,11 +215,14 @@ pub async fn check_unique(
 /// Archived projects are read-only.
 pub fn check_editable(project: &Project) -> Result<(), Problem> {
     if project.archived_at.is_some() {
-        return Err(Problem::Refused(
-            "Archived project cannot be updated".into(),
-        ));
+        return Err(archived());
     }
     Ok(())
+}
+
+/// Plane's refusal of a change to an archived project.
+pub fn archived() -> Problem {
+    Problem::Refused("Archived project cannot be updated".into())
 }
 
 pub async fn set_archived(
@@ -243,21 +246,29 @@ pub async fn delete(db: &Db, project: &Project, by: Uuid) -> Result<(), Problem>
 /// Joins a project the caller can see; they get their workspace role (Plane).
 pub async fn join(db: &Db, joined: &InProject, user_id: Uuid) -> Result<ProjectMember, Problem> {
     if joined.standing.project.and_then(|p| p.role).is_some() {
-        return Err(Problem::Refused(
-            "You are already a member of this project".into(),
-        ));
+        return Err(already_joined());
     }
-    let role = joined.workspace_role();
-    db::project_members::join_live(
+    let outcome = db::project_members::join_live(
         db,
         &joined.project,
         user_id,
-        role.code(),
+        JoinRole::OfWorkspace,
         Some(user_id),
         db::now(),
     )
-    .await?
-    .ok_or(Problem::NotFound)
+    .await?;
+    match outcome {
+        Joined::Done(member) => Ok(*member),
+        Joined::AlreadyMember => Err(already_joined()),
+        // Removed from the workspace, or the project deleted, meanwhile.
+        Joined::NotInWorkspace | Joined::RoleTooHigh | Joined::ProjectGone => {
+            Err(Problem::NotFound)
+        }
+    }
+}
+
+fn already_joined() -> Problem {
+    Problem::Refused("You are already a member of this project".into())
 }
 
 /// Adds a workspace member to the project with a role no higher than their workspace role.
@@ -268,35 +279,28 @@ pub async fn add_member(
     role: Role,
     by: Uuid,
 ) -> Result<ProjectMember, Problem> {
-    let Some(membership) = db::workspace_members::active(db, joined.workspace.id, user_id).await?
-    else {
-        return Err(Problem::field("member", "Member not found in workspace"));
-    };
-    if role > Role::from_code(membership.role) {
-        return Err(Problem::field(
-            "role",
-            "The role cannot be higher than the member's workspace role",
-        ));
-    }
-    if db::project_members::active(db, joined.project.id, user_id)
-        .await?
-        .is_some()
-    {
-        return Err(Problem::field(
-            "member",
-            "The user is already a member of the project",
-        ));
-    }
-    db::project_members::join_live(
+    let outcome = db::project_members::join_live(
         db,
         &joined.project,
         user_id,
-        role.code(),
+        JoinRole::AtMost(role.code()),
         Some(by),
         db::now(),
     )
-    .await?
-    .ok_or(Problem::NotFound)
+    .await?;
+    match outcome {
+        Joined::Done(member) => Ok(*member),
+        Joined::NotInWorkspace => Err(Problem::field("member", "Member not found in workspace")),
+        Joined::RoleTooHigh => Err(Problem::field(
+            "role",
+            "The role cannot be higher than the member's workspace role",
+        )),
+        Joined::AlreadyMember => Err(Problem::field(
+            "member",
+            "The user is already a member of the project",
+        )),
+        Joined::ProjectGone => Err(Problem::NotFound),
+    }
 }
 
 pub async fn change_member_role(

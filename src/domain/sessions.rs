@@ -105,8 +105,14 @@ pub async fn resolve(kv: &Kv, cookie: &str) -> Result<Option<Session>, KvError> 
     let extended = now - record.last_seen_at > TOUCH_EVERY;
     if extended {
         record.last_seen_at = now;
-        kv.set(Namespace::Sessions, &key, &record, Some(LIFETIME))
-            .await?;
+        // Only while it still exists: a sign-out or revocation between the read and this write
+        // must not be undone.
+        if !kv
+            .replace(Namespace::Sessions, &key, &record, Some(LIFETIME))
+            .await?
+        {
+            return Ok(None);
+        }
     }
     Ok(Some(Session {
         key,

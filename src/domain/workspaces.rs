@@ -287,16 +287,12 @@ pub async fn change_role(
             "The workspace owner's role cannot be changed".into(),
         ));
     }
-    if Role::from_code(target.role) == Role::Admin
-        && role != Role::Admin
-        && db::workspace_members::count_admins(db, workspace.id).await? <= 1
-    {
-        return Err(Problem::Refused(
-            "The workspace needs at least one admin".into(),
-        ));
-    }
     match db::workspace_members::set_role(db, target, role.code(), by, now()).await? {
         Outcome::Done(updated) => Ok(updated),
+        Outcome::WorkspaceGone => Err(Problem::NotFound),
+        Outcome::LastWorkspaceAdmin => Err(Problem::Refused(
+            "The workspace needs at least one admin".into(),
+        )),
         Outcome::SoleProjectAdmin => Err(Problem::Refused(
             "User is the only admin of some projects; promote another project member to admin first".into(),
         )),
@@ -325,6 +321,10 @@ pub async fn remove_member(
     }
     match db::workspace_members::deactivate(db, workspace.id, target.member_id, by, now()).await? {
         Outcome::Done(()) => Ok(()),
+        Outcome::WorkspaceGone => Err(Problem::NotFound),
+        Outcome::LastWorkspaceAdmin => Err(Problem::Refused(
+            "The workspace needs at least one admin".into(),
+        )),
         Outcome::SoleProjectAdmin => Err(Problem::Refused(
             "User is a part of some projects where they are the only admin, they should either leave that project or promote another user to admin".into(),
         )),
@@ -338,15 +338,12 @@ pub async fn leave(db: &Db, joined: &InWorkspace, user_id: Uuid) -> Result<(), P
             "The workspace owner cannot leave the workspace; delete it instead".into(),
         ));
     }
-    if joined.standing.role == Role::Admin
-        && db::workspace_members::count_admins(db, joined.workspace.id).await? <= 1
-    {
-        return Err(Problem::Refused(
-            "You cannot leave the workspace as you are the only admin of the workspace you will have to either delete the workspace or promote another user to admin".into(),
-        ));
-    }
     match db::workspace_members::deactivate(db, joined.workspace.id, user_id, user_id, now()).await? {
         Outcome::Done(()) => Ok(()),
+        Outcome::WorkspaceGone => Err(Problem::NotFound),
+        Outcome::LastWorkspaceAdmin => Err(Problem::Refused(
+            "You cannot leave the workspace as you are the only admin of the workspace you will have to either delete the workspace or promote another user to admin".into(),
+        )),
         Outcome::SoleProjectAdmin => Err(Problem::Refused(
             "You are a part of some projects where you are the only admin, you should either leave the project or promote another user to admin".into(),
         )),

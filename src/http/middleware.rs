@@ -1,7 +1,10 @@
 //! The request pipeline, outermost first (mirroring Plane's Django stack, scout §1.8):
-//! panic guard → request id → access log → security headers → CORS → compression → body limit.
+//! request id → access log (which also turns a handler's panic into a 500) → security headers →
+//! CORS → compression → body limit.
 
-use std::{sync::Arc, time::Instant};
+use std::{panic::AssertUnwindSafe, sync::Arc, time::Instant};
+
+use futures_util::FutureExt;
 
 use poem::{
     Endpoint, IntoResponse, Request, Response, Result,
@@ -45,7 +48,10 @@ pub async fn request_id<E: Endpoint>(next: E, mut req: Request) -> Result<Respon
     Ok(resp)
 }
 
-/// One structured line per request: method, path, status, duration, user when known.
+/// One structured line per request: method, path, status, duration, user when known. A panic
+/// below is caught here, so it too answers Plane's 500 and gets its line (a separate
+/// `CatchPanic` layer cost ~10% more CPU per cached read; this poll wrapper costs nothing
+/// measurable).
 pub async fn access_log<E: Endpoint>(next: E, req: Request) -> Result<Response> {
     let started = Instant::now();
     let method = req.method().clone();
@@ -63,7 +69,11 @@ pub async fn access_log<E: Endpoint>(next: E, req: Request) -> Result<Response> 
         .chars()
         .take(200)
         .collect::<String>();
-    let resp = crate::db::change_watch::since_request_start(started, next.get_response(req)).await;
+    let answering = crate::db::change_watch::since_request_start(started, next.get_response(req));
+    let resp = AssertUnwindSafe(answering)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(panic_response);
     let status = resp.status().as_u16();
     let user = resp.extensions().get::<LoggedUser>().map(|u| u.0.clone());
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -146,11 +156,73 @@ fn has_body(req: &Request) -> bool {
     req.version() >= Version::HTTP_2 || req.headers().contains_key(header::TRANSFER_ENCODING)
 }
 
-/// Turns a panic in a handler into Plane's opaque 500 (the panic itself is logged by poem).
-pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+/// Turns a panic in a handler into Plane's opaque 500 (the panic's message and place are
+/// printed by the panic hook).
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     crate::api::error::json_response(
         StatusCode::INTERNAL_SERVER_ERROR,
         &serde_json::json!({ "error": crate::api::error::INTERNAL }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        io::Write,
+        sync::{Arc, Mutex},
+    };
+
+    use poem::{EndpointExt, handler};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[handler]
+    fn panics() -> &'static str {
+        panic!("a bug in a handler")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_the_opaque_500_and_gets_its_log_line() {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let app = panics.around(access_log).around(request_id);
+        let req = Request::builder().uri_str("/boom").finish();
+        let resp = app.get_response(req).await;
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(resp.headers().contains_key(REQUEST_ID));
+        let body: serde_json::Value =
+            serde_json::from_str(&resp.into_body().into_string().await.unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({ "error": crate::api::error::INTERNAL })
+        );
+
+        let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let line = logged
+            .lines()
+            .find(|line| line.contains("plane_aio::access"))
+            .unwrap_or_else(|| panic!("no access-log line in {logged}"));
+        assert!(line.contains(r#""status":500"#), "{line}");
+        assert!(line.contains(r#""path":"/boom""#), "{line}");
+    }
 }

@@ -166,6 +166,31 @@ impl FjallStore {
             .insert(key, encode(expires_at_ms, payload))
     }
 
+    /// Replaces a live entry's value, and only a live one's. Under the lock that [`Self::remove`]
+    /// holds, so a removal is never undone by a replacement that read the entry before it.
+    pub fn replace(
+        &self,
+        ns: Namespace,
+        key: &str,
+        payload: &[u8],
+        expires_at_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<bool, fjall::Error> {
+        let mut counters = self.inner.counters();
+        if ns == Namespace::RateLimits {
+            counters.forget(key);
+        }
+        let keyspace = self.keyspace(ns);
+        let live = keyspace
+            .get(key)?
+            .and_then(|stored| decode(&stored).map(|(expiry, _)| is_live(expiry, now_ms)))
+            .unwrap_or(false);
+        if live {
+            keyspace.insert(key, encode(expires_at_ms, payload))?;
+        }
+        Ok(live)
+    }
+
     /// Atomic: of concurrent removals of one key, only one is told it was there.
     pub fn remove(&self, ns: Namespace, key: &str) -> Result<bool, fjall::Error> {
         let mut counters = self.inner.counters();

@@ -139,6 +139,24 @@ impl Kv {
         Ok(())
     }
 
+    /// Replaces the value of a live `key`, and only of a live one; false when it was not there
+    /// (removed or expired). Atomic against [`Kv::remove`] on both backends.
+    pub async fn replace<T: Serialize>(
+        &self,
+        ns: Namespace,
+        key: &str,
+        value: &T,
+        ttl: Option<Duration>,
+    ) -> Result<bool, KvError> {
+        let bytes = serde_json::to_vec(value)?;
+        Ok(match self {
+            Kv::Fjall(store) => store.replace(ns, key, &bytes, expiry(ttl), now_ms())?,
+            Kv::Shared(db, _) => {
+                db::kv_entries::replace(db, ns.as_str(), key, bytes, expiry(ttl), now_ms()).await?
+            }
+        })
+    }
+
     /// Removes `key`; true when something was there. Atomic on both backends: of concurrent
     /// removals of one key, only one gets true (one-time secrets rely on it).
     pub async fn remove(&self, ns: Namespace, key: &str) -> Result<bool, KvError> {

@@ -84,6 +84,18 @@ on_both_engines!(
             (
                 Method::POST,
                 projects.clone(),
+                json!({"name": "X", "identifier": "X", "logo_props": {"in_use": "x".repeat(20_000)}}),
+                json!({"logo_props": ["Ensure this field has no more than 16384 bytes of JSON."]}),
+            ),
+            (
+                Method::PATCH,
+                format!("{project}/"),
+                json!({"icon_prop": ["y".repeat(20_000)]}),
+                json!({"icon_prop": ["Ensure this field has no more than 16384 bytes of JSON."]}),
+            ),
+            (
+                Method::POST,
+                projects.clone(),
                 json!({"name": "X", "identifier": "X", "network": 1}),
                 json!({"network": ["\"1\" is not a valid choice."]}),
             ),

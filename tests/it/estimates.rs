@@ -255,3 +255,34 @@ on_both_engines!(
         );
     }
 );
+
+on_both_engines!(
+    an_estimate_holds_at_most_a_hundred_points,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (_ada, bob, _gus, project) = setup(&app).await;
+        let estimates = format!("{project}/estimates/");
+        let created = bob
+            .post(&estimates, json!({"name": "Sizes", "type": "categories"}))
+            .await
+            .expect(201);
+        let points = format!(
+            "{estimates}{}/estimate-points/",
+            created["id"].as_str().unwrap()
+        );
+        let named = |range: std::ops::Range<usize>| -> Value {
+            range.map(|i| json!({"value": format!("S{i}")})).collect()
+        };
+        let too_many = json!({"error": "An estimate has at most 100 points"});
+        // One list over the cap is refused before anything is looked at.
+        assert_eq!(bob.post(&points, named(0..101)).await.body, too_many);
+        // Within it, then over it together with what is there: all or none.
+        bob.post(&points, named(0..60)).await.expect(201);
+        let refused = bob.post(&points, named(60..101)).await;
+        assert_eq!(refused.status, 400);
+        assert_eq!(refused.body, too_many);
+        let listed = bob.get(&points).await.expect(200);
+        assert_eq!(listed.as_array().map(Vec::len), Some(60), "{listed}");
+        bob.post(&points, named(60..100)).await.expect(201);
+    }
+);

@@ -10,6 +10,65 @@ use crate::{
     support::{Engine, TestApp, eventually, postgres},
 };
 
+on_both_engines!(
+    replace_changes_only_a_live_entry,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let kv = app.state.kv();
+        let ttl = Some(Duration::from_secs(60));
+        // Nothing there: nothing is created.
+        assert!(
+            !kv.replace(Namespace::Sessions, "r1", &1, ttl)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            kv.get::<i32>(Namespace::Sessions, "r1").await.unwrap(),
+            None
+        );
+        kv.set(Namespace::Sessions, "r1", &1, ttl).await.unwrap();
+        assert!(
+            kv.replace(Namespace::Sessions, "r1", &2, ttl)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            kv.get::<i32>(Namespace::Sessions, "r1").await.unwrap(),
+            Some(2)
+        );
+        // Removed (a revoked session): a late replacement does not bring it back.
+        assert!(kv.remove(Namespace::Sessions, "r1").await.unwrap());
+        assert!(
+            !kv.replace(Namespace::Sessions, "r1", &3, ttl)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            kv.get::<i32>(Namespace::Sessions, "r1").await.unwrap(),
+            None
+        );
+        // Expired: not revived either.
+        kv.set(
+            Namespace::Sessions,
+            "r2",
+            &1,
+            Some(Duration::from_millis(200)),
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !kv.replace(Namespace::Sessions, "r2", &2, ttl)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            kv.get::<i32>(Namespace::Sessions, "r2").await.unwrap(),
+            None
+        );
+    }
+);
+
 on_both_engines!(values_round_trip_and_expire, |engine: Engine| async move {
     let app = TestApp::spawn(engine).await;
     let kv = app.state.kv();

@@ -436,3 +436,36 @@ on_both_engines!(
         assert_eq!(labels["total_count"], 0);
     }
 );
+
+on_both_engines!(
+    no_loop_closes_however_deep_the_labels_nest,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (_ada, bob, _gus, project) = setup(&app).await;
+        let labels = format!("{project}/labels/");
+        let root = bob.post(&labels, json!({"name": "L0"})).await.expect(201);
+        let mut deepest = root["id"].as_str().unwrap().to_string();
+        for depth in 1..=80 {
+            let label = bob
+                .post(
+                    &labels,
+                    json!({"name": format!("L{depth}"), "parent": deepest}),
+                )
+                .await
+                .expect(201);
+            deepest = label["id"].as_str().unwrap().to_string();
+        }
+        let root_path = format!("{labels}{}/", root["id"].as_str().unwrap());
+        let refused = bob.patch(&root_path, json!({"parent": deepest})).await;
+        assert_eq!(refused.status, 400);
+        assert_eq!(
+            refused.body,
+            json!({"parent": ["A label cannot be nested under itself or one of its own labels."]})
+        );
+        assert_eq!(
+            bob.get(&root_path).await.expect(200)["parent"],
+            Value::Null,
+            "nothing written"
+        );
+    }
+);

@@ -184,3 +184,65 @@ on_both_engines!(project_members_and_joining, |engine: Engine| async move {
     assert_eq!((remove.status.as_u16(), remove.body), (400, refused));
     assert_eq!(ada.get(&members).await.expect(200), before);
 });
+
+on_both_engines!(
+    adding_one_member_several_times_at_once_adds_them_once,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let ada = app.api_user("ada@example.com").await;
+        let bob = app.api_user("bob@example.com").await;
+        let cy = app.api_user("cy@example.com").await;
+        app.workspace(&ada, "acme").await;
+        app.add_member("acme", &bob, 15).await;
+        app.add_member("acme", &cy, 15).await;
+        let project = app.project(&ada, "acme", "WEB").await;
+        let pid = project["id"].as_str().unwrap();
+        let members = format!("/workspaces/acme/projects/{pid}/members/");
+        ada.patch(
+            &format!("/workspaces/acme/projects/{pid}/"),
+            json!({"network": 2}),
+        )
+        .await
+        .expect(200);
+
+        // A double-click, five times over: one addition, the rest told the user is in.
+        let additions = (0..5).map(|_| {
+            let (ada, members, member) = (ada.clone(), members.clone(), bob.user_id.clone());
+            tokio::spawn(async move {
+                ada.post(&members, json!({"member": member, "role": 15}))
+                    .await
+            })
+        });
+        // And Cy joining the public project twice at once while Ada adds Cy.
+        let join = format!("/workspaces/acme/projects/{pid}/join/");
+        let joins = (0..2).map(|_| {
+            let (cy, join) = (cy.clone(), join.clone());
+            tokio::spawn(async move { cy.post(&join, json!({})).await })
+        });
+        let add_cy = {
+            let (ada, members, member) = (ada.clone(), members.clone(), cy.user_id.clone());
+            tokio::spawn(async move {
+                ada.post(&members, json!({"member": member, "role": 15}))
+                    .await
+            })
+        };
+        let mut answers = futures_util::future::join_all(additions.chain(joins)).await;
+        answers.push(add_cy.await);
+        let statuses: Vec<u16> = answers
+            .into_iter()
+            .map(|a| {
+                let a = a.unwrap();
+                assert!([200, 201, 400].contains(&a.status.as_u16()), "{}", a.text);
+                a.status.as_u16()
+            })
+            .collect();
+        let done = statuses.iter().filter(|s| **s != 400).count();
+        assert_eq!(done, 2, "one addition of Bob and one of Cy: {statuses:?}");
+        let listed = ada.get(&members).await.expect(200);
+        let rows = listed.as_array().unwrap();
+        for user in [&bob.user_id, &cy.user_id] {
+            let theirs = rows.iter().filter(|m| m["id"] == json!(user)).count();
+            assert_eq!(theirs, 1, "{listed}");
+        }
+    }
+);

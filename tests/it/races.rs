@@ -490,3 +490,64 @@ on_both_engines!(
         assert_eq!(admins, 1, "{listed}");
     }
 );
+
+on_both_engines!(
+    members_changed_while_their_workspace_is_deleted_answer_without_a_500,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let ada = app.api_user("ada@example.com").await;
+        app.workspace(&ada, "acme").await;
+        let workspace_id = plane_aio::db::workspaces::by_slug(app.state.db(), "acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        // Each member administers a project of Ada's beside her, so lowering their role or
+        // removing them goes through: it locks that project and then their membership rows,
+        // while the deletion locks the memberships and then the projects.
+        let mut members = Vec::new();
+        for (i, name) in ["bob", "cy", "dan", "eve", "fay", "gus"].iter().enumerate() {
+            let member = app.api_user(&format!("{name}@example.com")).await;
+            app.add_member("acme", &member, 20).await;
+            let project = app.project(&ada, "acme", &format!("RACE{i}")).await;
+            let pid = project["id"].as_str().unwrap();
+            ada.post(
+                &format!("/workspaces/acme/projects/{pid}/members/"),
+                json!({"member": member.user_id, "role": 20}),
+            )
+            .await
+            .expect(201);
+            members.push(member.user_id);
+        }
+        let changes = members.iter().enumerate().map(|(i, user_id)| {
+            let ada = ada.clone();
+            let path = format!("/workspaces/acme/members/{user_id}/");
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    ada.patch(&path, json!({"role": 15})).await
+                } else {
+                    ada.delete(&path).await
+                }
+            })
+        });
+        let deletion = {
+            let ada = ada.clone();
+            tokio::spawn(async move { ada.delete("/workspaces/acme/").await })
+        };
+        let answers: Vec<Answer> = join_all(changes)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let deleted = deletion.await.unwrap();
+        assert_eq!(deleted.status.as_u16(), 204, "{}", deleted.text);
+        // Done before the deletion, or the workspace (and with it Ada's standing) found gone.
+        assert_answered(&answers, &[200, 204, 403, 404]);
+        assert_nothing_alive(
+            &app,
+            plane_aio::db::workspaces::WORKSPACE_TABLES,
+            workspace_id,
+        )
+        .await;
+    }
+);

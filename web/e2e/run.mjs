@@ -145,6 +145,11 @@ try {
   await anonymous.goto(base + "/auth/github/?next_path=%2F", { waitUntil: "networkidle" });
   await anonymous.getByTestId("sign-in-form").getByText("Sign-in with GitHub is not set up on this instance.").waitFor();
   check(anonymous.url().includes("error_code=5110"), `Plane's code in the query: ${anonymous.url()}`);
+  step = "a forged refusal link cannot put its own words on the page";
+  await anonymous.goto(base + "/sign-in?error_code=5120&error_message=GITHUB_OAUTH_PROVIDER_ERROR&error=Your+account+is+locked.+Call+555-0100", { waitUntil: "networkidle" });
+  await anonymous.getByTestId("sign-in-form").getByText("GitHub did not complete the sign-in").waitFor();
+  check((await anonymous.getByText("555-0100").count()) === 0, "the link's own text is not shown");
+  await anonymous.screenshot({ path: join(shots, "sign-in-refused.png") });
   await anonymous.goto(base + "/sign-up", { waitUntil: "networkidle" });
   await anonymous.getByRole("button", { name: "Continue" }).waitFor();
   await anonymous.screenshot({ path: join(shots, "sign-up.png") });

@@ -61,18 +61,31 @@ pub async fn sign_in_with_provider(
                 last_name: identity.last_name.clone(),
                 display_name: identity.display_name.clone(),
             };
-            let mut user = create_verified(state, &email, &names, None).await?;
-            if let Some(avatar) = identity.avatar_url.clone() {
-                user = db::users::save(state.db(), user, |u| {
-                    u.avatar = sea_orm::ActiveValue::Set(avatar)
-                })
-                .await
-                .map_err(internal)?;
+            match create_verified(state, &email, &names, None).await {
+                Ok(mut user) => {
+                    if let Some(avatar) = identity.avatar_url.clone() {
+                        user = db::users::save(state.db(), user, |u| {
+                            u.avatar = sea_orm::ActiveValue::Set(avatar)
+                        })
+                        .await
+                        .map_err(internal)?;
+                    }
+                    (user, true)
+                }
+                // A concurrent first sign-in (the same person, twice) created it meanwhile.
+                Err(AuthError::Duplicate) => (
+                    db::users::by_email(state.db(), email.as_str())
+                        .await
+                        .map_err(internal)?
+                        .filter(|u| u.is_active)
+                        .ok_or(AuthError::InvalidCredentials)?,
+                    false,
+                ),
+                Err(e) => return Err(e),
             }
-            (user, true)
         }
     };
-    db::social_accounts::link(
+    let link = db::social_accounts::link(
         state.db(),
         user.id,
         provider.name(),
@@ -81,6 +94,16 @@ pub async fn sign_in_with_provider(
     )
     .await
     .map_err(internal)?;
+    // The identity belongs to whom its link names (a concurrent sign-in may have linked it).
+    let user = if link.user_id == user.id {
+        user
+    } else {
+        db::users::by_id(state.db(), link.user_id)
+            .await
+            .map_err(internal)?
+            .filter(|u| u.is_active)
+            .ok_or(AuthError::InvalidCredentials)?
+    };
     Ok((
         db::users::record_login(state.db(), user, provider.name())
             .await

@@ -1,6 +1,7 @@
 // Sign-in: password, emailed code, or a provider. A provider sign-in that fails comes back
 // here with Plane's error_code and error_message (its name) in the query, and `error`, the
-// sentence to show.
+// server's detail for whoever reads the address bar. The page shows only its own sentence for
+// the name: anyone can write a link with any `error` text, and it must not speak for the site.
 import { useState, type FormEvent } from "react";
 import { useSession } from "../auth/session";
 import { Alert, Button, Field, Link } from "../components/ui";
@@ -37,6 +38,31 @@ export function ProviderButtons({ config, next }: { config: InstanceInfo["config
   );
 }
 
+const PROVIDER_NAMES: Record<string, string> = { GOOGLE: "Google", GITHUB: "GitHub", GITLAB: "GitLab", GITEA: "Gitea" };
+
+/** The sentence for a refused sign-in's error name (Plane's `error_message`). */
+export function refusalSentence(name: string, singleSignOn: string): string {
+  const provider = PROVIDER_NAMES[name.split("_")[0] ?? ""] ?? singleSignOn;
+  if (name.endsWith("_NOT_CONFIGURED") && name !== "SMTP_NOT_CONFIGURED") {
+    return `Sign-in with ${provider} is not set up on this instance.`;
+  }
+  if (name.endsWith("_OAUTH_PROVIDER_ERROR") || name === "AUTHENTICATION_FAILED") {
+    return `${provider} did not complete the sign-in, or did not confirm your email address. Try again, or sign in another way.`;
+  }
+  switch (name) {
+    case "EMAIL_REQUIRED":
+      return "The provider did not share your email address. Allow access to it, or sign in another way.";
+    case "SIGNUP_DISABLED":
+      return "This instance does not open accounts this way. Ask an administrator to invite you.";
+    case "AUTHENTICATION_FAILED_SIGN_IN":
+      return "This account cannot sign in. Ask an administrator.";
+    case "RATE_LIMIT_EXCEEDED":
+      return "Too many attempts. Wait a minute and try again.";
+    default:
+      return "The sign-in did not succeed. Try again, or sign in another way.";
+  }
+}
+
 export function SignIn() {
   const { instance, setUser } = useSession();
   const { query } = useLocation();
@@ -49,12 +75,16 @@ export function SignIn() {
   const [password, setPassword] = useState("");
   const [code, setCode] = useState("");
   const [codeSent, setCodeSent] = useState(false);
-  const [error, setError] = useState<string | null>(query.get("error") ?? (query.get("error_code") ? "The sign-in did not succeed. Try again, or sign in another way." : null));
+  const [error, setError] = useState<string | null>(null);
+  // A refused provider sign-in, named by the query, until the visitor tries again.
+  const [refusal, setRefusal] = useState<string | null>(query.get("error_code") ? (query.get("error_message") ?? "") : null);
   const [busy, setBusy] = useState(false);
+  const shownError = error ?? (refusal === null ? null : refusalSentence(refusal, config?.oidc_display_name || "Single sign-on"));
 
   const run = async (action: () => Promise<void>) => {
     setBusy(true);
     setError(null);
+    setRefusal(null);
     try {
       await action();
     } catch (e) {
@@ -95,7 +125,7 @@ export function SignIn() {
     >
       {config && <ProviderButtons config={config} next={next} />}
       <form onSubmit={signIn} className="form" data-testid="sign-in-form">
-        {error && <Alert tone="error">{error}</Alert>}
+        {shownError && <Alert tone="error">{shownError}</Alert>}
         <Field label="Email" type="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="email" />
         {mode === "password" ? (
           <>
