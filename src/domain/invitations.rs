@@ -155,10 +155,8 @@ async fn queue_mail(
     state
         .queue()
         .enqueue(
-            Job::SendMail {
-                mail,
-                invitation: Some(invitation.id),
-            },
+            Job::send_mail(state.secrets(), &mail, Some(invitation.id))
+                .map_err(Problem::Internal)?,
             None,
         )
         .await

@@ -50,8 +50,11 @@ pub enum Job {
     },
     /// Delivers a rendered email with the SMTP settings current at send time. An invitation's
     /// mail names the invitation and is dropped unless it is still pending when the job runs.
+    /// The mail is sealed with the instance secret ([`Job::send_mail`]): it carries sign-in
+    /// codes and reset and invitation links, which the job table (finished jobs stay a week,
+    /// and `plane-aio jobs list` prints them) must not show.
     SendMail {
-        mail: crate::mail::OutgoingMail,
+        sealed: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         invitation: Option<Uuid>,
     },
@@ -68,6 +71,16 @@ fn is_zero(value: &u64) -> bool {
 }
 
 impl Job {
+    /// The job delivering `mail`, sealed with `secrets`.
+    pub fn send_mail(
+        secrets: &crate::domain::crypto::SecretBox,
+        mail: &crate::mail::OutgoingMail,
+        invitation: Option<Uuid>,
+    ) -> anyhow::Result<Job> {
+        let sealed = secrets.seal(&serde_json::to_string(mail)?)?;
+        Ok(Job::SendMail { sealed, invitation })
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Job::Probe { .. } => "probe",
@@ -340,7 +353,9 @@ async fn run_job(job: Job, state: Data<AppState>, attempt: Attempt) -> Result<()
                 let hold = Duration::from_millis(hold_ms);
                 probe::run(&state, probe_id, fail_first, hold, attempt.current()).await
             }
-            Job::SendMail { mail, invitation } => send_mail::run(&state, &mail, invitation).await,
+            Job::SendMail { sealed, invitation } => {
+                send_mail::run(&state, &sealed, invitation).await
+            }
             Job::AuthMail { mail, email } => {
                 crate::domain::accounts::send_auth_mail(&state, mail, &email)
                     .await

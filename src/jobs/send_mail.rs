@@ -8,9 +8,13 @@ use crate::{app::AppState, domain::invitations, mail::OutgoingMail};
 /// withdrawn or answered, or its workspace deleted, since the mail was queued).
 pub async fn run(
     state: &AppState,
-    mail: &OutgoingMail,
+    sealed: &str,
     invitation: Option<Uuid>,
 ) -> Result<(), apalis::prelude::BoxDynError> {
+    // Another instance secret (a data folder restored under a new one) cannot open it: retried
+    // until dead, which `jobs list` shows.
+    let mail: OutgoingMail = serde_json::from_str(&state.secrets().open(sealed)?)?;
+    let mail = &mail;
     if let Some(id) = invitation
         && !invitations::is_pending(state.db(), id).await?
     {
@@ -25,6 +29,7 @@ pub async fn run(
         .smtp()
         .ok_or("email delivery is not set up (instance settings, Email)")?;
     let delivery = crate::mail::send(&smtp, state.settings().smtp_ca_root.as_deref(), mail).await?;
-    tracing::info!(to = %mail.to, subject = %mail.subject, smtp_code = %delivery.code, "mail delivered");
+    // Not the subject: a sign-in code's mail names the code there.
+    tracing::info!(to = %mail.to, smtp_code = %delivery.code, "mail delivered");
     Ok(())
 }

@@ -51,6 +51,28 @@ on_both_engines!(
             mail.data.contains("multipart/alternative"),
             "text and HTML parts"
         );
+        // The queue keeps the delivered mail's job for a week; it shows no code.
+        let jobs = crate::support::eventually(
+            Duration::from_secs(30),
+            "the mail job to be done",
+            || async {
+                let done = app
+                    .state
+                    .queue()
+                    .list(plane_aio::jobs::StatusFilter::Done, 10)
+                    .await
+                    .unwrap();
+                done.into_iter()
+                    .find(|j| j.job["kind"] == "send_mail")
+                    .map(|j| j.job.to_string())
+            },
+        )
+        .await;
+        assert!(!jobs.contains(&code), "{jobs}");
+        assert!(
+            !jobs.contains("new@example.com"),
+            "the rendered mail is sealed: {jobs}"
+        );
 
         let wrong = visitor
             .post(

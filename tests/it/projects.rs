@@ -221,6 +221,29 @@ on_both_engines!(
         let list = ada.get("/workspaces/acme/projects/").await.expect(200);
         assert_eq!(list["total_count"], 1);
 
+        // A workspace guest made lead joins as a guest (Plane makes any lead an admin, which
+        // would let a guest delete the project): they read it, and cannot change it.
+        let led = ada
+            .post(
+                "/workspaces/acme/projects/",
+                json!({"name": "Led", "identifier": "LED", "project_lead": guest.user_id}),
+            )
+            .await
+            .expect(201);
+        let led_path = format!("/workspaces/acme/projects/{}/", led["id"].as_str().unwrap());
+        let guest_row = ada
+            .get(&format!("{led_path}members/{}/", guest.user_id))
+            .await
+            .expect(200);
+        assert_eq!(guest_row["role"], 5, "{guest_row}");
+        guest.get(&led_path).await.expect(200);
+        assert_eq!(
+            guest.patch(&led_path, json!({"name": "Mine"})).await.status,
+            403
+        );
+        assert_eq!(guest.delete(&led_path).await.status, 403);
+        ada.delete(&led_path).await.expect(204);
+
         // A deleted project's name and identifier can be used again.
         assert_eq!(
             ada.delete(&format!("/workspaces/acme/projects/{pid}/"))

@@ -257,10 +257,7 @@ pub async fn send_mail(
     state
         .queue()
         .enqueue(
-            Job::SendMail {
-                mail,
-                invitation: None,
-            },
+            Job::send_mail(state.secrets(), &mail, None).map_err(AuthError::Internal)?,
             None,
         )
         .await
