@@ -71,18 +71,28 @@ impl From<AuthError> for ApiError {
     }
 }
 
-/// Sets the session and a fresh CSRF cookie for a user who just signed in.
+/// Sets the session and a fresh CSRF cookie for a user who just signed in: the session counts
+/// from `authenticated_at`, when the credentials were checked (see [`sessions::create`]).
 pub async fn start_session(
     state: &AppState,
     req: &Request,
     jar: &CookieJar,
     user: &User,
     medium: &str,
+    authenticated_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), ApiError> {
     let ip = authn::client_ip(req, &state.settings().trusted_proxies);
-    let (cookie, _) = sessions::create(state.kv(), user.id, &authn::user_agent(req), &ip, medium)
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let user_agent = authn::user_agent(req);
+    let (cookie, _) = sessions::create(
+        state.kv(),
+        user.id,
+        &user_agent,
+        &ip,
+        medium,
+        authenticated_at,
+    )
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?;
     let secure = secure_cookies(state, req).await;
     jar.add(session_cookie(&cookie, secure));
     jar.add(csrf_cookie(&new_csrf_token(), secure));
@@ -266,8 +276,9 @@ impl AuthApi {
         body: Json<SignInRequest>,
     ) -> Result<Json<SignedIn>, ApiError> {
         limit(&state, req, None).await?;
+        let checked_at = chrono::Utc::now();
         let user = accounts::sign_in_with_password(&state, &body.email, &body.password).await?;
-        start_session(&state, req, jar, &user, "email").await?;
+        start_session(&state, req, jar, &user, "email", checked_at).await?;
         Ok(signed_in(&state, &user, false))
     }
 
@@ -282,9 +293,10 @@ impl AuthApi {
     ) -> Result<Json<SignedIn>, ApiError> {
         limit(&state, req, None).await?;
         let names = Names::new(&body.first_name, &body.last_name);
+        let checked_at = chrono::Utc::now();
         let (user, is_new) =
             accounts::sign_up(&state, &body.email, &body.password, &names, &body.code).await?;
-        start_session(&state, req, jar, &user, "email").await?;
+        start_session(&state, req, jar, &user, "email", checked_at).await?;
         Ok(signed_in(&state, &user, is_new))
     }
 
@@ -314,9 +326,10 @@ impl AuthApi {
     ) -> Result<Json<SignedIn>, ApiError> {
         limit(&state, req, None).await?;
         let names = Names::new(&body.first_name, &body.last_name);
+        let checked_at = chrono::Utc::now();
         let (user, is_new) =
             accounts::sign_in_with_code(&state, &body.email, &body.code, &names).await?;
-        start_session(&state, req, jar, &user, "magic-code").await?;
+        start_session(&state, req, jar, &user, "magic-code", checked_at).await?;
         Ok(signed_in(&state, &user, is_new))
     }
 
@@ -370,7 +383,8 @@ impl AuthApi {
             &body.new_password,
         )
         .await?;
-        start_session(&state, req, jar, &user, "email").await?;
+        // After the change, which voided every earlier session (this one must outlive it).
+        start_session(&state, req, jar, &user, "email", chrono::Utc::now()).await?;
         Ok(Json(Notice {
             detail: "Your password is changed. Other devices are signed out.".into(),
         }))

@@ -299,6 +299,17 @@ async fn token_caller(
     )))
 }
 
+/// `path` with each run of slashes made one.
+fn merge_slashes(path: &str) -> String {
+    let mut merged = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && merged.ends_with('/')) {
+            merged.push(c);
+        }
+    }
+    merged
+}
+
 /// The middleware: resolves the caller, enforces CSRF and rate limits, then calls the API.
 pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
     let Some(state) = req.data::<AppState>().cloned() else {
@@ -306,7 +317,9 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
             ApiError::Internal(anyhow::anyhow!("application state missing")).into_response(),
         );
     };
-    let path = req.uri().path().to_string();
+    // Classified as the router will read it: `NormalizePath` merges repeated slashes, so
+    // `/api//instances/…` must not slip past a check made for `/api/instances/…`.
+    let path = merge_slashes(req.uri().path());
     let is_v1 = path.starts_with("/api/v1/") || path == "/api/v1";
     let is_auth = path.starts_with("/auth/");
     // The first-run sign-up signs in without a session, like `/auth/`: CSRF-checked too.
@@ -499,6 +512,16 @@ mod tests {
             behind_proxies(ip("10.0.0.2"), "::ffff:198.51.100.7", &trusted),
             ip("198.51.100.7")
         );
+    }
+
+    #[test]
+    fn paths_are_classified_with_their_slashes_merged() {
+        assert_eq!(
+            merge_slashes("/api//instances///admins/sign-up/"),
+            "/api/instances/admins/sign-up/"
+        );
+        assert_eq!(merge_slashes("//api/v1/"), "/api/v1/");
+        assert_eq!(merge_slashes("/"), "/");
     }
 
     #[test]

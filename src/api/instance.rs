@@ -206,9 +206,10 @@ impl InstanceApi {
         body: Json<AdminSignUp>,
     ) -> Result<Json<SignedIn>, ApiError> {
         let names = Names::new(&body.first_name, &body.last_name);
+        let checked_at = chrono::Utc::now();
         let user =
             accounts::create_first_admin(&state, &body.email, &body.password, &names).await?;
-        start_session(&state, req, jar, &user, "email").await?;
+        start_session(&state, req, jar, &user, "email", checked_at).await?;
         Ok(Json(SignedIn {
             user: MeUser::from_user(&state, &user, true),
             is_new: true,

@@ -184,9 +184,10 @@ impl OAuthApi {
                 ));
             }
         };
+        let checked_at = chrono::Utc::now();
         match accounts::sign_in_with_provider(&state, provider, &identity).await {
             Ok((user, _)) => {
-                start_session(&state, req, jar, &user, provider.name()).await?;
+                start_session(&state, req, jar, &user, provider.name(), checked_at).await?;
                 Ok(Redirect::Found(next))
             }
             Err(AuthError::Internal(e)) => Err(ApiError::Internal(e)),

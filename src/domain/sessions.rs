@@ -58,20 +58,22 @@ fn store_key(user_id: Uuid, secret: &str) -> String {
     format!("{}:{}", user_id.simple(), secret_hash(secret))
 }
 
-/// Starts a session; returns the cookie value.
+/// Starts a session; returns the cookie value. It counts as begun at `authenticated_at`, when
+/// the password, code or provider was checked: a reset or disable committed after that check
+/// (`sessions_valid_after`) voids it, however late the session itself is stored.
 pub async fn create(
     kv: &Kv,
     user_id: Uuid,
     user_agent: &str,
     ip: &str,
     medium: &str,
+    authenticated_at: DateTime<Utc>,
 ) -> Result<(String, Session), KvError> {
     let secret = hex::encode(rand::random::<[u8; 32]>());
-    let now = Utc::now();
     let record = SessionRecord {
         user_id,
-        created_at: now,
-        last_seen_at: now,
+        created_at: authenticated_at,
+        last_seen_at: Utc::now(),
         user_agent: user_agent.chars().take(300).collect(),
         ip: ip.to_string(),
         medium: medium.to_string(),

@@ -322,3 +322,44 @@ async fn settle(app: &TestApp) {
     }
     tokio::time::sleep(Duration::from_millis(20)).await;
 }
+
+on_both_engines!(
+    a_session_whose_credentials_were_checked_before_a_reset_is_void,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        app.admin().await;
+        let db = app.state.db();
+        let user = plane_aio::db::users::by_email(db, ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
+        // A password reset (or a disable) commits between a sign-in's check and its session.
+        let checked_at = chrono::Utc::now() - chrono::TimeDelta::seconds(1);
+        let reset_at = chrono::Utc::now();
+        let user = plane_aio::db::users::save(db, user, |u| {
+            u.sessions_valid_after = sea_orm::ActiveValue::Set(Some(reset_at));
+        })
+        .await
+        .unwrap();
+        let me = |cookie: String| {
+            let app = &app;
+            async move {
+                app.client
+                    .get(app.url("/api/users/me/"))
+                    .header("cookie", format!("session-id={cookie}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        let kv = app.state.kv();
+        let create =
+            |at| plane_aio::domain::sessions::create(kv, user.id, "test", "127.0.0.1", "email", at);
+        let (late, _) = create(checked_at).await.unwrap();
+        assert_eq!(me(late).await, StatusCode::UNAUTHORIZED);
+        // Checked after the reset: valid.
+        let (fresh, _) = create(chrono::Utc::now()).await.unwrap();
+        assert_eq!(me(fresh).await, StatusCode::OK);
+    }
+);
