@@ -4,7 +4,10 @@ use chrono::Utc;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::OnConflict};
 use uuid::Uuid;
 
-use super::{Db, entities::instance_configuration as config};
+use super::{
+    Db,
+    entities::{account, instance_configuration as config},
+};
 
 /// Returns the value stored under `key`, first storing `generate()` if there is none.
 /// Safe when several nodes start at once: the first insert wins and everyone reads it back.
@@ -64,9 +67,21 @@ pub struct Upsert {
     pub is_encrypted: bool,
 }
 
-/// Writes several settings in one transaction (insert or replace by key).
-pub async fn upsert_all(db: &Db, rows: &[Upsert], by: Option<Uuid>) -> Result<(), sea_orm::DbErr> {
+/// Writes several settings in one transaction (insert or replace by key), removing the
+/// accounts linked through the `unlink` providers with them.
+pub async fn upsert_all(
+    db: &Db,
+    rows: &[Upsert],
+    unlink: &[&str],
+    by: Option<Uuid>,
+) -> Result<(), sea_orm::DbErr> {
     let txn = db.begin().await?;
+    if !unlink.is_empty() {
+        account::Entity::delete_many()
+            .filter(account::Column::Provider.is_in(unlink.iter().copied()))
+            .exec(&txn)
+            .await?;
+    }
     let now = Utc::now();
     for row in rows {
         config::Entity::insert(config::ActiveModel {

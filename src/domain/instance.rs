@@ -377,8 +377,24 @@ fn validate(spec: &SettingKey, value: &str) -> Result<String, SettingsError> {
     })
 }
 
+/// The provider (as accounts name it) whose identities a setting's value says where to find:
+/// ids are only unique on one server, so links made with another value must go.
+fn provider_of_identity_key(key: &str) -> Option<&'static str> {
+    match key {
+        "GITHUB_HOST" => Some("github"),
+        "GOOGLE_HOST" => Some("google"),
+        "GITLAB_HOST" => Some("gitlab"),
+        "GITEA_HOST" => Some("gitea"),
+        "OIDC_ISSUER_URL" => Some("oidc"),
+        _ => None,
+    }
+}
+
 /// Applies a set of changes (`KEY → value`; empty clears) atomically after validating all of
-/// them: one bad value changes nothing.
+/// them: one bad value changes nothing. Pointing a provider at another server (its host or
+/// issuer) also removes the accounts linked on the old one, in the same transaction: the new
+/// server's user ids would otherwise sign in as whoever had that id on the old server. Those
+/// users sign in again and are linked anew by their verified email address.
 pub async fn update(
     db: &Db,
     secrets: &SecretBox,
@@ -386,9 +402,17 @@ pub async fn update(
     by: Option<uuid::Uuid>,
 ) -> Result<(), SettingsError> {
     let mut rows = Vec::with_capacity(changes.len());
+    let mut unlink = Vec::new();
     for (key, value) in changes {
         let spec = find(key).ok_or_else(|| invalid(key, "is not an instance setting"))?;
         let clean = validate(spec, value)?;
+        if let Some(provider) = provider_of_identity_key(spec.key) {
+            let current = db::instance_config::get(db, spec.key).await?;
+            let effective = |v: &str| if v.is_empty() { spec.default } else { v }.to_string();
+            if effective(current.as_deref().unwrap_or("")) != effective(&clean) {
+                unlink.push(provider);
+            }
+        }
         let stored = if spec.secret && !clean.is_empty() {
             secrets.seal(&clean)?
         } else {
@@ -401,7 +425,7 @@ pub async fn update(
             is_encrypted: spec.secret,
         });
     }
-    db::instance_config::upsert_all(db, &rows, by).await?;
+    db::instance_config::upsert_all(db, &rows, &unlink, by).await?;
     Ok(())
 }
 

@@ -403,3 +403,54 @@ async fn a_callback_signs_in_only_the_browser_that_started_the_sign_in() {
     let me: Value = a.get("/api/users/me/").await.json().await.unwrap();
     assert_eq!(me["email"], "octo@example.com");
 }
+
+on_both_engines!(
+    pointing_a_provider_at_another_server_drops_the_links_made_on_the_old_one,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        let old_server = FakeProvider::start(person("ada@example.com", true)).await;
+        enable(&app, &admin, "gitea", &old_server.base).await;
+        let ada = app.browser();
+        assert_eq!(sign_in_with(&ada, "gitea", "/").await, "/");
+        let db = app.state.db();
+        let ada_id = plane_aio::db::users::by_email(db, "ada@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        assert!(
+            plane_aio::db::social_accounts::find(db, "gitea", "4242")
+                .await
+                .unwrap()
+                .is_some()
+        );
+
+        // Another Gitea, whose user 4242 is someone else: not Ada's account.
+        let new_server = FakeProvider::start(person("mallory@example.com", true)).await;
+        app.configure(&admin, json!({"GITEA_HOST": new_server.base}))
+            .await;
+        assert!(
+            plane_aio::db::social_accounts::for_user(db, ada_id)
+                .await
+                .unwrap()
+                .is_empty(),
+            "the old server's links are gone"
+        );
+        let mallory = app.browser();
+        assert_eq!(sign_in_with(&mallory, "gitea", "/").await, "/");
+        let me: Value = mallory.get("/api/users/me/").await.json().await.unwrap();
+        assert_eq!(me["email"], "mallory@example.com");
+        assert_ne!(me["id"], ada_id.to_string());
+
+        // Saving the same host again keeps the links.
+        app.configure(&admin, json!({"GITEA_HOST": new_server.base}))
+            .await;
+        assert!(
+            plane_aio::db::social_accounts::find(db, "gitea", "4242")
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+);
