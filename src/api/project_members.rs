@@ -169,7 +169,7 @@ async fn change(
     input.finish()?;
     let (m, _) = find(state, &joined, member_id).await?;
     let role = role.ok_or_else(|| ApiError::field("role", "Invalid role"))?;
-    let row = rules::change_member_role(state.db(), &joined, m, role, user.id).await?;
+    let row = rules::change_member_role(state.db(), m, role, user.id).await?;
     Ok(Shaped::new(row_json(&row)))
 }
 

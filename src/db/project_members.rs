@@ -265,6 +265,8 @@ pub enum Changed {
     LastAdmin,
     /// The membership (or its project) is no longer live.
     Gone,
+    /// The new role is above the member's workspace role (or they left the workspace).
+    RoleTooHigh,
 }
 
 /// Applies `change` to the membership unless the project would be left without an active
@@ -290,6 +292,24 @@ pub async fn change_keeping_an_admin(
     else {
         return Ok(Changed::Gone);
     };
+    if let MemberChange::Role(role) = change {
+        // Under a share lock, as `join_live` reads it: a concurrent change of the workspace
+        // role either came first and is seen here, or waits and then lowers this one too.
+        let workspace_role: Option<i16> = workspace_member::Entity::find()
+            .select_only()
+            .column(workspace_member::Column::Role)
+            .filter(workspace_member::Column::WorkspaceId.eq(row.workspace_id))
+            .filter(workspace_member::Column::MemberId.eq(row.member_id))
+            .filter(workspace_member::Column::IsActive.eq(true))
+            .filter(workspace_member::Column::DeletedAt.is_null())
+            .lock(LockType::Share)
+            .into_tuple()
+            .one(&txn)
+            .await?;
+        if workspace_role.is_none_or(|workspace_role| role > workspace_role) {
+            return Ok(Changed::RoleTooHigh);
+        }
+    }
     let stays_admin = matches!(change, MemberChange::Role(role) if role >= 20);
     if row.role >= 20 && !stays_admin {
         let other_admins = member::Entity::find()

@@ -267,6 +267,13 @@ pub async fn join(db: &Db, joined: &InProject, user_id: Uuid) -> Result<ProjectM
     }
 }
 
+fn role_too_high() -> Problem {
+    Problem::field(
+        "role",
+        "The role cannot be higher than the member's workspace role",
+    )
+}
+
 fn already_joined() -> Problem {
     Problem::Refused("You are already a member of this project".into())
 }
@@ -291,10 +298,7 @@ pub async fn add_member(
     match outcome {
         Joined::Done(member) => Ok(*member),
         Joined::NotInWorkspace => Err(Problem::field("member", "Member not found in workspace")),
-        Joined::RoleTooHigh => Err(Problem::field(
-            "role",
-            "The role cannot be higher than the member's workspace role",
-        )),
+        Joined::RoleTooHigh => Err(role_too_high()),
         Joined::AlreadyMember => Err(Problem::field(
             "member",
             "The user is already a member of the project",
@@ -303,9 +307,10 @@ pub async fn add_member(
     }
 }
 
+/// Changes a member's project role: never above their workspace role, and never the last
+/// admin's to less (both checked under the project's lock).
 pub async fn change_member_role(
     db: &Db,
-    joined: &InProject,
     row: ProjectMember,
     role: Role,
     by: Uuid,
@@ -313,18 +318,10 @@ pub async fn change_member_role(
     if !row.is_active {
         return Err(Problem::NotFound);
     }
-    let workspace_role = db::workspace_members::active(db, joined.workspace.id, row.member_id)
-        .await?
-        .map(|m| Role::from_code(m.role));
-    if workspace_role.is_none_or(|w| role > w) {
-        return Err(Problem::field(
-            "role",
-            "The role cannot be higher than the member's workspace role",
-        ));
-    }
     let change = MemberChange::Role(role.code());
     match db::project_members::change_keeping_an_admin(db, &row, change, by, db::now()).await? {
         Changed::Done(row) => Ok(*row),
+        Changed::RoleTooHigh => Err(role_too_high()),
         Changed::LastAdmin => Err(Problem::Refused(
             "The project needs at least one admin".into(),
         )),
@@ -340,7 +337,8 @@ pub async fn remove_member(db: &Db, row: ProjectMember, by: Uuid) -> Result<(), 
         Changed::LastAdmin => Err(Problem::Refused(
             "The project needs at least one admin; make someone else admin first".into(),
         )),
-        Changed::Gone => Err(Problem::NotFound),
+        // Only a change of role asks about the workspace role.
+        Changed::Gone | Changed::RoleTooHigh => Err(Problem::NotFound),
     }
 }
 
