@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod admin_cli;
+mod admin_cli_workspaces;
 mod api_helpers;
 mod api_keys;
 mod api_tokens;
@@ -20,6 +21,7 @@ mod email;
 mod estimates;
 mod expiry;
 mod http_basics;
+mod invitation_mail;
 mod invitations;
 mod jobs;
 mod kv;
