@@ -112,6 +112,16 @@ impl DataDir {
             Err(e) => return Err(io(e)),
         }
         let folders = NewFolders::create(path).map_err(io)?;
+        // A new data folder is the service user's alone: it holds the database, the sessions
+        // and the TLS keys (files inside are made with the default mode).
+        #[cfg(unix)]
+        if folders.created() {
+            use std::os::unix::fs::PermissionsExt;
+            if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)) {
+                folders.remove_if_empty();
+                return Err(io(e));
+            }
+        }
         let lock_path = path.join(LOCK_FILE);
         // Before the lock is held: takes away only the lock file this process made and the
         // folders it made, while empty.
@@ -218,6 +228,22 @@ mod tests {
         );
         drop(first);
         assert!(DataDir::open(&path).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_folder_is_the_owners_alone_and_an_existing_one_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("fresh");
+        drop(DataDir::open(&fresh).unwrap());
+        assert_eq!(mode(&fresh), 0o700);
+        let existing = dir.path().join("existing");
+        std::fs::create_dir(&existing).unwrap();
+        std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o750)).unwrap();
+        drop(DataDir::open(&existing).unwrap());
+        assert_eq!(mode(&existing), 0o750);
     }
 
     fn entries(path: &Path) -> Vec<String> {

@@ -128,12 +128,14 @@ pub const KEYS: &[Key] = &[
         "5MiB",
         "Largest request body accepted (Plane's FILE_SIZE_LIMIT); larger ones get 413. Accepts 5242880, 5MiB, 10MB.",
     ),
-    secret(key(
+    // Every command that reads stored secrets (`doctor smtp`, `admin`) must open them as
+    // `serve` does.
+    everywhere(secret(key(
         "secret_key",
         "SECRET",
         "generated, kept in the database",
-        "Key that signs presigned storage URLs; set it only to pin a value (at least 32 characters).",
-    )),
+        "Key that signs presigned storage URLs and encrypts stored secrets (SMTP and sign-in provider passwords); set it only to pin a value (at least 32 characters).",
+    ))),
     key(
         "tls_cert",
         "PEM",
@@ -216,12 +218,13 @@ pub const KEYS: &[Key] = &[
         "",
         "Comma-separated proxy networks (e.g. 10.0.0.0/8) whose X-Forwarded-For is believed for the client address.",
     ),
-    key(
+    // `doctor smtp` connects as the server does.
+    everywhere(key(
         "smtp_ca_root",
         "PEM",
         "",
         "Extra root certificate (PEM) trusted for the SMTP server's TLS, for relays with a private CA.",
-    ),
+    )),
     key(
         "job_workers",
         "N",

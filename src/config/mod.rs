@@ -183,12 +183,19 @@ impl Settings {
                     url: Secret::new(url),
                 }
             }
-            Some(url) if url.starts_with("sqlite:") => DatabaseSettings::Sqlite {
-                path: PathBuf::from(
-                    url.trim_start_matches("sqlite://")
-                        .trim_start_matches("sqlite:"),
-                ),
-            },
+            Some(url) if url.starts_with("sqlite:") => {
+                let path = url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:");
+                // An empty path would be SQLite's private temporary database (everything lost
+                // at exit), and options are set here, not in the URL.
+                if path.is_empty() || path.contains('?') {
+                    return Err(r.invalid("database_url", "sqlite://PATH to the database file"));
+                }
+                DatabaseSettings::Sqlite {
+                    path: PathBuf::from(path),
+                }
+            }
             Some(_) => {
                 return Err(r.invalid(
                     "database_url",
@@ -445,6 +452,24 @@ mod tests {
         );
         let ok = Settings::from_flags(&flags(&[("job_orphan_timeout", "5m")])).unwrap();
         assert_eq!(ok.jobs.orphan_timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn a_sqlite_url_names_a_file() {
+        let s =
+            Settings::from_flags(&flags(&[("database_url", "sqlite:///srv/plane.db")])).unwrap();
+        assert_eq!(
+            s.database,
+            DatabaseSettings::Sqlite {
+                path: PathBuf::from("/srv/plane.db")
+            }
+        );
+        for url in ["sqlite://", "sqlite:", "sqlite://plane.db?mode=memory"] {
+            let err = Settings::from_flags(&flags(&[("database_url", url)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("sqlite://PATH"), "{url}: {err}");
+        }
     }
 
     #[test]

@@ -47,8 +47,16 @@ pub fn positive_int(value: &str) -> Result<u32, Expected> {
     }
 }
 
+/// Durations up to a year: longer ones mean nothing for a timeout or a backoff, and would
+/// overflow the clock arithmetic they feed (an instant plus the duration).
 pub fn duration(value: &str) -> Result<Duration, Expected> {
-    humantime::parse_duration(value.trim()).map_err(|_| "a duration such as 30s, 10m or 1h")
+    const EXPECTED: Expected = "a duration of at most a year, such as 30s, 10m or 1h";
+    const YEAR: Duration = Duration::from_secs(366 * 24 * 3600);
+    let parsed = humantime::parse_duration(value.trim()).map_err(|_| EXPECTED)?;
+    if parsed > YEAR {
+        return Err(EXPECTED);
+    }
+    Ok(parsed)
 }
 
 /// The job queue's orphan timeout: workers beat a third of it, in whole seconds, so it is at
@@ -140,6 +148,15 @@ pub fn domain_name(value: &str) -> Result<String, Expected> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_bounded() {
+        assert_eq!(duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(duration("1year"), Ok(Duration::from_secs(31_557_600)));
+        assert!(duration("10000000000000000000s").is_err());
+        assert!(duration("2years").is_err());
+        assert!(duration("soon").is_err());
+    }
 
     #[test]
     fn sizes_accept_bytes_and_units() {

@@ -107,6 +107,8 @@ async fn tick(state: AppState, job: CronJob, cron: croner::Cron, running: Arc<At
         tracing::warn!(job = job.name, %tick_at, "cron tick skipped: the previous run is still going");
         return;
     }
+    // Cleared however this run ends, a panic in the job included: else no later tick would run.
+    let _running = ClearOnDrop(running);
     let node = state.node_name().to_string();
     match db::cron_runs::claim(state.db(), job.name, tick_at, &node).await {
         Ok(Some(run_id)) => {
@@ -133,5 +135,13 @@ async fn tick(state: AppState, job: CronJob, cron: croner::Cron, running: Arc<At
             tracing::error!(job = job.name, %tick_at, error = %e, "cannot claim the cron tick")
         }
     }
-    running.store(false, Ordering::Release);
+}
+
+/// Clears the job's "running" flag when dropped.
+struct ClearOnDrop(Arc<AtomicBool>);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }

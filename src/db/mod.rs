@@ -37,6 +37,9 @@ use sea_orm::{
 
 use crate::config::DatabaseSettings;
 
+/// The Postgres advisory lock key under which migrations run (any constant of our own).
+const MIGRATION_LOCK: i64 = 0x706c_616e_6561_696f; // "planeaio"
+
 /// How long a request waits for SQLite's single writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -150,8 +153,30 @@ impl Db {
     }
 
     /// Applies every pending migration.
+    /// Applies the pending migrations. On Postgres under an advisory lock held on a connection
+    /// of its own: nodes starting at once on one database take turns, and the later ones find
+    /// nothing left to do (sea-orm's migrator takes no lock; SQLite's file lock serialises).
     pub async fn migrate(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.conn, None).await
+        let Some(pool) = self.postgres_pool() else {
+            return Migrator::up(&self.conn, None).await;
+        };
+        let sqlx_err = |e: sqlx::Error| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()));
+        let mut lock_holder = pool.acquire().await.map_err(sqlx_err)?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *lock_holder)
+            .await
+            .map_err(sqlx_err)?;
+        let migrated = Migrator::up(&self.conn, None).await;
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *lock_holder)
+            .await;
+        if unlocked.is_err() {
+            // The session still holds the lock: end it rather than return it to the pool.
+            lock_holder.detach();
+        }
+        migrated
     }
 
     /// Names of migrations not yet applied.

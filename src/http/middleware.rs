@@ -49,9 +49,10 @@ pub async fn request_id<E: Endpoint>(next: E, mut req: Request) -> Result<Respon
 }
 
 /// One structured line per request: method, path, status, duration, user when known. A panic
-/// below is caught here, so it too answers Plane's 500 and gets its line (a separate
-/// `CatchPanic` layer cost ~10% more CPU per cached read; this poll wrapper costs nothing
-/// measurable).
+/// below is caught here, so it too answers Plane's 500 and gets its line. (A separate
+/// `CatchPanic` layer inside the stack once cost ~10% more CPU per cached read; with this
+/// plain poll wrapper users/me measured 0.037 CPU-ms per request on SQLite, below the figures
+/// taken with `CatchPanic` outermost.)
 pub async fn access_log<E: Endpoint>(next: E, req: Request) -> Result<Response> {
     let started = Instant::now();
     let method = req.method().clone();

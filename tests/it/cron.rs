@@ -72,3 +72,41 @@ async fn each_tick_runs_once_across_two_nodes() {
         logs()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_starting_at_once_on_a_new_database_all_come_up() {
+    if !postgres::available().await {
+        return;
+    }
+    // A scaled-out deploy: every node migrates the empty database at the same moment.
+    let pg = PgDatabase::create().await;
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut nodes: Vec<Server> = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, dir)| {
+            let data = dir.path().join("data").display().to_string();
+            let name = format!("node-{i}");
+            Server::spawn(
+                &[
+                    "--data-dir",
+                    &data,
+                    "--database-url",
+                    &pg.url,
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--node-name",
+                    &name,
+                ],
+                &[],
+                dir.path(),
+            )
+        })
+        .collect();
+    let client = crate::support::client();
+    for node in &mut nodes {
+        node.addr = Some(node.wait_listening(Duration::from_secs(60)));
+        let ready = client.get(node.url("/readyz")).send().await.unwrap();
+        assert_eq!(ready.status(), 200, "{}", node.log_text());
+    }
+}

@@ -137,7 +137,7 @@ impl Server {
             .collect()
     }
 
-    fn wait_listening(&mut self, timeout: Duration) -> SocketAddr {
+    pub fn wait_listening(&mut self, timeout: Duration) -> SocketAddr {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(event) = self.events("plane-aio is serving").first()
