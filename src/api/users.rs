@@ -299,7 +299,11 @@ impl UsersApi {
         let object = ObjectKey::parse(&key).map_err(internal)?;
         let target = state
             .storage()
-            .presign_write(&object, Duration::from_secs(600))
+            .presign_write(
+                &object,
+                Duration::from_secs(600),
+                &public_base(&state).await?,
+            )
             .await
             .map_err(internal)?;
         Ok(Json(AvatarUpload {
@@ -332,7 +336,7 @@ impl UsersApi {
             .ok_or_else(ApiError::not_found)?;
         let target = state
             .storage()
-            .presign_read(&key, Duration::from_secs(3600))
+            .presign_read(&key, Duration::from_secs(3600), &public_base(&state).await?)
             .await
             .map_err(internal)?;
         Ok(Redirect::Found(target.url, "private, max-age=3000".into()))
@@ -404,11 +408,24 @@ async fn check_avatar(state: &AppState, user: &User, key: &str) -> Result<String
     }
     match state.storage().size(&object).await {
         Ok(size) if size > 0 && size <= state.settings().file_size_limit => Ok(key.to_string()),
-        Ok(_) => Err(ApiError::field(
-            "avatar_asset",
-            "The image is empty or too large.",
-        )),
+        Ok(_) => {
+            // An S3 upload URL cannot bound the size: what was sent over the limit goes now.
+            if let Err(error) = state.storage().delete(&object).await {
+                tracing::warn!(%error, key, "cannot remove a refused avatar upload");
+            }
+            Err(ApiError::field(
+                "avatar_asset",
+                "The image is empty or too large.",
+            ))
+        }
         Err(crate::storage::StorageError::NotFound) => Err(invalid()),
         Err(e) => Err(internal(e)),
     }
+}
+
+/// The address users reach the instance at, as links are built on it now (an admin may set
+/// it at run time): signed storage URLs in fs mode point there.
+async fn public_base(state: &AppState) -> Result<url::Url, ApiError> {
+    let instance = state.instance_settings().await?;
+    url::Url::parse(&format!("{}/", state.public_url(&instance))).map_err(internal)
 }

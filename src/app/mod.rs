@@ -420,7 +420,7 @@ async fn open_rest(
             ))
         })?;
     }
-    let signer = UrlSigner::new(secret, settings.public_url.clone());
+    let signer = UrlSigner::new(secret);
     let storage = Storage::new(&settings.storage, &settings.uploads_dir(), signer)
         .map_err(|e| fail(format!("cannot set up file storage: {e}")))?;
     let queue = JobQueue::open(db, &settings.data_dir, &settings.jobs)

@@ -158,24 +158,28 @@ impl Storage {
         self.op.check().await.map_err(StorageError::from_opendal)
     }
 
+    /// A URL to read `key` for `ttl`; in fs mode served by this instance under `public_url`.
     pub async fn presign_read(
         &self,
         key: &ObjectKey,
         ttl: Duration,
+        public_url: &url::Url,
     ) -> Result<PresignedRequest, StorageError> {
         match self.kind {
-            BackendKind::Fs => Ok(self.signer.presign("GET", key, ttl)),
+            BackendKind::Fs => Ok(self.signer.presign(public_url, "GET", key, ttl)),
             BackendKind::S3 => Ok(from_opendal(self.op.presign_read(key.as_str(), ttl).await?)),
         }
     }
 
+    /// A URL to write `key` for `ttl`; in fs mode served by this instance under `public_url`.
     pub async fn presign_write(
         &self,
         key: &ObjectKey,
         ttl: Duration,
+        public_url: &url::Url,
     ) -> Result<PresignedRequest, StorageError> {
         match self.kind {
-            BackendKind::Fs => Ok(self.signer.presign("PUT", key, ttl)),
+            BackendKind::Fs => Ok(self.signer.presign(public_url, "PUT", key, ttl)),
             BackendKind::S3 => Ok(from_opendal(
                 self.op.presign_write(key.as_str(), ttl).await?,
             )),

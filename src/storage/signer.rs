@@ -17,14 +17,11 @@ pub const ROUTE_PREFIX: &str = "/api/storage/";
 #[derive(Clone)]
 pub struct UrlSigner {
     secret: Secret,
-    base_url: url::Url,
 }
 
 impl std::fmt::Debug for UrlSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UrlSigner")
-            .field("base_url", &self.base_url.as_str())
-            .finish()
+        f.write_str("UrlSigner")
     }
 }
 
@@ -44,8 +41,8 @@ fn unix_now() -> u64 {
 }
 
 impl UrlSigner {
-    pub fn new(secret: Secret, base_url: url::Url) -> UrlSigner {
-        UrlSigner { secret, base_url }
+    pub fn new(secret: Secret) -> UrlSigner {
+        UrlSigner { secret }
     }
 
     fn mac(&self, method: &str, key: &ObjectKey, expires: u64) -> HmacSha256 {
@@ -60,10 +57,18 @@ impl UrlSigner {
         mac
     }
 
-    pub fn presign(&self, method: &str, key: &ObjectKey, ttl: Duration) -> PresignedRequest {
+    /// A URL under `base` (the address users reach the instance at, resolved per request:
+    /// an admin may set it at run time) for `method` on `key`, valid for `ttl`.
+    pub fn presign(
+        &self,
+        base: &url::Url,
+        method: &str,
+        key: &ObjectKey,
+        ttl: Duration,
+    ) -> PresignedRequest {
         let expires = unix_now().saturating_add(ttl.as_secs().max(1));
         let signature = hex::encode(self.mac(method, key, expires).finalize().into_bytes());
-        let mut url = self.base_url.clone();
+        let mut url = base.clone();
         let path = format!(
             "{}{}{}",
             url.path().trim_end_matches('/'),
@@ -116,10 +121,11 @@ mod tests {
     use super::*;
 
     fn signer() -> UrlSigner {
-        UrlSigner::new(
-            Secret::new("0123456789abcdef0123456789abcdef"),
-            url::Url::parse("http://localhost:8080/").unwrap(),
-        )
+        UrlSigner::new(Secret::new("0123456789abcdef0123456789abcdef"))
+    }
+
+    fn base() -> url::Url {
+        url::Url::parse("http://localhost:8080/").unwrap()
     }
 
     fn parts(url: &str) -> (u64, String) {
@@ -132,7 +138,7 @@ mod tests {
     fn a_signed_url_verifies_only_for_its_method_and_key() {
         let s = signer();
         let key = ObjectKey::parse("a/report 1.pdf").unwrap();
-        let req = s.presign("GET", &key, Duration::from_secs(60));
+        let req = s.presign(&base(), "GET", &key, Duration::from_secs(60));
         assert!(
             req.url
                 .starts_with("http://localhost:8080/api/storage/a/report%201.pdf?expires="),

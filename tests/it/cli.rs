@@ -537,12 +537,12 @@ async fn stops_gracefully_on(signal: libc::c_int) {
         dir.path(),
     );
     // A slow upload to a signed URL: the body trickles in while the server is told to stop.
-    let signer = plane_aio::storage::UrlSigner::new(
-        plane_aio::config::Secret::new("0123456789abcdef0123456789abcdef"),
-        url::Url::parse(&server.url("/")).unwrap(),
-    );
+    let signer = plane_aio::storage::UrlSigner::new(plane_aio::config::Secret::new(
+        "0123456789abcdef0123456789abcdef",
+    ));
     let key = plane_aio::storage::ObjectKey::parse("slow/upload.bin").unwrap();
-    let put = signer.presign("PUT", &key, Duration::from_secs(60));
+    let base = url::Url::parse(&server.url("/")).unwrap();
+    let put = signer.presign(&base, "PUT", &key, Duration::from_secs(60));
     let chunks = futures_util::stream::unfold(0, |i| async move {
         if i == 6 {
             return None;

@@ -73,6 +73,37 @@ on_both_engines!(
             .unwrap();
         let upload = &plan["upload"];
         assert_eq!(upload["method"], "PUT");
+        // An upload that is not what was announced (here empty) is refused and removed.
+        let empty: Value = admin
+            .post(
+                "/api/users/me/avatar/",
+                json!({"name": "e.png", "type": "image/png", "size": 4}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let put = app
+            .client
+            .put(empty["upload"]["url"].as_str().unwrap())
+            .body(Vec::<u8>::new())
+            .send()
+            .await
+            .unwrap();
+        assert!(put.status().is_success());
+        let refused = admin
+            .patch(
+                "/api/users/me/",
+                json!({"avatar_asset": empty["asset_key"]}),
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        let key =
+            plane_aio::storage::ObjectKey::parse(empty["asset_key"].as_str().unwrap()).unwrap();
+        assert!(matches!(
+            app.state.storage().size(&key).await,
+            Err(plane_aio::storage::StorageError::NotFound)
+        ));
         let put = app
             .client
             .put(upload["url"].as_str().unwrap())
@@ -104,6 +135,17 @@ on_both_engines!(
             image.bytes().await.unwrap().to_vec(),
             vec![137u8, 80, 78, 71]
         );
+        // Behind a proxy, with the public address set by the admin at run time, the links
+        // point there rather than at the listen address.
+        app.configure(&admin, json!({"PUBLIC_URL": "https://plane.example.com"}))
+            .await;
+        let redirect = admin.get(&avatar_url).await;
+        let location = redirect.headers()["location"].to_str().unwrap();
+        assert!(
+            location.starts_with("https://plane.example.com/api/storage/avatars/"),
+            "{location}"
+        );
+        app.configure(&admin, json!({"PUBLIC_URL": ""})).await;
         // Plane's UserLite carries it too.
         let lite: Value = admin.get("/api/v1/users/me/").await.json().await.unwrap();
         assert_eq!(lite["avatar_url"], avatar_url);

@@ -90,6 +90,7 @@ fn tamper(url: &str) -> String {
 async fn storage_suite(app: &TestApp) {
     let storage = app.state.storage();
     let client = &app.client;
+    let base = &app.state.settings().public_url;
 
     // Direct operations.
     let key = ObjectKey::parse("workspaces/acme/report 1.txt").unwrap();
@@ -110,7 +111,7 @@ async fn storage_suite(app: &TestApp) {
     let key = ObjectKey::parse("uploads/avatar.png").unwrap();
     let body = vec![7u8; 3000];
     let put = storage
-        .presign_write(&key, Duration::from_secs(60))
+        .presign_write(&key, Duration::from_secs(60), base)
         .await
         .unwrap();
     assert_eq!(put.method, "PUT");
@@ -127,7 +128,11 @@ async fn storage_suite(app: &TestApp) {
     assert_eq!(storage.read(&key).await.unwrap(), body);
 
     let get = storage
-        .presign_read(&key, Duration::from_secs(60))
+        .presign_read(
+            &key,
+            Duration::from_secs(60),
+            &app.state.settings().public_url,
+        )
         .await
         .unwrap();
     let resp = client.get(&get.url).send().await.unwrap();
@@ -139,7 +144,7 @@ async fn storage_suite(app: &TestApp) {
     assert_eq!(resp.status(), StatusCode::FORBIDDEN, "tampered GET");
     let other = ObjectKey::parse("uploads/forged.bin").unwrap();
     let forged_put = storage
-        .presign_write(&other, Duration::from_secs(60))
+        .presign_write(&other, Duration::from_secs(60), base)
         .await
         .unwrap();
     let resp = client
@@ -165,7 +170,7 @@ async fn storage_suite(app: &TestApp) {
 
     // Expired links are refused.
     let short = storage
-        .presign_read(&key, Duration::from_secs(1))
+        .presign_read(&key, Duration::from_secs(1), base)
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await;
@@ -189,7 +194,11 @@ async fn storage_works_on_the_data_folder() {
     let url = app
         .state
         .storage()
-        .presign_read(&key, Duration::from_secs(60))
+        .presign_read(
+            &key,
+            Duration::from_secs(60),
+            &app.state.settings().public_url,
+        )
         .await
         .unwrap()
         .url;
@@ -220,7 +229,11 @@ async fn storage_works_on_s3() {
     let url = app
         .state
         .storage()
-        .presign_read(&ObjectKey::parse("x").unwrap(), Duration::from_secs(60))
+        .presign_read(
+            &ObjectKey::parse("x").unwrap(),
+            Duration::from_secs(60),
+            &app.state.settings().public_url,
+        )
         .await
         .unwrap()
         .url;
