@@ -96,6 +96,26 @@ impl DataDir {
 
     /// Creates the folder if needed and takes its lock.
     pub fn open(path: &Path) -> Result<DataDir, DataDirError> {
+        // A lock won on a lock file that a failed start was removing meanwhile guards nothing:
+        // open again (a few times at most), and the lock file found then is the one in place.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match Self::open_once(path)? {
+                Some(dir) => return Ok(dir),
+                None if attempts < 3 => continue,
+                None => {
+                    return Err(DataDirError::Io {
+                        path: path.to_path_buf(),
+                        reason: "its lock file keeps being replaced by other starts".into(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// One attempt of [`DataDir::open`]; None when the locked file was no longer the folder's.
+    fn open_once(path: &Path) -> Result<Option<DataDir>, DataDirError> {
         let io = |e: std::io::Error| DataDirError::Io {
             path: path.to_path_buf(),
             reason: describe_io(&e),
@@ -156,6 +176,11 @@ impl DataDir {
                 return Err(io(e));
             }
         }
+        if !is_same_file(&file, &lock_path) {
+            drop(file);
+            undo(lock_created);
+            return Ok(None);
+        }
         // Looked at only once locked: whatever is here now belongs to an earlier owner or to
         // the operator, never to this start.
         let entries = NewEntries::snapshot(path).map_err(|e| {
@@ -170,7 +195,7 @@ impl DataDir {
             lock: file,
         };
         match dir.record_pid() {
-            Ok(()) => Ok(dir),
+            Ok(()) => Ok(Some(dir)),
             Err(e) => {
                 let e = io(e);
                 dir.abandon();
@@ -212,6 +237,15 @@ impl DataDir {
     }
 }
 
+/// Whether the open `file` is the one now at `path` (same device and inode).
+fn is_same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +278,20 @@ mod tests {
         std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o750)).unwrap();
         drop(DataDir::open(&existing).unwrap());
         assert_eq!(mode(&existing), 0o750);
+    }
+
+    #[test]
+    fn a_lock_file_replaced_after_opening_is_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_FILE);
+        std::fs::write(&path, "1").unwrap();
+        let opened = File::open(&path).unwrap();
+        assert!(is_same_file(&opened, &path));
+        // Removed by a failing start, then made afresh by another one.
+        std::fs::remove_file(&path).unwrap();
+        assert!(!is_same_file(&opened, &path));
+        std::fs::write(&path, "2").unwrap();
+        assert!(!is_same_file(&opened, &path));
     }
 
     fn entries(path: &Path) -> Vec<String> {
