@@ -78,7 +78,13 @@ pub async fn join_live(
     now: DateTime<Utc>,
 ) -> Result<Joined, DbErr> {
     let txn = db.begin().await?;
-    if super::projects::lock(&txn, project.id).await?.is_none() {
+    // The workspace first, as every change of a membership takes it: its deletion locks the
+    // memberships and then the projects, the order this would otherwise meet the other way.
+    if super::workspaces::hold(&txn, project.workspace_id)
+        .await?
+        .is_none()
+        || super::projects::lock(&txn, project.id).await?.is_none()
+    {
         return Ok(Joined::ProjectGone);
     }
     let workspace_role: Option<i16> = workspace_member::Entity::find()
@@ -280,7 +286,12 @@ pub async fn change_keeping_an_admin(
     now: DateTime<Utc>,
 ) -> Result<Changed, DbErr> {
     let txn = db.begin().await?;
-    if super::projects::lock(&txn, row.project_id).await?.is_none() {
+    // The workspace first, as [`join_live`] explains.
+    if super::workspaces::hold(&txn, row.workspace_id)
+        .await?
+        .is_none()
+        || super::projects::lock(&txn, row.project_id).await?.is_none()
+    {
         return Ok(Changed::Gone);
     }
     // Read under the lock: another change may have committed since `row` was read.

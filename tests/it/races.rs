@@ -551,3 +551,58 @@ on_both_engines!(
         .await;
     }
 );
+
+on_both_engines!(
+    project_memberships_changed_while_their_workspace_is_deleted_answer_without_a_500,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let ada = app.api_user("ada@example.com").await;
+        app.workspace(&ada, "acme").await;
+        let project = app.project(&ada, "acme", "WEB").await;
+        let members = format!(
+            "/workspaces/acme/projects/{}/members/",
+            project["id"].as_str().unwrap()
+        );
+        // Half already in the project (their roles change), half being added.
+        let mut writes = Vec::new();
+        for (i, name) in ["bob", "cy", "dan", "eve", "fay", "gus"].iter().enumerate() {
+            let user = app.api_user(&format!("{name}@example.com")).await;
+            app.add_member("acme", &user, 15).await;
+            if i % 2 == 0 {
+                ada.post(&members, json!({"member": user.user_id, "role": 15}))
+                    .await
+                    .expect(201);
+                let path = format!("{members}{}/", user.user_id);
+                writes.push((path, json!({"role": 5}), true));
+            } else {
+                writes.push((
+                    members.clone(),
+                    json!({"member": user.user_id, "role": 15}),
+                    false,
+                ));
+            }
+        }
+        let changes = writes.into_iter().map(|(path, body, patch)| {
+            let ada = ada.clone();
+            tokio::spawn(async move {
+                if patch {
+                    ada.patch(&path, body).await
+                } else {
+                    ada.post(&path, body).await
+                }
+            })
+        });
+        let deletion = {
+            let ada = ada.clone();
+            tokio::spawn(async move { ada.delete("/workspaces/acme/").await })
+        };
+        let answers: Vec<Answer> = join_all(changes)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let deleted = deletion.await.unwrap();
+        assert_eq!(deleted.status.as_u16(), 204, "{}", deleted.text);
+        assert_answered(&answers, &[200, 201, 403, 404]);
+    }
+);
