@@ -176,9 +176,32 @@ fn auth_error(error: AuthError, email: &str) -> anyhow::Error {
     }
 }
 
+/// Brings a new database up to date (the admin commands may come before the first start). A
+/// SQLite database that its server is using is never migrated here: a server older than this
+/// binary would find its tables changed under it. (On Postgres migrations run under an advisory
+/// lock beside live nodes, ahead of a rolling upgrade, as `plane-aio migrate` does.)
+async fn migrate_unless_served(settings: &Settings, db: &Db) -> anyhow::Result<()> {
+    if !db.is_postgres() {
+        let pending = db
+            .pending_migrations()
+            .await
+            .context("cannot read the migration state")?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if let Err(in_use) = crate::app::data_dir::DataDir::ensure_free(&settings.data_dir) {
+            bail!(
+                "{in_use}, and this plane-aio is newer than its database: restart that server \
+                 with this version first (it applies the migrations), then run this again"
+            );
+        }
+    }
+    db.migrate().await.context("cannot migrate the database")
+}
+
 pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<ExitCode> {
     let db = super::ops::open_db(settings, true).await?;
-    db.migrate().await.context("cannot migrate the database")?;
+    migrate_unless_served(settings, &db).await?;
     // In Postgres mode the sessions live in the database too and can be removed here.
     let shared_kv = db.is_postgres().then(|| Kv::shared(db.clone()));
     let result = match command {

@@ -523,3 +523,25 @@ on_both_engines!(
         );
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newer_binary_does_not_migrate_a_database_its_server_is_using() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    // As if this binary had a migration the running server lacks.
+    app.state
+        .db()
+        .conn
+        .execute_unprepared(
+            "DELETE FROM seaql_migrations WHERE version = \
+             (SELECT MAX(version) FROM seaql_migrations)",
+        )
+        .await
+        .unwrap();
+    let refused = admin_cli(&app, &["list-users"], None).await;
+    let error = one_error(&refused);
+    assert!(
+        error.contains("is in use by pid") && error.contains("restart that server"),
+        "{error}"
+    );
+}
