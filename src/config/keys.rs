@@ -247,7 +247,7 @@ pub const KEYS: &[Key] = &[
         "job_orphan_timeout",
         "DURATION",
         "60s",
-        "How long a job held by a node that stopped answering (killed, crashed, cut off) waits before a live worker takes it over and runs it again. At least 3s.",
+        "How long a job held by a node that stopped answering (killed, crashed, cut off) waits before a live worker takes it over and runs it again. At least 3s, and longer than shutdown_timeout.",
     ),
     key(
         "cron_purge_expired",
@@ -259,7 +259,7 @@ pub const KEYS: &[Key] = &[
         "shutdown_timeout",
         "DURATION",
         "30s",
-        "How long SIGTERM/SIGINT waits for in-flight requests and jobs before exiting.",
+        "How long SIGTERM/SIGINT waits for in-flight requests and jobs before exiting. Shorter than job_orphan_timeout.",
     ),
     key(
         "node_name",

@@ -298,6 +298,19 @@ impl Settings {
             },
         };
         let shutdown_timeout = r.parse_or("shutdown_timeout", "30s", values::duration)?;
+        // A stopping node no longer beats for the jobs it finishes: one taking longer than the
+        // orphan timeout would be taken over by another node while it still runs.
+        if shutdown_timeout >= jobs.orphan_timeout {
+            let key = if raw.get("shutdown_timeout").is_some() {
+                "shutdown_timeout"
+            } else {
+                "job_orphan_timeout"
+            };
+            return Err(r.invalid(
+                key,
+                "shutdown_timeout shorter than job_orphan_timeout (defaults 30s and 60s)",
+            ));
+        }
         let api_key_rate_limit = r.parse_or("api_key_rate_limit", "60/minute", |v| v.parse())?;
         let anonymous_rate_limit =
             r.parse_or("anonymous_rate_limit", "30/minute", |v| v.parse())?;
@@ -452,6 +465,25 @@ mod tests {
         );
         let ok = Settings::from_flags(&flags(&[("job_orphan_timeout", "5m")])).unwrap();
         assert_eq!(ok.jobs.orphan_timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn the_shutdown_budget_stays_below_the_orphan_timeout() {
+        let err = Settings::from_flags(&flags(&[("shutdown_timeout", "60s")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`shutdown_timeout`"), "{err}");
+        let err = Settings::from_flags(&flags(&[("job_orphan_timeout", "10s")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`job_orphan_timeout`"), "{err}");
+        assert!(
+            Settings::from_flags(&flags(&[
+                ("job_orphan_timeout", "10s"),
+                ("shutdown_timeout", "5s")
+            ]))
+            .is_ok()
+        );
     }
 
     #[test]

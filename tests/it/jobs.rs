@@ -159,7 +159,10 @@ on_both_engines!(
     a_job_cut_off_by_sigkill_is_taken_over_after_the_orphan_timeout,
     |engine: Engine| async move {
         let node = Node::new(engine).await;
-        let env = [("PLANE_AIO_JOB_ORPHAN_TIMEOUT", "3s")];
+        let env = [
+            ("PLANE_AIO_JOB_ORPHAN_TIMEOUT", "3s"),
+            ("PLANE_AIO_SHUTDOWN_TIMEOUT", "2s"),
+        ];
         let server = node.serve(&[], &env);
         // Held 8 s: the kill below, right after the job is seen running, surely cuts it off.
         let out = node.cli(&["doctor", "queue", "--hold", "8s", "--no-wait"], &env);
