@@ -6,13 +6,13 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait, LockType},
+    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
 use super::{
     Db,
-    entities::{project_member as member, user, workspace_member},
+    entities::{project_member as member, user},
     projects::Project,
     users::User,
     workspace_members::{MemberFilter, user_filter},
@@ -87,17 +87,8 @@ pub async fn join_live(
     {
         return Ok(Joined::ProjectGone);
     }
-    let workspace_role: Option<i16> = workspace_member::Entity::find()
-        .select_only()
-        .column(workspace_member::Column::Role)
-        .filter(workspace_member::Column::WorkspaceId.eq(project.workspace_id))
-        .filter(workspace_member::Column::MemberId.eq(user_id))
-        .filter(workspace_member::Column::IsActive.eq(true))
-        .filter(workspace_member::Column::DeletedAt.is_null())
-        .lock(LockType::Share)
-        .into_tuple()
-        .one(&txn)
-        .await?;
+    let workspace_role =
+        super::workspace_members::role_held(&txn, project.workspace_id, user_id).await?;
     let Some(workspace_role) = workspace_role else {
         return Ok(Joined::NotInWorkspace);
     };
@@ -306,17 +297,8 @@ pub async fn change_keeping_an_admin(
     if let MemberChange::Role(role) = change {
         // Under a share lock, as `join_live` reads it: a concurrent change of the workspace
         // role either came first and is seen here, or waits and then lowers this one too.
-        let workspace_role: Option<i16> = workspace_member::Entity::find()
-            .select_only()
-            .column(workspace_member::Column::Role)
-            .filter(workspace_member::Column::WorkspaceId.eq(row.workspace_id))
-            .filter(workspace_member::Column::MemberId.eq(row.member_id))
-            .filter(workspace_member::Column::IsActive.eq(true))
-            .filter(workspace_member::Column::DeletedAt.is_null())
-            .lock(LockType::Share)
-            .into_tuple()
-            .one(&txn)
-            .await?;
+        let workspace_role =
+            super::workspace_members::role_held(&txn, row.workspace_id, row.member_id).await?;
         if workspace_role.is_none_or(|workspace_role| role > workspace_role) {
             return Ok(Changed::RoleTooHigh);
         }

@@ -199,6 +199,27 @@ pub async fn count_active(db: &Db, workspace_id: Uuid) -> Result<u64, DbErr> {
         .await
 }
 
+/// The user's role as an active member of the workspace, read under a share lock held until
+/// the transaction ends: a concurrent change of it either committed first and is seen, or
+/// waits for this transaction (and then applies to what it wrote too).
+pub async fn role_held<C: ConnectionTrait>(
+    conn: &C,
+    workspace_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<i16>, DbErr> {
+    member::Entity::find()
+        .select_only()
+        .column(member::Column::Role)
+        .filter(member::Column::WorkspaceId.eq(workspace_id))
+        .filter(member::Column::MemberId.eq(user_id))
+        .filter(member::Column::IsActive.eq(true))
+        .filter(member::Column::DeletedAt.is_null())
+        .lock(LockType::Share)
+        .into_tuple()
+        .one(conn)
+        .await
+}
+
 /// Active admins of the workspace.
 async fn count_admins_in<C: ConnectionTrait>(conn: &C, workspace_id: Uuid) -> Result<u64, DbErr> {
     member::Entity::find()

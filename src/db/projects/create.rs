@@ -3,8 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -12,7 +11,7 @@ use uuid::Uuid;
 use super::{
     super::{
         Db,
-        entities::{project, state, workspace_member},
+        entities::{project, state},
     },
     Project,
 };
@@ -210,16 +209,8 @@ pub async fn create(
         && lead != creator
     {
         // The lead joins as an admin, as in Plane; a workspace guest only ever as a guest.
-        let workspace_role = workspace_member::Entity::find()
-            .select_only()
-            .column(workspace_member::Column::Role)
-            .filter(workspace_member::Column::WorkspaceId.eq(project.workspace_id))
-            .filter(workspace_member::Column::MemberId.eq(lead))
-            .filter(workspace_member::Column::IsActive.eq(true))
-            .filter(workspace_member::Column::DeletedAt.is_null())
-            .into_tuple::<i16>()
-            .one(&txn)
-            .await?;
+        let workspace_role =
+            crate::db::workspace_members::role_held(&txn, project.workspace_id, lead).await?;
         let role = if workspace_role.is_some_and(|r| r > 5) {
             20
         } else {
