@@ -96,7 +96,16 @@ pub fn client_addr(req: &Request, trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
 /// The nearest hop of `forwarded` (`X-Forwarded-For`) that is not a trusted proxy, when the
 /// peer is one; else the peer.
 fn behind_proxies(peer: IpAddr, forwarded: &str, trusted: &[ipnet::IpNet]) -> IpAddr {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    // Networks may be written either way for IPv4 (`10.0.0.0/8` or `::ffff:10.0.0.0/104`).
+    let is_trusted = |ip: &IpAddr| {
+        let mapped = match ip {
+            IpAddr::V4(v4) => Some(IpAddr::V6(v4.to_ipv6_mapped())),
+            IpAddr::V6(_) => None,
+        };
+        trusted
+            .iter()
+            .any(|net| net.contains(ip) || mapped.is_some_and(|m| net.contains(&m)))
+    };
     let peer = peer.to_canonical();
     if !is_trusted(&peer) {
         return peer;
@@ -510,6 +519,12 @@ mod tests {
         );
         assert_eq!(
             behind_proxies(ip("10.0.0.2"), "::ffff:198.51.100.7", &trusted),
+            ip("198.51.100.7")
+        );
+        // Proxies listed in the IPv4-mapped form still match.
+        let mapped: Vec<ipnet::IpNet> = vec!["::ffff:10.0.0.0/104".parse().unwrap()];
+        assert_eq!(
+            behind_proxies(ip("::ffff:10.0.0.2"), "198.51.100.7", &mapped),
             ip("198.51.100.7")
         );
     }

@@ -178,7 +178,8 @@ impl DataDir {
         }
         if !is_same_file(&file, &lock_path) {
             drop(file);
-            undo(lock_created);
+            // The file now at the path is another start's: leave it.
+            undo(false);
             return Ok(None);
         }
         // Looked at only once locked: whatever is here now belongs to an earlier owner or to

@@ -54,7 +54,11 @@ pub enum Job {
     /// codes and reset and invitation links, which the job table (finished jobs stay a week,
     /// and `plane-aio jobs list` prints them) must not show.
     SendMail {
+        #[serde(default)]
         sealed: String,
+        /// The mail in clear, as jobs queued before sealing carry it (read, never written).
+        #[serde(default, skip_serializing)]
+        mail: Option<crate::mail::OutgoingMail>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         invitation: Option<Uuid>,
     },
@@ -78,7 +82,11 @@ impl Job {
         invitation: Option<Uuid>,
     ) -> anyhow::Result<Job> {
         let sealed = secrets.seal(&serde_json::to_string(mail)?)?;
-        Ok(Job::SendMail { sealed, invitation })
+        Ok(Job::SendMail {
+            sealed,
+            mail: None,
+            invitation,
+        })
     }
 
     pub fn name(&self) -> &'static str {
@@ -353,9 +361,11 @@ async fn run_job(job: Job, state: Data<AppState>, attempt: Attempt) -> Result<()
                 let hold = Duration::from_millis(hold_ms);
                 probe::run(&state, probe_id, fail_first, hold, attempt.current()).await
             }
-            Job::SendMail { sealed, invitation } => {
-                send_mail::run(&state, &sealed, invitation).await
-            }
+            Job::SendMail {
+                sealed,
+                mail,
+                invitation,
+            } => send_mail::run(&state, &sealed, mail, invitation).await,
             Job::AuthMail { mail, email } => {
                 crate::domain::accounts::send_auth_mail(&state, mail, &email)
                     .await
@@ -381,4 +391,38 @@ async fn run_job(job: Job, state: Data<AppState>, attempt: Attempt) -> Result<()
         }
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mail_job_queued_before_sealing_still_reads() {
+        let legacy = serde_json::json!({
+            "kind": "send_mail",
+            "mail": {"to": "a@example.com", "subject": "S", "text": "T", "html": "<p>T</p>"},
+        });
+        let job: Job = serde_json::from_value(legacy).unwrap();
+        let Job::SendMail { sealed, mail, .. } = job else {
+            panic!("a send_mail job");
+        };
+        assert!(sealed.is_empty());
+        assert_eq!(mail.map(|m| m.to), Some("a@example.com".to_string()));
+
+        // A new one carries the mail sealed only.
+        let secrets = crate::domain::crypto::SecretBox::new("0123456789abcdef0123456789abcdef");
+        let mail = crate::mail::OutgoingMail {
+            to: "b@example.com".into(),
+            subject: "Your code: ABC".into(),
+            text: "ABC".into(),
+            html: "ABC".into(),
+        };
+        let stored =
+            serde_json::to_string(&Job::send_mail(&secrets, &mail, None).unwrap()).unwrap();
+        assert!(
+            !stored.contains("ABC") && !stored.contains("b@example.com"),
+            "{stored}"
+        );
+    }
 }

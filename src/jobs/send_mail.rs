@@ -9,11 +9,15 @@ use crate::{app::AppState, domain::invitations, mail::OutgoingMail};
 pub async fn run(
     state: &AppState,
     sealed: &str,
+    legacy: Option<OutgoingMail>,
     invitation: Option<Uuid>,
 ) -> Result<(), apalis::prelude::BoxDynError> {
     // Another instance secret (a data folder restored under a new one) cannot open it: retried
-    // until dead, which `jobs list` shows.
-    let mail: OutgoingMail = serde_json::from_str(&state.secrets().open(sealed)?)?;
+    // until dead, which `jobs list` shows. A job queued before mails were sealed has it in clear.
+    let mail: OutgoingMail = match legacy {
+        Some(mail) if sealed.is_empty() => mail,
+        _ => serde_json::from_str(&state.secrets().open(sealed)?)?,
+    };
     let mail = &mail;
     if let Some(id) = invitation
         && !invitations::is_pending(state.db(), id).await?

@@ -209,14 +209,14 @@ pub async fn create(
         && lead != creator
     {
         // The lead joins as an admin, as in Plane; a workspace guest only ever as a guest.
+        // (Not at all once they left the workspace meanwhile.)
         let workspace_role =
             crate::db::workspace_members::role_held(&txn, project.workspace_id, lead).await?;
-        let role = if workspace_role.is_some_and(|r| r > 5) {
-            20
-        } else {
-            5
-        };
-        crate::db::project_members::join(&txn, &project, lead, role, Some(creator), now).await?;
+        if let Some(workspace_role) = workspace_role {
+            let role = if workspace_role > 5 { 20 } else { 5 };
+            crate::db::project_members::join(&txn, &project, lead, role, Some(creator), now)
+                .await?;
+        }
     }
     let states =
         DEFAULT_STATES.iter().map(
