@@ -259,30 +259,6 @@ pub async fn apply_update(
         fields.default_assignee.flatten(),
     )
     .await?;
-    let no_such_state = || {
-        ApiError::from(Problem::field(
-            "non_field_errors",
-            "Default state should be a state in the project",
-        ))
-    };
-    if let Some(Some(state_id)) = fields.default_state
-        && !db::states::usable(&db.conn, project.id, state_id).await?
-    {
-        return Err(no_such_state());
-    }
-    let no_such_estimate = || {
-        ApiError::from(Problem::field(
-            "non_field_errors",
-            "Estimate should be a estimate in the project",
-        ))
-    };
-    if let Some(Some(estimate_id)) = fields.estimate
-        && db::estimates::get(db, project.id, estimate_id)
-            .await?
-            .is_none()
-    {
-        return Err(no_such_estimate());
-    }
     let updated = db::projects::save_checked(db, project.clone(), by, db::now(), |p| {
         use sea_orm::ActiveValue::Set;
         if let Some(v) = fields.name {
@@ -355,9 +331,17 @@ pub async fn apply_update(
     match updated {
         Ok(db::projects::CheckedSave::Saved(project)) => Ok(*project),
         Ok(db::projects::CheckedSave::ProjectGone) => Err(ApiError::not_found()),
-        // The state was deleted between the check and the write.
-        Ok(db::projects::CheckedSave::StateGone) => Err(no_such_state()),
-        Ok(db::projects::CheckedSave::EstimateGone) => Err(no_such_estimate()),
+        // Checked under the project's lock, so a state or estimate deleted meanwhile counts.
+        Ok(db::projects::CheckedSave::StateGone) => Err(Problem::field(
+            "non_field_errors",
+            "Default state should be a state in the project",
+        )
+        .into()),
+        Ok(db::projects::CheckedSave::EstimateGone) => Err(Problem::field(
+            "non_field_errors",
+            "Estimate should be a estimate in the project",
+        )
+        .into()),
         // Archived between the caller's check and the write.
         Ok(db::projects::CheckedSave::Archived) => Err(rules::archived().into()),
         // A concurrent change took the name or identifier between the check and the write.

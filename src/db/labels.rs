@@ -132,17 +132,6 @@ pub async fn parent_fit<C: ConnectionTrait>(
     label_id: Option<Uuid>,
     parent_id: Uuid,
 ) -> Result<ParentFit, DbErr> {
-    let Some(label_id) = label_id else {
-        let parent = live(project_id)
-            .filter(label::Column::Id.eq(parent_id))
-            .one(conn)
-            .await?;
-        return Ok(if parent.is_some() {
-            ParentFit::Fits
-        } else {
-            ParentFit::Missing
-        });
-    };
     // The project's whole tree in one query, walked up from the parent in memory: any depth,
     // one round trip. A walk that meets a label twice (not in stored data, which stays
     // loop-free) counts as a loop too.
@@ -161,7 +150,7 @@ pub async fn parent_fit<C: ConnectionTrait>(
     let mut seen = std::collections::HashSet::new();
     let mut cursor = Some(parent_id);
     while let Some(id) = cursor {
-        if id == label_id || !seen.insert(id) {
+        if Some(id) == label_id || !seen.insert(id) {
             return Ok(ParentFit::Loop);
         }
         cursor = parents.get(&id).copied().flatten();

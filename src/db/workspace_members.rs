@@ -363,15 +363,9 @@ pub async fn deactivate(
     if super::workspaces::hold(&txn, workspace_id).await?.is_none() {
         return Ok(Outcome::WorkspaceGone);
     }
-    let is_admin = member::Entity::find()
-        .filter(member::Column::WorkspaceId.eq(workspace_id))
-        .filter(member::Column::MemberId.eq(user_id))
-        .filter(member::Column::IsActive.eq(true))
-        .filter(member::Column::DeletedAt.is_null())
-        .filter(member::Column::Role.gte(20))
-        .one(&txn)
+    let is_admin = role_held(&txn, workspace_id, user_id)
         .await?
-        .is_some();
+        .is_some_and(|role| role >= 20);
     if is_admin && count_admins_in(&txn, workspace_id).await? <= 1 {
         return Ok(Outcome::LastWorkspaceAdmin);
     }
