@@ -454,3 +454,43 @@ on_both_engines!(
         );
     }
 );
+
+on_both_engines!(
+    two_first_sign_ins_of_one_identity_at_once_make_one_account_and_one_link,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        let provider = FakeProvider::start(person("twice@example.com", true)).await;
+        enable(&app, &admin, "gitea", &provider.base).await;
+        // Two browsers (or tabs) of one person, each with its own flow, come back at once.
+        let mut callbacks = Vec::new();
+        for _ in 0..2 {
+            let browser = app.browser();
+            let start = browser.get("/auth/gitea/").await;
+            let to_provider = start.headers()["location"].to_str().unwrap().to_string();
+            let back = browser.client.get(&to_provider).send().await.unwrap();
+            let callback = back.headers()["location"].to_str().unwrap().to_string();
+            callbacks.push((browser, callback));
+        }
+        let landings = futures_util::future::join_all(callbacks.iter().map(
+            |(browser, callback)| async move {
+                let resp = browser.client.get(callback).send().await.unwrap();
+                (resp.status(), resp.headers().get("location").cloned())
+            },
+        ))
+        .await;
+        for (status, location) in landings {
+            assert_eq!(status, StatusCode::FOUND);
+            assert_eq!(location.unwrap(), "/", "both signed in");
+        }
+        let db = app.state.db();
+        let user = plane_aio::db::users::by_email(db, "twice@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        let links = plane_aio::db::social_accounts::for_user(db, user.id)
+            .await
+            .unwrap();
+        assert_eq!(links.len(), 1);
+    }
+);
