@@ -235,11 +235,18 @@ pub enum SignedOut {
     Done,
 }
 
-fn signed_in(state: &AppState, user: &User, is_new: bool) -> Json<SignedIn> {
-    Json(SignedIn {
-        user: MeUser::from_user(state, user, false),
+/// The sign-in answer: the user as `users/me/` shows them (the UI keeps it, so an instance
+/// admin's flag must be true here too).
+async fn signed_in(
+    state: &AppState,
+    user: &User,
+    is_new: bool,
+) -> Result<Json<SignedIn>, ApiError> {
+    let admin = crate::db::users::is_admin(state.db(), user.id).await?;
+    Ok(Json(SignedIn {
+        user: MeUser::from_user(state, user, admin),
         is_new,
-    })
+    }))
 }
 
 pub struct AuthApi;
@@ -279,7 +286,7 @@ impl AuthApi {
         let checked_at = chrono::Utc::now();
         let user = accounts::sign_in_with_password(&state, &body.email, &body.password).await?;
         start_session(&state, req, jar, &user, "email", checked_at).await?;
-        Ok(signed_in(&state, &user, false))
+        signed_in(&state, &user, false).await
     }
 
     /// Signs up with a password and the code emailed by `magic-generate`.
@@ -297,7 +304,7 @@ impl AuthApi {
         let (user, is_new) =
             accounts::sign_up(&state, &body.email, &body.password, &names, &body.code).await?;
         start_session(&state, req, jar, &user, "email", checked_at).await?;
-        Ok(signed_in(&state, &user, is_new))
+        signed_in(&state, &user, is_new).await
     }
 
     /// Emails a sign-in code when the address may sign in or sign up. Always the same answer.
@@ -330,7 +337,7 @@ impl AuthApi {
         let (user, is_new) =
             accounts::sign_in_with_code(&state, &body.email, &body.code, &names).await?;
         start_session(&state, req, jar, &user, "magic-code", checked_at).await?;
-        Ok(signed_in(&state, &user, is_new))
+        signed_in(&state, &user, is_new).await
     }
 
     /// Emails a password-reset link when the address has an account. Always the same answer.

@@ -94,6 +94,15 @@ fn attempts_key(email: &str, record: &MagicCode) -> String {
 pub async fn check_magic_code(kv: &Kv, email: &str, code: &str) -> Result<CodeCheck, KvError> {
     let key = format!("magic:{email}");
     let Some(record) = kv.get::<MagicCode>(Namespace::AuthCodes, &key).await? else {
+        // The same store work as a wrong guess at a code: whether a code was issued (and so,
+        // with sign-up closed, whether the address has an account) must not show in the time
+        // the answer takes. On Postgres the count is a round trip a bare read would not make.
+        kv.increment(
+            Namespace::AuthCodes,
+            &format!("magic-none:{email}"),
+            MAGIC_CODE_LIFETIME,
+        )
+        .await?;
         return Ok(CodeCheck::Invalid);
     };
     let attempt = kv

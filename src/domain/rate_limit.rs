@@ -110,31 +110,22 @@ pub mod lockout {
         pub since_ms: i64,
     }
 
-    /// The address's lock, or None when it is not locked.
-    pub async fn lock(kv: &Kv, email: &str) -> Result<Option<Lock>, KvError> {
-        let Some(counter) = kv.counter(Namespace::RateLimits, &key(email)).await? else {
-            return Ok(None);
-        };
-        if counter.count < MAX_FAILURES {
-            return Ok(None);
+    /// Counts an attempt at the address's password *before* it is checked, and refuses it once
+    /// the address has used up [`MAX_FAILURES`] attempts in the window: a burst of parallel
+    /// guesses is counted as it arrives, instead of all passing a check made before any of them
+    /// failed. A right password then [`clear`]s the count; a wrong one leaves it counted.
+    pub async fn begin_attempt(kv: &Kv, email: &str) -> Result<Result<(), Lock>, KvError> {
+        let counter = kv
+            .increment(Namespace::RateLimits, &key(email), WINDOW)
+            .await?;
+        if counter.count <= MAX_FAILURES {
+            return Ok(Ok(()));
         }
         let left_ms = (counter.resets_at_ms - crate::kv::now_ms()).max(0) as u64;
-        Ok(Some(Lock {
+        Ok(Err(Lock {
             retry_after: left_ms.div_ceil(1000).max(1),
             since_ms: counter.resets_at_ms - WINDOW.as_millis() as i64,
         }))
-    }
-
-    /// Seconds until the address unlocks (at least 1), or None when it is not locked.
-    pub async fn locked_for(kv: &Kv, email: &str) -> Result<Option<u64>, KvError> {
-        Ok(lock(kv, email).await?.map(|lock| lock.retry_after))
-    }
-
-    pub async fn record_failure(kv: &Kv, email: &str) -> Result<u64, KvError> {
-        Ok(kv
-            .increment(Namespace::RateLimits, &key(email), WINDOW)
-            .await?
-            .count)
     }
 
     pub async fn clear(kv: &Kv, email: &str) -> Result<(), KvError> {

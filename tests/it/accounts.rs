@@ -58,6 +58,18 @@ on_both_engines!(
             late.json::<Value>().await.unwrap()["error_message"],
             "ADMIN_ALREADY_EXIST"
         );
+        // Closed before any password work: a weak password is not even looked at.
+        let late_weak = app
+            .browser()
+            .post(
+                "/api/instances/admins/sign-up/",
+                json!({"email": "d@example.com", "password": "password1"}),
+            )
+            .await;
+        assert_eq!(
+            late_weak.json::<Value>().await.unwrap()["error_message"],
+            "ADMIN_ALREADY_EXIST"
+        );
     }
 );
 
@@ -137,6 +149,11 @@ on_both_engines!(
         );
         let me: Value = browser.get("/api/users/me/").await.json().await.unwrap();
         assert_eq!(me["email"], ADMIN_EMAIL);
+        assert_eq!(
+            ok.json::<Value>().await.unwrap()["user"],
+            me,
+            "the sign-in answer is the user as users/me shows them, admin flag included"
+        );
         assert_eq!(me["last_login_medium"], "email");
 
         // Sign-out ends the session on the server: the old cookie no longer works.

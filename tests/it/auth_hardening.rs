@@ -34,6 +34,40 @@ async fn parallel_posts(browser: &Browser, path: &str, bodies: Vec<Value>) -> Ve
 }
 
 on_both_engines!(
+    a_burst_of_parallel_password_guesses_gets_ten_tries,
+    |engine: Engine| async move {
+        // From thirty client addresses at once, so only the per-account lock-out can stop them.
+        let app = TestApp::spawn_with(engine, &[("trusted_proxies", "127.0.0.1/32")]).await;
+        app.admin().await;
+        let visitor = app.browser();
+        let guesses = (0..30)
+            .map(|i| json!({"email": ADMIN_EMAIL, "password": format!("wrong guess {i}")}))
+            .collect();
+        let statuses = parallel_posts(&visitor, "/auth/sign-in/", guesses).await;
+        let tried = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::UNAUTHORIZED)
+            .count();
+        let refused = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+            .count();
+        assert_eq!((tried, refused), (10, 20), "{statuses:?}");
+        let right = parallel_posts(
+            &visitor,
+            "/auth/sign-in/",
+            vec![json!({"email": ADMIN_EMAIL, "password": PASSWORD})],
+        )
+        .await;
+        assert_eq!(
+            right,
+            [StatusCode::TOO_MANY_REQUESTS],
+            "locked, the right password too"
+        );
+    }
+);
+
+on_both_engines!(
     parallel_guesses_cannot_beat_the_attempt_limit_or_use_a_code_twice,
     |engine: Engine| async move {
         let app = TestApp::spawn_with(engine, &[("trusted_proxies", "127.0.0.1/32")]).await;

@@ -310,12 +310,13 @@ on_both_engines!(
             )
             .await;
         assert_eq!(outside.status(), StatusCode::OK);
+        // No code went out, so no sign-up can be proven.
         let refused = visitor
         .post("/auth/sign-up/", json!({"email": "x@elsewhere.example", "password": PASSWORD, "code": "abcd-efgh-ijkl"}))
         .await;
         assert_eq!(
             refused.json::<Value>().await.unwrap()["error_message"],
-            "SIGNUP_DISABLED"
+            "INVALID_MAGIC_CODE_SIGN_UP"
         );
     }
 );

@@ -17,6 +17,11 @@ pub async fn create_first_admin(
     password: &str,
     names: &Names,
 ) -> Result<User, AuthError> {
+    // Closed at once after set-up: this anonymous route must not cost a strength check and a
+    // hash per request (the database re-checks inside the creating transaction).
+    if db::users::count(state.db()).await.map_err(internal)? > 0 {
+        return Err(AuthError::AlreadySetUp);
+    }
     let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
     password::check_strength(
         password,

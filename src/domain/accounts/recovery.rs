@@ -131,18 +131,19 @@ pub async fn change_password(
 ) -> Result<User, AuthError> {
     if let Some(phc) = user.password.as_deref() {
         let kv = state.kv();
-        if let Some(retry_after) = lockout::locked_for(kv, &user.email)
+        // Counted before the check, as a sign-in is (a burst is counted as it arrives).
+        if let Err(lock) = lockout::begin_attempt(kv, &user.email)
             .await
             .map_err(internal)?
         {
-            return Err(AuthError::Locked { retry_after });
+            return Err(AuthError::Locked {
+                retry_after: lock.retry_after,
+            });
         }
         if !password::verify(current.unwrap_or(""), phc).await {
-            lockout::record_failure(kv, &user.email)
-                .await
-                .map_err(internal)?;
             return Err(AuthError::WrongCurrentPassword);
         }
+        lockout::clear(kv, &user.email).await.map_err(internal)?;
     }
     password::check_strength(
         new_password,

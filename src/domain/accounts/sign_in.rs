@@ -35,7 +35,10 @@ pub async fn sign_in_with_password(
     let user = db::users::by_email(state.db(), email.as_str())
         .await
         .map_err(internal)?;
-    if let Some(lock) = lockout::lock(kv, email.as_str()).await.map_err(internal)? {
+    let mut attempt = lockout::begin_attempt(kv, email.as_str())
+        .await
+        .map_err(internal)?;
+    if let Err(lock) = &attempt {
         // An account whose sessions were voided since the guessing began — a new password
         // (reset link, change, or `admin reset-password`, which cannot reach this node's
         // store) or an admin's disable — starts afresh: the guesses were at an old password.
@@ -43,13 +46,18 @@ pub async fn sign_in_with_password(
             .as_ref()
             .and_then(|u| u.sessions_valid_after)
             .is_some_and(|at| at.timestamp_millis() > lock.since_ms);
-        if !password_set_since {
-            password::verify_dummy(password).await;
-            return Err(AuthError::Locked {
-                retry_after: lock.retry_after,
-            });
+        if password_set_since {
+            lockout::clear(kv, email.as_str()).await.map_err(internal)?;
+            attempt = lockout::begin_attempt(kv, email.as_str())
+                .await
+                .map_err(internal)?;
         }
-        lockout::clear(kv, email.as_str()).await.map_err(internal)?;
+    }
+    if let Err(lock) = attempt {
+        password::verify_dummy(password).await;
+        return Err(AuthError::Locked {
+            retry_after: lock.retry_after,
+        });
     }
     let verified = match user
         .as_ref()
@@ -68,12 +76,8 @@ pub async fn sign_in_with_password(
                 .await
                 .map_err(internal)
         }
-        _ => {
-            lockout::record_failure(kv, email.as_str())
-                .await
-                .map_err(internal)?;
-            Err(AuthError::InvalidCredentials)
-        }
+        // The attempt was counted before the check.
+        _ => Err(AuthError::InvalidCredentials),
     }
 }
 
@@ -169,11 +173,12 @@ pub async fn sign_up(
         return Err(AuthError::PasswordLoginDisabled);
     }
     let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
-    check_sign_up_allowed(state, &settings, &email).await?;
     password::check_strength(
         password,
         &[email.as_str(), &names.first_name, &names.last_name],
     )?;
+    // The code first: the sign-up policy lets invited addresses through, so asked first it
+    // would tell anyone who has been invited. Codes go only to addresses the policy admits.
     if codes::check_magic_code(state.kv(), email.as_str(), code)
         .await
         .map_err(internal)?
@@ -181,6 +186,7 @@ pub async fn sign_up(
     {
         return Err(AuthError::InvalidSignUpCode);
     }
+    check_sign_up_allowed(state, &settings, &email).await?;
     let hashed = hash(password).await?;
     let (user, created) = match db::users::by_email(state.db(), email.as_str())
         .await
