@@ -1,7 +1,9 @@
 //! plane-aio's database migrations (sea-orm-migration), applied at start and by `plane-aio migrate`.
 //!
 //! Rules: each migration declares its own identifiers (never imports live entities), steps are
-//! small and additive, and every migration runs on SQLite and on Postgres (CI runs both).
+//! small and additive, every migration runs on SQLite and on Postgres (CI runs both), and each
+//! runs in one transaction on both (`use_transaction` returns `Some(true)`; sea-orm otherwise
+//! wraps only Postgres), so one cut off half-way leaves nothing of itself.
 //! Domain tables follow Plane's conventions: UUID (v7) ids, `created_at`, `updated_at`,
 //! `deleted_at` (soft delete), `created_by`/`updated_by`. A new table whose rows feed cached
 //! reads is watched for changes with [`watch_table`] (Postgres; see the change-counter migration).

@@ -59,6 +59,12 @@ enum JobProbeRuns {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// One transaction on every engine (SQLite too), so an interrupted migration leaves nothing
+    /// of itself and the next start applies it whole.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(

@@ -72,6 +72,12 @@ pub async fn watch_table(manager: &SchemaManager<'_>, table: &str) -> Result<(),
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// One transaction on every engine (SQLite too), so an interrupted migration leaves nothing
+    /// of itself and the next start applies it whole.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
             return Ok(());

@@ -169,7 +169,7 @@ impl From<crate::domain::problem::Problem> for ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> ApiError {
-        ApiError::Internal(error.into())
+        crate::domain::problem::Problem::from(error).into()
     }
 }
 

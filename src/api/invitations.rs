@@ -241,8 +241,13 @@ impl InvitationsApi {
         input.finish()?;
         let invitation = match role {
             Some(role) => {
-                db::invitations::set_role(state.db(), invitation, role.code(), user.id, db::now())
-                    .await?
+                crate::domain::invitations::change_role(
+                    state.db(),
+                    invitation,
+                    role.code(),
+                    user.id,
+                )
+                .await?
             }
             None => invitation,
         };

@@ -2,16 +2,15 @@
 //! store, storage and job queue all reachable; 503 naming what is not). Load balancers and
 //! systemd/Docker health checks use them; the web UI reads the version and readiness here.
 
-use std::{collections::BTreeMap, future::Future, time::Duration};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 
 use super::Tag;
 use crate::app::AppState;
-
-/// Longest a single dependency check may take before it counts as failing.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Object)]
 pub struct Health {
@@ -35,6 +34,8 @@ pub struct Readiness {
     pub status: String,
     /// The server's version.
     pub version: String,
+    /// When the parts were checked: probes within a second share one check.
+    pub checked_at: DateTime<Utc>,
     /// Parts that failed their check (empty when ready).
     pub failing: Vec<String>,
     /// One sentence naming what is unreachable, when not ready.
@@ -55,26 +56,6 @@ pub enum ReadinessResponse {
 
 pub struct OpsApi;
 
-async fn check<F, E>(fut: F) -> Check
-where
-    F: Future<Output = Result<(), E>>,
-    E: std::fmt::Display,
-{
-    let started = std::time::Instant::now();
-    let error = match tokio::time::timeout(CHECK_TIMEOUT, fut).await {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(e.to_string()),
-        Err(_) => Some(format!("no answer within {}s", CHECK_TIMEOUT.as_secs())),
-    };
-    Check {
-        status: if error.is_none() { "ok" } else { "error" }.to_string(),
-        latency_ms: error
-            .is_none()
-            .then(|| started.elapsed().as_millis() as u64),
-        error,
-    }
-}
-
 #[OpenApi(tag = "Tag::Operations")]
 impl OpsApi {
     /// Liveness: the process is up and answering.
@@ -88,30 +69,28 @@ impl OpsApi {
     /// Readiness: database, key-value store, file storage and job queue are reachable.
     #[oai(path = "/readyz", method = "get", method = "head")]
     async fn readyz(&self, state: Data<&AppState>) -> ReadinessResponse {
-        let (database, kv, storage, queue) = tokio::join!(
-            check(state.db().ping()),
-            check(state.kv().ping()),
-            check(state.storage().check()),
-            check(state.queue().ping()),
-        );
-        let checks = BTreeMap::from([
-            ("database".to_string(), database),
-            ("kv".to_string(), kv),
-            ("storage".to_string(), storage),
-            ("queue".to_string(), queue),
-        ]);
-        let failing: Vec<String> = checks
+        let readiness = state.readiness().await;
+        let failing: Vec<String> = readiness.failing().into_iter().map(String::from).collect();
+        let checks = readiness
+            .checks
             .iter()
-            .filter(|(_, c)| c.error.is_some())
-            .map(|(name, _)| name.clone())
+            .map(|(name, check)| {
+                let answer = Check {
+                    status: if check.error.is_none() { "ok" } else { "error" }.into(),
+                    latency_ms: check
+                        .error
+                        .is_none()
+                        .then_some(check.latency.as_millis() as u64),
+                    error: check.error.clone(),
+                };
+                (name.to_string(), answer)
+            })
             .collect();
-        for name in &failing {
-            tracing::warn!(check = %name, error = ?checks[name].error, "readiness check failed");
-        }
         let ready = failing.is_empty();
         let body = Readiness {
             status: if ready { "ready" } else { "unavailable" }.into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            checked_at: readiness.checked_at,
             detail: (!ready).then(|| format!("not ready: {} unreachable", failing.join(", "))),
             failing,
             checks,

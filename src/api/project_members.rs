@@ -169,6 +169,7 @@ async fn change(
     input.finish()?;
     let (m, _) = find(state, &joined, member_id).await?;
     let role = role.ok_or_else(|| ApiError::field("role", "Invalid role"))?;
+    rules::check_outranks(&joined.standing, &m, false)?;
     let row = rules::change_member_role(state.db(), m, role, user.id).await?;
     Ok(Shaped::new(row_json(&row)))
 }
@@ -190,6 +191,7 @@ async fn remove(
     .await?;
     rules::check_editable(&joined.project)?;
     let (m, _) = find(state, &joined, member_id).await?;
+    rules::check_outranks(&joined.standing, &m, true)?;
     rules::remove_member(state.db(), m, user.id).await?;
     Ok(Deleted::Done)
 }
@@ -333,6 +335,55 @@ impl ProjectMembersApi {
         method = "delete"
     )]
     async fn remove(
+        &self,
+        state: Data<&AppState>,
+        caller: Data<&CallerSlot>,
+        slug: Path<String>,
+        project_id: Path<Uuid>,
+        member_id: Path<Uuid>,
+    ) -> Result<Deleted, ApiError> {
+        remove(&state, &caller, &slug, project_id.0, member_id.0).await
+    }
+
+    /// The same as `GET …/members/{id}/` (Plane's alias).
+    #[oai(
+        path = "/api/v1/workspaces/:slug/projects/:project_id/project-members/:member_id/",
+        method = "get"
+    )]
+    async fn one_alias(
+        &self,
+        state: Data<&AppState>,
+        caller: Data<&CallerSlot>,
+        slug: Path<String>,
+        project_id: Path<Uuid>,
+        member_id: Path<Uuid>,
+    ) -> Result<Shaped<MemberView>, ApiError> {
+        one(&state, &caller, &slug, project_id.0, member_id.0).await
+    }
+
+    /// The same as `PATCH …/members/{id}/`.
+    #[oai(
+        path = "/api/v1/workspaces/:slug/projects/:project_id/project-members/:member_id/",
+        method = "patch"
+    )]
+    async fn change_alias(
+        &self,
+        state: Data<&AppState>,
+        caller: Data<&CallerSlot>,
+        slug: Path<String>,
+        project_id: Path<Uuid>,
+        member_id: Path<Uuid>,
+        body: PlaneBody<ProjectMemberRoleUpdate>,
+    ) -> Result<Shaped<ProjectMemberRow>, ApiError> {
+        change(&state, &caller, &slug, project_id.0, member_id.0, body).await
+    }
+
+    /// The same as `DELETE …/members/{id}/`.
+    #[oai(
+        path = "/api/v1/workspaces/:slug/projects/:project_id/project-members/:member_id/",
+        method = "delete"
+    )]
+    async fn remove_alias(
         &self,
         state: Data<&AppState>,
         caller: Data<&CallerSlot>,

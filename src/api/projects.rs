@@ -370,10 +370,12 @@ impl ProjectsApi {
             _ => e,
         })?;
         let shape = Shape::new(fields.as_deref(), None);
-        let counts: Map<String, Value> = rules::summary_counts(state.db(), &joined.project)
-            .await?
+        let all = rules::summary_counts(state.db(), &joined.project).await?;
+        // As Plane: `fields` naming no known count means every count.
+        let any_named = all.iter().any(|(name, _)| shape.wants(name));
+        let counts: Map<String, Value> = all
             .into_iter()
-            .filter(|(name, _)| shape.wants(name))
+            .filter(|(name, _)| !any_named || shape.wants(name))
             .map(|(name, n)| (name.to_string(), Value::from(n)))
             .collect();
         let p = &joined.project;

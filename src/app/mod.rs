@@ -8,6 +8,7 @@
 
 pub mod data_dir;
 pub mod footprint;
+pub mod readiness;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -46,6 +47,7 @@ struct Inner {
     token_usage: TokenUsage,
     known_tokens: crate::domain::tokens::KnownTokens,
     answers: db::memo::Memo<String, bytes::Bytes>,
+    readiness: readiness::ReadinessProbe,
 }
 
 impl AppState {
@@ -93,6 +95,11 @@ impl AppState {
     /// ([`crate::api::shape::remembered`]).
     pub fn answers(&self) -> &db::memo::Memo<String, bytes::Bytes> {
         &self.0.answers
+    }
+
+    /// The node's parts' readiness, checked at most once a second ([`readiness`]).
+    pub async fn readiness(&self) -> Arc<readiness::Readiness> {
+        self.0.readiness.current(self).await
     }
 
     /// The instance settings, read from the database (shared by every node).
@@ -199,9 +206,23 @@ struct Parts {
 }
 
 impl Application {
-    pub async fn build(mut settings: Settings) -> Result<Application, StartupError> {
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        Application::build_until(settings, &CancellationToken::new()).await
+    }
+
+    /// [`Application::build`], abandoned when `stop` is cancelled (SIGTERM while a start waits
+    /// for Postgres, or for another node's migrations): what this start created is removed,
+    /// as after any failed start, and the error says so.
+    pub async fn build_until(
+        mut settings: Settings,
+        stop: &CancellationToken,
+    ) -> Result<Application, StartupError> {
+        let stopped = || fail("stopped by a signal while starting; nothing was left behind");
         install_crypto_provider();
         let tls = TlsMaterial::load(&settings.tls).map_err(|e| fail(format!("{e:#}")))?;
+        if let Some(root) = &settings.smtp_ca_root {
+            crate::mail::read_ca_root(root).map_err(|e| fail(format!("smtp_ca_root: {e}")))?;
+        }
         DataDir::ensure_free(&settings.data_dir).map_err(|e| fail(e.to_string()))?;
         let listener = bind(settings.listen, "listen").await?;
         if let Ok(bound) = listener.local_addr() {
@@ -214,11 +235,12 @@ impl Application {
         // Postgres is checked before the data folder is touched, so a wrong URL or password
         // creates nothing.
         let postgres = match &settings.database {
-            DatabaseSettings::Postgres { .. } => Some(
-                Db::connect(&settings.database)
-                    .await
-                    .map_err(|e| fail(e.to_string()))?,
-            ),
+            DatabaseSettings::Postgres { .. } => Some(tokio::select! {
+                connected = Db::connect(&settings.database) => {
+                    connected.map_err(|e| fail(e.to_string()))?
+                }
+                _ = stop.cancelled() => return Err(stopped()),
+            }),
             DatabaseSettings::Sqlite { .. } => None,
         };
         let data_dir = DataDir::open(&settings.data_dir).map_err(|e| fail(e.to_string()))?;
@@ -227,7 +249,13 @@ impl Application {
             DatabaseSettings::Sqlite { path } => footprint::NewDatabaseFiles::note(path),
             DatabaseSettings::Postgres { .. } => Default::default(),
         };
-        match open_parts(&settings, postgres).await {
+        // Dropping the unfinished opening rolls back its transaction (a migration's, say);
+        // the failure path below then removes what this start created.
+        let opened = tokio::select! {
+            opened = open_parts(&settings, postgres) => opened,
+            _ = stop.cancelled() => Err(stopped()),
+        };
+        match opened {
             Ok(parts) => Ok(Application {
                 state: AppState(Arc::new(Inner {
                     settings,
@@ -240,6 +268,7 @@ impl Application {
                     token_usage: TokenUsage::default(),
                     known_tokens: Default::default(),
                     answers: db::memo::Memo::weighed(|key, answer| key.len() + answer.len()),
+                    readiness: Default::default(),
                 })),
                 data_dir,
                 listener,
@@ -309,6 +338,14 @@ impl Application {
         let scheduler = crate::cron::start(state.clone(), crate::cron::table(&settings.cron))
             .await
             .context("cannot start the cron scheduler")?;
+        // Cron stops with the signal: no new tick starts while requests and jobs drain.
+        let cron_stopped = {
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                shutdown.cancelled().await;
+                scheduler.shutdown().await;
+            })
+        };
         let usage_state = state.clone();
         let usage_stop = worker_stop;
         let usage_flusher = tokio::spawn(async move {
@@ -345,13 +382,19 @@ impl Application {
         let deadline = deadline
             .await
             .unwrap_or_else(|_| tokio::time::Instant::now() + grace);
-        if tokio::time::timeout_at(deadline, worker).await.is_err() {
+        let mut worker = worker;
+        if tokio::time::timeout_at(deadline, &mut worker)
+            .await
+            .is_err()
+        {
+            // Cut off, so the database closes now rather than when they end.
+            worker.abort();
             tracing::warn!(
                 timeout_s = grace.as_secs(),
                 "background jobs did not finish in time; they will run again after restart"
             );
         }
-        scheduler.shutdown().await;
+        let _ = cron_stopped.await;
         let _ = usage_flusher.await;
         state.token_usage().flush(state.db()).await;
         if let Err(e) = state.kv().flush() {
@@ -359,12 +402,21 @@ impl Application {
         }
         let db = state.db().clone();
         drop(state);
-        db.close().await;
+        // Waits for connections in use to come back; a cut-off tick or job may hold one still.
+        if tokio::time::timeout(DB_CLOSE_TIMEOUT, db.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections still in use at exit; closing them anyway");
+        }
         drop(data_dir);
         tracing::info!("stopped");
         served
     }
 }
+
+/// How long the stop waits for database connections still in use to come back.
+const DB_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens every part; on failure, closes the database again (SQLite then tidies its journal
 /// files away) before the caller removes what the start created.

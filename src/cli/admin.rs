@@ -200,7 +200,10 @@ async fn migrate_unless_served(settings: &Settings, db: &Db) -> anyhow::Result<(
 }
 
 pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<ExitCode> {
-    let db = super::ops::open_db(settings, true).await?;
+    // Only a first account may start a new database: a mistyped --data-dir must not leave a
+    // stray empty instance behind (or report "no user" of the wrong one).
+    let creates = matches!(command, AdminCommand::CreateUser { .. });
+    let db = super::ops::open_db(settings, creates).await?;
     migrate_unless_served(settings, &db).await?;
     // In Postgres mode the sessions live in the database too and can be removed here.
     let shared_kv = db.is_postgres().then(|| Kv::shared(db.clone()));

@@ -96,7 +96,8 @@ impl DoctorCommand {
 }
 
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let app = Application::build(settings).await?;
+    // Listened for from the start: a stop while starting (waiting for Postgres or another
+    // node's migrations) exits cleanly too, leaving nothing half-made.
     let shutdown = CancellationToken::new();
     let on_signal = shutdown.clone();
     tokio::spawn(async move {
@@ -104,16 +105,22 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::info!("shutdown signal received: finishing in-flight requests");
         on_signal.cancel();
     });
+    let app = Application::build_until(settings, &shutdown).await?;
     app.run(shutdown).await
 }
 
-/// Opens the app database of an existing installation (`create`: creating the SQLite file's
-/// folder when missing, as the admin commands do before a first start).
+/// Opens the app database of an existing installation (`create`: creating the SQLite file and
+/// its folder when missing, as `admin create-user` does before a first start). A folder made
+/// here is the service user's alone (0700), as `serve` makes it: it will hold the database.
 pub(super) async fn open_db(settings: &Settings, create: bool) -> anyhow::Result<Db> {
     if let DatabaseSettings::Sqlite { path } = &settings.database {
         if create {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| cannot_create(dir, &e))?;
+                let mut builder = std::fs::DirBuilder::new();
+                builder.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                builder.create(dir).map_err(|e| cannot_create(dir, &e))?;
             }
         } else if !path.exists() {
             bail!(

@@ -240,13 +240,7 @@ impl Settings {
             &[("pretty", LogFormat::Pretty), ("json", LogFormat::Json)],
             "pretty or json",
         )?;
-        let log_level = r.text("log_level").unwrap_or("info").to_string();
-        if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
-            return Err(r.invalid(
-                "log_level",
-                "a tracing filter such as info or info,plane_aio=debug",
-            ));
-        }
+        let log_level = r.parse_or("log_level", "info", values::log_filter)?;
 
         let cors_allowed_origins = match r.text("cors_allowed_origins") {
             None => CorsOrigins::None,

@@ -145,6 +145,26 @@ pub fn domain_name(value: &str) -> Result<String, Expected> {
     if labels_ok { Ok(name) } else { Err(EXPECTED) }
 }
 
+/// A tracing filter: comma-separated directives, each a level or `target=level` (spans in
+/// brackets allowed). tracing itself reads a bare word as a target to trace and turns
+/// everything else off, so a mistyped level (`verbose`) would silence the server.
+pub fn log_filter(value: &str) -> Result<String, Expected> {
+    const EXPECTED: Expected = "a tracing filter such as info or info,plane_aio=debug";
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    let value = value.trim();
+    let directives_ok = !value.is_empty()
+        && value.split(',').all(|directive| {
+            let directive = directive.trim();
+            directive.contains('=')
+                || directive.contains('[')
+                || LEVELS.contains(&directive.to_ascii_lowercase().as_str())
+        });
+    if !directives_ok || tracing_subscriber::EnvFilter::try_new(value).is_err() {
+        return Err(EXPECTED);
+    }
+    Ok(value.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +213,22 @@ mod tests {
         assert!(domain_name("localhost").is_err());
         assert!(domain_name("bad_name.example.com").is_err());
         assert!(domain_name("-x.example.com").is_err());
+    }
+
+    #[test]
+    fn log_filters_need_levels() {
+        assert_eq!(log_filter("info"), Ok("info".into()));
+        assert!(log_filter("WARN").is_ok());
+        assert!(log_filter("info,plane_aio=debug").is_ok());
+        assert!(log_filter("plane_aio::http=trace").is_ok());
+        assert!(
+            log_filter("verbose").is_err(),
+            "a bare word would trace only that target"
+        );
+        assert!(log_filter("info,verbose").is_err());
+        assert!(log_filter("info,,debug").is_err());
+        assert!(log_filter("").is_err());
+        assert!(log_filter("plane_aio=loud").is_err());
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! `purge_expired`: deletes expired sessions and key-value entries (fjall has no TTL; the
 //! shared table neither), trims cron run history older than 30 days, and removes finished jobs
 //! from the queue: done ones after 7 days, dead ones after 30 (time to look into them). Sign-in
-//! mail jobs name addresses that may have no account, so they are not kept for ever.
+//! mail jobs name addresses that may have no account, so they are not kept for ever. Workers
+//! unseen for a day (or `job_orphan_timeout`, when longer: a live worker may be that quiet) and
+//! named by no job are forgotten: each start of a node registers a new one.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use crate::{app::AppState, db};
 
@@ -13,6 +15,8 @@ const RUN_HISTORY_DAYS: i64 = 30;
 const DONE_JOB_DAYS: i64 = 7;
 /// How long dead jobs stay in the queue (listed by `jobs list --status dead`).
 const DEAD_JOB_DAYS: i64 = 30;
+/// How long a worker may go unseen before it is forgotten, at least.
+const GONE_WORKER_DAYS: i64 = 1;
 
 pub async fn run(state: AppState) -> anyhow::Result<String> {
     let entries = state.kv().purge_expired().await?;
@@ -27,7 +31,17 @@ pub async fn run(state: AppState) -> anyhow::Result<String> {
             now - Duration::days(DEAD_JOB_DAYS),
         )
         .await?;
+    let quiet_for = Duration::from_std(state.settings().jobs.orphan_timeout)
+        .unwrap_or(Duration::MAX)
+        .max(Duration::days(GONE_WORKER_DAYS));
+    let workers = state
+        .queue()
+        .purge_gone_workers(
+            now.checked_sub_signed(quiet_for)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
+        )
+        .await?;
     Ok(format!(
-        "removed {entries} expired key-value entries, {runs} old cron run records and {jobs} finished jobs"
+        "removed {entries} expired key-value entries, {runs} old cron run records, {jobs} finished jobs and {workers} gone workers"
     ))
 }

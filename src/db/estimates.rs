@@ -84,7 +84,12 @@ pub async fn save(
     change(&mut active);
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
-    estimate::Entity::update(active).exec(&db.conn).await
+    // Not an estimate deleted meanwhile: that is RecordNotUpdated, answered 404.
+    estimate::Entity::update(active)
+        .validate()?
+        .filter(estimate::Column::DeletedAt.is_null())
+        .exec(&db.conn)
+        .await
 }
 
 /// Soft-deletes the estimate and its points; the project stops using it.
@@ -203,7 +208,11 @@ pub async fn change_point<E>(
     change(&mut active);
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
-    let saved = point::Entity::update(active).exec(&txn).await?;
+    let saved = point::Entity::update(active)
+        .validate()?
+        .filter(point::Column::DeletedAt.is_null())
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(Some(Ok(saved)))
 }
@@ -219,7 +228,11 @@ pub async fn save_point(
     change(&mut active);
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
-    point::Entity::update(active).exec(&db.conn).await
+    point::Entity::update(active)
+        .validate()?
+        .filter(point::Column::DeletedAt.is_null())
+        .exec(&db.conn)
+        .await
 }
 
 pub async fn delete_point(

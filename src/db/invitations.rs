@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -123,29 +123,47 @@ pub async fn pending_for_email(
         .collect())
 }
 
+/// Changes the role of a still unanswered invitation; `None` when it was answered or
+/// withdrawn meanwhile (an acceptance joins with the role it finds, under the same condition).
 pub async fn set_role(
     db: &Db,
     row: Invitation,
     role: i16,
     by: Uuid,
     now: DateTime<Utc>,
-) -> Result<Invitation, DbErr> {
-    let mut active = row.into_active_model();
-    active.role = Set(role);
-    active.updated_at = Set(now);
-    active.updated_by = Set(Some(by));
-    invite::Entity::update(active).exec(&db.conn).await
+) -> Result<Option<Invitation>, DbErr> {
+    let txn = db.begin().await?;
+    let updated = while_pending(invite::Entity::update_many(), row.id)
+        .col_expr(invite::Column::Role, role.into())
+        .col_expr(invite::Column::UpdatedAt, now.into())
+        .col_expr(invite::Column::UpdatedBy, Some(by).into())
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Ok(None);
+    }
+    let invitation = invite::Entity::find_by_id(row.id).one(&txn).await?;
+    txn.commit().await?;
+    Ok(invitation)
 }
 
-pub async fn delete(db: &Db, row: Invitation, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
-    let mut active = row.into_active_model();
-    active.deleted_at = Set(Some(now));
-    active.updated_at = Set(now);
-    active.updated_by = Set(Some(by));
-    invite::Entity::update(active)
+/// Withdraws a still unanswered invitation; false when it was answered or withdrawn meanwhile.
+pub async fn delete(db: &Db, row: Invitation, by: Uuid, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let deleted = while_pending(invite::Entity::update_many(), row.id)
+        .col_expr(invite::Column::DeletedAt, Some(now).into())
+        .col_expr(invite::Column::UpdatedAt, now.into())
+        .col_expr(invite::Column::UpdatedBy, Some(by).into())
         .exec(&db.conn)
-        .await
-        .map(|_| ())
+        .await?;
+    Ok(deleted.rows_affected == 1)
+}
+
+/// An update of invitation `id` that applies only while it is live and unanswered.
+fn while_pending(update: UpdateMany<invite::Entity>, id: Uuid) -> UpdateMany<invite::Entity> {
+    update
+        .filter(invite::Column::Id.eq(id))
+        .filter(invite::Column::RespondedAt.is_null())
+        .filter(invite::Column::DeletedAt.is_null())
 }
 
 /// Removes the row for good: an invitation taken back before anyone could see it.
@@ -183,25 +201,27 @@ pub async fn respond(
         return Ok(Response::WorkspaceGone);
     }
     // Only an unanswered invitation can be answered, even when two answers race.
-    let updated = invite::Entity::update_many()
+    let updated = while_pending(invite::Entity::update_many(), row.id)
         .col_expr(invite::Column::Accepted, accepted.into())
         .col_expr(invite::Column::RespondedAt, Some(now).into())
         .col_expr(invite::Column::UpdatedAt, now.into())
         .col_expr(invite::Column::UpdatedBy, user_id.into())
-        .filter(invite::Column::Id.eq(row.id))
-        .filter(invite::Column::RespondedAt.is_null())
-        .filter(invite::Column::DeletedAt.is_null())
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
         return Ok(Response::AlreadyAnswered);
     }
     if accepted && let Some(user_id) = user_id {
+        // The role as it is now that the row is answered (and locked): a change of it that
+        // committed since `row` was read applies; a later one finds it answered and is refused.
+        let Some(answered) = invite::Entity::find_by_id(row.id).one(&txn).await? else {
+            return Ok(Response::AlreadyAnswered);
+        };
         super::workspace_members::join(
             &txn,
             row.workspace_id,
             user_id,
-            row.role,
+            answered.role,
             row.created_by,
             now,
         )

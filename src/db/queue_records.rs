@@ -1,6 +1,6 @@
 //! Reads and repairs of the job queue's own tables (apalis: `Jobs` in `queue.db` for SQLite,
 //! `apalis.jobs` for Postgres). apalis owns writes in normal operation; this module lists jobs,
-//! puts dead ones back, and deletes finished ones (for the purge cron job).
+//! puts dead ones back, and deletes finished jobs and gone workers (for the purge cron job).
 
 use chrono::{DateTime, Utc};
 use sea_orm::sqlx::{self, PgPool, Row, SqlitePool};
@@ -217,4 +217,39 @@ pub async fn purge_finished_postgres(
         .execute(pool)
         .await?;
     Ok(done.rows_affected())
+}
+
+/// Deletes the registrations of this queue's workers last seen before `seen_before` that no job
+/// names (a job keeps the name of the worker that ran it until the job is purged). Every start of a
+/// node registers a worker under a fresh name, so without this the table grows with every restart.
+pub async fn purge_gone_workers_sqlite(
+    pool: &SqlitePool,
+    queue: &str,
+    seen_before: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let gone = sqlx::query(
+        "DELETE FROM Workers WHERE worker_type = ?1 AND last_seen < ?2 \
+         AND NOT EXISTS (SELECT 1 FROM Jobs WHERE Jobs.lock_by = Workers.id)",
+    )
+    .bind(queue)
+    .bind(seen_before.timestamp())
+    .execute(pool)
+    .await?;
+    Ok(gone.rows_affected())
+}
+
+pub async fn purge_gone_workers_postgres(
+    pool: &PgPool,
+    queue: &str,
+    seen_before: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let gone = sqlx::query(
+        "DELETE FROM apalis.workers w WHERE w.worker_type = $1 AND w.last_seen < $2 \
+         AND NOT EXISTS (SELECT 1 FROM apalis.jobs j WHERE j.lock_by = w.id)",
+    )
+    .bind(queue)
+    .bind(seen_before)
+    .execute(pool)
+    .await?;
+    Ok(gone.rows_affected())
 }

@@ -191,9 +191,15 @@ pub async fn save(
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
     let state = state::Entity::update(active)
+        .validate()?
+        .filter(state::Column::DeletedAt.is_null())
         .exec(&txn)
         .await
-        .map_err(clash)?;
+        .map_err(|e| match e {
+            // Deleted meanwhile (the state, or its project with it).
+            DbErr::RecordNotUpdated => SaveStateError::Gone,
+            e => clash(e),
+        })?;
     txn.commit().await?;
     Ok(state)
 }

@@ -220,6 +220,27 @@ pub async fn role_held<C: ConnectionTrait>(
         .await
 }
 
+/// [`role_held`], with the membership row locked for update instead: a change of the role (or
+/// its end) decides only after every transaction that read it under share — a project
+/// creation making the user its admin, say — has committed, so it sees what they wrote.
+async fn role_locked<C: ConnectionTrait>(
+    conn: &C,
+    workspace_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<i16>, DbErr> {
+    member::Entity::find()
+        .select_only()
+        .column(member::Column::Role)
+        .filter(member::Column::WorkspaceId.eq(workspace_id))
+        .filter(member::Column::MemberId.eq(user_id))
+        .filter(member::Column::IsActive.eq(true))
+        .filter(member::Column::DeletedAt.is_null())
+        .lock(LockType::Update)
+        .into_tuple()
+        .one(conn)
+        .await
+}
+
 /// Active admins of the workspace.
 async fn count_admins_in<C: ConnectionTrait>(conn: &C, workspace_id: Uuid) -> Result<u64, DbErr> {
     member::Entity::find()
@@ -238,7 +259,7 @@ pub enum Outcome<T> {
     /// Refused: the user is the only active admin of a live project of the workspace, which
     /// would be left without one (Plane refuses this too).
     SoleProjectAdmin,
-    /// The workspace was deleted meanwhile.
+    /// The workspace (or, for a role change, the membership) went meanwhile.
     WorkspaceGone,
     /// Refused: the user is the workspace's last active admin.
     LastWorkspaceAdmin,
@@ -325,10 +346,17 @@ pub async fn set_role(
     if super::workspaces::hold(&txn, workspace_id).await?.is_none() {
         return Ok(Outcome::WorkspaceGone);
     }
-    if row.role >= 20 && role < 20 && count_admins_in(&txn, workspace_id).await? <= 1 {
+    // Projects before the membership row, the order a project admin's change takes.
+    let sole_admin = role < 20 && sole_project_admin_locked(&txn, workspace_id, user_id).await?;
+    let Some(current) = role_locked(&txn, workspace_id, user_id).await? else {
+        return Ok(Outcome::WorkspaceGone);
+    };
+    if current >= 20 && role < 20 && count_admins_in(&txn, workspace_id).await? <= 1 {
         return Ok(Outcome::LastWorkspaceAdmin);
     }
-    if role < 20 && sole_project_admin_locked(&txn, workspace_id, user_id).await? {
+    // Asked again once the row is locked: a project the user created meanwhile (its creation
+    // held their role under share, so it has committed now) counts too.
+    if sole_admin || (role < 20 && sole_project_admin(&txn, workspace_id, user_id).await?) {
         return Ok(Outcome::SoleProjectAdmin);
     }
     let mut active = row.into_active_model();
@@ -363,13 +391,15 @@ pub async fn deactivate(
     if super::workspaces::hold(&txn, workspace_id).await?.is_none() {
         return Ok(Outcome::WorkspaceGone);
     }
-    let is_admin = role_held(&txn, workspace_id, user_id)
+    // Projects before the membership row, as in `set_role`.
+    let sole_admin = sole_project_admin_locked(&txn, workspace_id, user_id).await?;
+    let is_admin = role_locked(&txn, workspace_id, user_id)
         .await?
         .is_some_and(|role| role >= 20);
     if is_admin && count_admins_in(&txn, workspace_id).await? <= 1 {
         return Ok(Outcome::LastWorkspaceAdmin);
     }
-    if sole_project_admin_locked(&txn, workspace_id, user_id).await? {
+    if sole_admin || sole_project_admin(&txn, workspace_id, user_id).await? {
         return Ok(Outcome::SoleProjectAdmin);
     }
     member::Entity::update_many()

@@ -196,7 +196,12 @@ pub async fn save(
     change(&mut active);
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
-    workspace::Entity::update(active).exec(&db.conn).await
+    // Not a workspace deleted meanwhile: that is RecordNotUpdated, answered 404.
+    workspace::Entity::update(active)
+        .validate()?
+        .filter(workspace::Column::DeletedAt.is_null())
+        .exec(&db.conn)
+        .await
 }
 
 /// The live workspace, locked for the rest of the transaction (`FOR NO KEY UPDATE` on Postgres:

@@ -191,6 +191,17 @@ impl Standing {
     }
 }
 
+/// Whether a caller who may manage a project's members may change or end this one's membership
+/// (project role `target_role`): a workspace admin any; a project admin who is only a workspace
+/// member those below their own role (as Plane's app: a fellow project admin, perhaps a
+/// workspace admin, is not theirs to demote or remove).
+pub fn outranks(standing: &Standing, target_role: i16) -> bool {
+    standing.role_at_least(Role::Admin)
+        || standing
+            .project_role()
+            .is_some_and(|own| own.code() > target_role)
+}
+
 /// The invitation-link rules: the link or the invited address, not membership.
 fn decide_invitation(action: Action, facts: Option<InvitationFacts>) -> Result<(), Refusal> {
     let facts = facts.unwrap_or_default();
@@ -444,6 +455,11 @@ mod tests {
         );
         assert!(decide(ReadProjectData, &project_guest).is_ok());
         assert!(decide(ViewProject, &project_guest).is_ok());
+
+        // A project admin who is a workspace member manages those below them only.
+        assert!(outranks(&project_admin, Role::Member.code()));
+        assert!(!outranks(&project_admin, Role::Admin.code()));
+        assert!(outranks(&ws_admin_in_project, Role::Admin.code()));
     }
 
     #[test]

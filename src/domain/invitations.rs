@@ -278,20 +278,55 @@ pub async fn mine(db: &Db, user: Option<&User>) -> Result<Vec<(Invitation, Works
     Ok(db::invitations::pending_for_email(db, &user.email).await?)
 }
 
+/// Plane's refusal to change an answered invitation.
+fn answered(invitation: &Invitation) -> Problem {
+    if invitation.accepted {
+        Problem::RefusedWith(serde_json::json!({
+            "error": "Invite already accepted", "code": "INVITE_ALREADY_ACCEPTED"
+        }))
+    } else {
+        Problem::RefusedWith(serde_json::json!({
+            "error": "Invite already responded", "code": "INVITE_ALREADY_RESPONDED"
+        }))
+    }
+}
+
+/// Why a write conditional on the invitation being unanswered changed nothing: it was
+/// answered (refused as Plane refuses) or withdrawn (gone) since it was read.
+async fn no_longer_pending(db: &Db, invitation: &Invitation) -> Problem {
+    match db::invitations::get(db, invitation.workspace_id, invitation.id).await {
+        Ok(Some(now)) => answered(&now),
+        Ok(None) => Problem::NotFound,
+        Err(e) => e.into(),
+    }
+}
+
 /// Refuses to delete an answered invitation, as Plane does.
 pub async fn withdraw(db: &Db, invitation: Invitation, by: Uuid) -> Result<(), Problem> {
-    if invitation.accepted {
-        return Err(Problem::RefusedWith(serde_json::json!({
-            "error": "Invite already accepted", "code": "INVITE_ALREADY_ACCEPTED"
-        })));
-    }
     if invitation.responded_at.is_some() {
-        return Err(Problem::RefusedWith(serde_json::json!({
-            "error": "Invite already responded", "code": "INVITE_ALREADY_RESPONDED"
-        })));
+        return Err(answered(&invitation));
     }
-    db::invitations::delete(db, invitation, by, now()).await?;
+    if !db::invitations::delete(db, invitation.clone(), by, now()).await? {
+        return Err(no_longer_pending(db, &invitation).await);
+    }
     Ok(())
+}
+
+/// Changes the role of an unanswered invitation; an answered one keeps the role it was
+/// answered with.
+pub async fn change_role(
+    db: &Db,
+    invitation: Invitation,
+    role: i16,
+    by: Uuid,
+) -> Result<Invitation, Problem> {
+    if invitation.responded_at.is_some() {
+        return Err(answered(&invitation));
+    }
+    match db::invitations::set_role(db, invitation.clone(), role, by, now()).await? {
+        Some(changed) => Ok(changed),
+        None => Err(no_longer_pending(db, &invitation).await),
+    }
 }
 
 /// True when someone invited `email` to a workspace and they have not answered: they may

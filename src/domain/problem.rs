@@ -45,7 +45,11 @@ impl Problem {
 
 impl From<sea_orm::DbErr> for Problem {
     fn from(error: sea_orm::DbErr) -> Problem {
-        Problem::Internal(error.into())
+        match error {
+            // An update of one row that matched none: it was deleted meanwhile.
+            sea_orm::DbErr::RecordNotUpdated => Problem::NotFound,
+            error => Problem::Internal(error.into()),
+        }
     }
 }
 

@@ -173,6 +173,7 @@ fn clash_body(clash: ProjectClash) -> Problem {
             Problem::Conflict(json!({"identifier": "The project identifier is already taken"}))
         }
         ProjectClash::WorkspaceGone => Problem::NotFound,
+        ProjectClash::CreatorNotPermitted => Problem::Forbidden,
         ProjectClash::Db(e) => e.into(),
     }
 }
@@ -305,6 +306,23 @@ pub async fn add_member(
         )),
         Joined::ProjectGone => Err(Problem::NotFound),
     }
+}
+
+/// Refuses a change of `target`'s membership the caller does not outrank ([`access::outranks`]),
+/// with Plane's words for a change of role or a removal.
+pub fn check_outranks(
+    standing: &Standing,
+    target: &ProjectMember,
+    removal: bool,
+) -> Result<(), Problem> {
+    if access::outranks(standing, target.role) {
+        return Ok(());
+    }
+    Err(Problem::Refused(if removal {
+        "You cannot remove a user having role higher than you".into()
+    } else {
+        "You cannot update a role that is higher than your own role".into()
+    }))
 }
 
 /// Changes a member's project role: never above their workspace role, and never the last

@@ -249,6 +249,22 @@ impl JobQueue {
         })
     }
 
+    /// Forgets workers last seen before `seen_before` that no job names ([`queue_records`]);
+    /// returns how many went.
+    pub async fn purge_gone_workers(
+        &self,
+        seen_before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, QueueError> {
+        Ok(match &self.backend {
+            Backend::Sqlite(s) => {
+                queue_records::purge_gone_workers_sqlite(s.pool(), QUEUE, seen_before).await?
+            }
+            Backend::Postgres(s) => {
+                queue_records::purge_gone_workers_postgres(s.pool(), QUEUE, seen_before).await?
+            }
+        })
+    }
+
     /// A read of the queue table, for readiness.
     pub async fn ping(&self) -> Result<(), QueueError> {
         self.list(StatusFilter::Pending, 1).await.map(|_| ())

@@ -173,6 +173,14 @@ pub struct Delivery {
     pub message: String,
 }
 
+/// The extra trust root of `smtp_ca_root`. `serve` reads it at start, so a missing or
+/// unusable file stops the start rather than failing every mail job later.
+pub fn read_ca_root(path: &Path) -> Result<Certificate, MailError> {
+    let pem =
+        std::fs::read(path).map_err(|e| MailError::CaRoot(format!("{}: {e}", path.display())))?;
+    Certificate::from_pem(&pem).map_err(|e| MailError::CaRoot(format!("{}: {e}", path.display())))
+}
+
 fn transport(
     smtp: &SmtpSettings,
     ca_root: Option<&Path>,
@@ -180,11 +188,7 @@ fn transport(
     let tls_parameters = || -> Result<TlsParameters, MailError> {
         let mut builder = TlsParameters::builder(smtp.host.clone());
         if let Some(path) = ca_root {
-            let pem = std::fs::read(path)
-                .map_err(|e| MailError::CaRoot(format!("{}: {e}", path.display())))?;
-            let cert = Certificate::from_pem(&pem)
-                .map_err(|e| MailError::CaRoot(format!("{}: {e}", path.display())))?;
-            builder = builder.add_root_certificate(cert);
+            builder = builder.add_root_certificate(read_ca_root(path)?);
         }
         Ok(builder.build_rustls()?)
     };

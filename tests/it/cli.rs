@@ -319,6 +319,27 @@ fn a_missing_tls_file_is_named_and_nothing_is_created() {
         "{line}"
     );
     assert!(!data.exists());
+
+    // The mail server's extra trust root alike, rather than every mail failing later.
+    let out = process::run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--smtp-ca-root",
+            "missing-ca.pem",
+        ],
+        &[],
+        dir.path(),
+    );
+    let line = one_error_line(&out);
+    assert!(
+        line.contains("smtp_ca_root") && line.contains("missing-ca.pem"),
+        "{line}"
+    );
+    assert!(!data.exists());
 }
 
 #[tokio::test]

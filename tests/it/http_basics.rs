@@ -30,6 +30,23 @@ on_both_engines!(
 );
 
 on_both_engines!(
+    a_burst_of_probes_shares_one_check,
+    |engine: Engine| async move {
+        // Probes are anonymous and unthrottled, and a check writes: a burst must not multiply it.
+        let app = TestApp::spawn(engine).await;
+        let probes = (0..16).map(|_| async {
+            let body: Value = app.get("/readyz").await.json().await.unwrap();
+            body["checked_at"].as_str().unwrap().to_string()
+        });
+        let checked_at = futures_util::future::join_all(probes).await;
+        let checks: std::collections::HashSet<_> = checked_at.iter().collect();
+        // One check, or two should the burst straddle the end of a check's second.
+        assert!(checks.len() <= 2, "{checked_at:?}");
+        app.stop().await.unwrap();
+    }
+);
+
+on_both_engines!(
     readiness_names_the_failing_part,
     |engine: Engine| async move {
         let app = TestApp::spawn(engine).await;

@@ -353,16 +353,29 @@ on_both_engines!(
         app.workspace(&owner, "acme").await;
 
         let stranger = Browser::new(&app.url(""));
-        let refused = stranger
+        stranger
             .post(
-                "/auth/sign-up/",
-                json!({"email": "stranger@example.com", "password": PASSWORD, "code": "abcd-efgh-ijkl"}),
+                "/auth/magic-generate/",
+                json!({"email": "stranger@example.com"}),
             )
             .await;
-        assert_eq!(refused.status(), 403, "{}", refused.text().await.unwrap());
-
         invite(&owner, "grace@example.com", 15).await;
         sink.wait_for(1).await;
+        assert_eq!(sink.messages().len(), 1, "no code for the stranger");
+
+        // A guessed code tells nothing of who is invited: the same answer for both addresses.
+        let mut answers = Vec::new();
+        for email in ["stranger@example.com", "grace@example.com"] {
+            let answer = stranger
+                .post(
+                    "/auth/sign-up/",
+                    json!({"email": email, "password": PASSWORD, "code": "abcd-efgh-ijkl"}),
+                )
+                .await;
+            answers.push((answer.status(), answer.json::<Value>().await.unwrap()));
+        }
+        assert_eq!(answers[0], answers[1]);
+        assert_eq!(answers[0].0, 400, "{:?}", answers[0].1);
         let grace = Browser::new(&app.url(""));
         grace
             .post(

@@ -50,6 +50,109 @@ on_both_engines!(an_enqueued_job_runs_once, |engine: Engine| async move {
 });
 
 on_both_engines!(
+    workers_long_gone_are_forgotten_unless_a_job_names_them,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let queue = app.state.queue();
+        queue
+            .enqueue(
+                Job::Probe {
+                    probe_id: Uuid::now_v7(),
+                    fail_first: 0,
+                    hold_ms: 0,
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        eventually(Duration::from_secs(30), "the probe done", || async {
+            (queue.list(StatusFilter::Done, 1).await.unwrap().len() == 1).then_some(())
+        })
+        .await;
+        // Two workers of earlier starts, unseen for two days, one of them named by the done
+        // job; and one of another queue.
+        let (sqlite, postgres) = (
+            "INSERT INTO Workers (id, worker_type, storage_name, layers, last_seen) VALUES \
+             ('gone-idle', 'plane', 's', '', strftime('%s', 'now') - 172800), \
+             ('gone-named', 'plane', 's', '', strftime('%s', 'now') - 172800), \
+             ('elsewhere', 'other', 's', '', strftime('%s', 'now') - 172800); \
+             UPDATE Jobs SET lock_by = 'gone-named' WHERE status = 'Done'",
+            "INSERT INTO apalis.workers (id, worker_type, storage_name, layers, last_seen) VALUES \
+             ('gone-idle', 'plane', 's', '', now() - interval '2 days'), \
+             ('gone-named', 'plane', 's', '', now() - interval '2 days'), \
+             ('elsewhere', 'other', 's', '', now() - interval '2 days'); \
+             UPDATE apalis.jobs SET lock_by = 'gone-named' WHERE status = 'Done'",
+        );
+        let queue_sql = |sql: &'static str| {
+            let app = &app;
+            async move {
+                match engine {
+                    Engine::Sqlite => {
+                        let pool = db::sqlite_pool(&app.data_dir.path().join("queue.db"), false)
+                            .await
+                            .unwrap();
+                        let ids: Vec<String> = sea_orm::sqlx::raw_sql(sql)
+                            .fetch_all(&pool)
+                            .await
+                            .unwrap()
+                            .iter()
+                            .map(|row| sea_orm::sqlx::Row::get(row, 0))
+                            .collect();
+                        pool.close().await;
+                        ids
+                    }
+                    Engine::Postgres => {
+                        let pool = app.state.db().postgres_pool().unwrap();
+                        sea_orm::sqlx::raw_sql(sql)
+                            .fetch_all(pool)
+                            .await
+                            .unwrap()
+                            .iter()
+                            .map(|row| sea_orm::sqlx::Row::get(row, 0))
+                            .collect()
+                    }
+                }
+            }
+        };
+        queue_sql(if engine == Engine::Sqlite {
+            sqlite
+        } else {
+            postgres
+        })
+        .await;
+        let workers = || {
+            queue_sql(if engine == Engine::Sqlite {
+                "SELECT id FROM Workers ORDER BY id"
+            } else {
+                "SELECT id FROM apalis.workers ORDER BY id"
+            })
+        };
+        assert_eq!(workers().await.len(), 4);
+
+        let day_ago = chrono::Utc::now() - chrono::TimeDelta::days(1);
+        assert_eq!(queue.purge_gone_workers(day_ago).await.unwrap(), 1);
+        let left = workers().await;
+        assert_eq!(left.len(), 3, "{left:?}");
+        assert!(
+            left.contains(&"gone-named".to_string()) && left.contains(&"elsewhere".to_string()),
+            "the named one and the other queue's stay: {left:?}"
+        );
+        let live: Vec<_> = left
+            .iter()
+            .filter(|id| !["gone-named", "elsewhere"].contains(&id.as_str()))
+            .collect();
+        assert_eq!(live.len(), 1, "this node's worker stays: {left:?}");
+
+        // Once the job is purged, nothing names the gone worker any more.
+        let future = chrono::Utc::now() + chrono::TimeDelta::days(1);
+        assert_eq!(queue.purge_finished(future, future).await.unwrap(), 1);
+        assert_eq!(queue.purge_gone_workers(day_ago).await.unwrap(), 1);
+        assert!(!workers().await.contains(&"gone-named".to_string()));
+        app.stop().await.unwrap();
+    }
+);
+
+on_both_engines!(
     finished_jobs_are_purged_and_waiting_ones_kept,
     |engine: Engine| async move {
         let app = TestApp::spawn_with(engine, &[("job_max_attempts", "2")]).await;
@@ -150,6 +253,58 @@ on_both_engines!(
         tokio::time::sleep(Duration::from_secs(3)).await;
         let runs = probe_runs(&node, probe_id).await;
         assert_eq!(runs.len(), 1, "exactly once: {runs:?}");
+        assert!(runs[0].succeeded);
+        drop(restarted);
+    }
+);
+
+on_both_engines!(
+    a_job_outlasting_the_shutdown_budget_is_cut_off_and_runs_again_after_restart,
+    |engine: Engine| async move {
+        let node = Node::new(engine).await;
+        let env = [
+            ("PLANE_AIO_JOB_ORPHAN_TIMEOUT", "3s"),
+            ("PLANE_AIO_SHUTDOWN_TIMEOUT", "1s"),
+        ];
+        let server = node.serve(&[], &env);
+        // Held 6 s: longer than the 1 s the stop gives it.
+        let out = node.cli(&["doctor", "queue", "--hold", "6s", "--no-wait"], &env);
+        assert!(out.status.success(), "{}", process::stderr(&out));
+        let probe_id = probe_id(&out);
+        eventually(
+            Duration::from_secs(20),
+            "the probe to be running",
+            || async {
+                let out = node.cli(&["jobs", "list", "--status", "running", "--json"], &env);
+                process::stdout(&out)
+                    .contains(&probe_id.to_string())
+                    .then_some(())
+            },
+        )
+        .await;
+        server.signal(libc::SIGTERM);
+        let (status, log) =
+            tokio::task::spawn_blocking(move || server.wait(Duration::from_secs(15)))
+                .await
+                .unwrap();
+        assert_eq!(status.code(), Some(0), "a clean stop: {log}");
+        assert!(log.contains("did not finish in time"), "{log}");
+        assert!(
+            probe_runs(&node, probe_id).await.is_empty(),
+            "the stop cut the run off rather than wait for it"
+        );
+
+        let restarted = node.serve(&[], &env);
+        let runs = eventually(
+            Duration::from_secs(60),
+            "the job to run again after the restart",
+            || async {
+                let runs = probe_runs(&node, probe_id).await;
+                (!runs.is_empty()).then_some(runs)
+            },
+        )
+        .await;
+        assert_eq!(runs.len(), 1, "{runs:?}");
         assert!(runs[0].succeeded);
         drop(restarted);
     }

@@ -246,3 +246,89 @@ on_both_engines!(
         }
     }
 );
+
+on_both_engines!(
+    a_member_demoted_while_creating_a_project_never_becomes_a_guest_admin,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let ada = app.api_user("ada@example.com").await;
+        app.workspace(&ada, "acme").await;
+        for round in 0..6 {
+            let bob = app.api_user(&format!("bob{round}@example.com")).await;
+            app.add_member("acme", &bob, 15).await;
+            let create = {
+                let bob = bob.clone();
+                tokio::spawn(async move {
+                    bob.post(
+                        "/workspaces/acme/projects/",
+                        json!({"name": format!("Race {round}"), "identifier": format!("RACE{round}")}),
+                    )
+                    .await
+                })
+            };
+            let demote = {
+                let (ada, path) = (
+                    ada.clone(),
+                    format!("/workspaces/acme/members/{}/", bob.user_id),
+                );
+                tokio::spawn(async move { ada.patch(&path, json!({"role": 5})).await })
+            };
+            let (created, demoted) = (create.await.unwrap(), demote.await.unwrap());
+            match (created.status.as_u16(), demoted.status.as_u16()) {
+                // The creation first: Bob is its only admin, so he cannot become a guest.
+                (201, 400) => {}
+                // The demotion first: a guest may not create projects.
+                (403, 200) => {}
+                other => panic!("{other:?}: {} / {}", created.text, demoted.text),
+            }
+        }
+    }
+);
+
+on_both_engines!(
+    a_project_admin_who_is_a_workspace_member_manages_only_those_below,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let ada = app.api_user("ada@example.com").await;
+        let bob = app.api_user("bob@example.com").await;
+        let cy = app.api_user("cy@example.com").await;
+        app.workspace(&ada, "acme").await;
+        app.add_member("acme", &bob, 15).await;
+        app.add_member("acme", &cy, 15).await;
+        // Bob, a workspace member, creates the project and is its admin; Ada (the workspace's
+        // admin) joins it as an admin too, Cy as a member.
+        let pid = app.project(&bob, "acme", "BOB").await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let members = format!("/workspaces/acme/projects/{pid}/members/");
+        let row = |added: serde_json::Value| format!("{members}{}/", added["id"].as_str().unwrap());
+        let ada_row = row(bob
+            .post(&members, json!({"member": ada.user_id, "role": 20}))
+            .await
+            .expect(201));
+        let cy_row = row(bob
+            .post(&members, json!({"member": cy.user_id, "role": 15}))
+            .await
+            .expect(201));
+        assert_eq!(
+            bob.patch(&ada_row, json!({"role": 15})).await.body,
+            json!({"error": "You cannot update a role that is higher than your own role"})
+        );
+        assert_eq!(
+            bob.delete(&ada_row).await.body,
+            json!({"error": "You cannot remove a user having role higher than you"})
+        );
+        assert_eq!(
+            ada.get(&ada_row).await.expect(200)["role"],
+            20,
+            "Ada is still an admin"
+        );
+        // Below him, Bob manages.
+        assert_eq!(
+            bob.patch(&cy_row, json!({"role": 5})).await.expect(200)["role"],
+            5
+        );
+        assert_eq!(bob.delete(&cy_row).await.status, 204);
+    }
+);

@@ -472,6 +472,15 @@ on_both_engines!(
             .await
             .expect(200);
         assert_eq!(only["counts"], json!({"members": 1, "labels": 0}));
+        let unknown = bob
+            .get(&format!("{path}summary/?fields=bogus"))
+            .await
+            .expect(200);
+        assert_eq!(
+            unknown["counts"].as_object().unwrap().len(),
+            8,
+            "no known count named: all of them, as Plane: {unknown}"
+        );
 
         // Archived: read-only, no states listed.
         assert_eq!(
@@ -508,16 +517,30 @@ on_both_engines!(
         bob.post(&format!("{path}labels/"), json!({"name": "bug"}))
             .await
             .expect(201);
+        let estimate = bob
+            .post(
+                &format!("{path}estimates/"),
+                json!({"name": "Points", "type": "points"}),
+            )
+            .await
+            .expect(201);
         bob.post(
-            &format!("{path}estimates/"),
-            json!({"name": "Points", "type": "points"}),
+            &format!(
+                "{path}estimates/{}/estimate-points/",
+                estimate["id"].as_str().unwrap()
+            ),
+            json!([{"key": 1, "value": "1"}, {"key": 2, "value": "2"}]),
         )
         .await
         .expect(201);
+        let project_id: uuid::Uuid = pid.parse().unwrap();
+        for table in plane_aio::db::workspaces::PROJECT_TABLES {
+            let live = live_project_rows(&app, table, project_id).await;
+            assert!(live > 0, "the project has rows in {table} to delete");
+        }
         assert_eq!(bob.delete(&path).await.status, 204);
         assert_eq!(bob.get(&path).await.status, 404);
         assert_eq!(bob.get(&format!("{path}states/")).await.status, 403);
-        let project_id: uuid::Uuid = pid.parse().unwrap();
         for table in plane_aio::db::workspaces::PROJECT_TABLES {
             let live = live_project_rows(&app, table, project_id).await;
             assert_eq!(live, 0, "live rows left in {table}");

@@ -85,6 +85,9 @@ pub enum ProjectClash {
     /// The workspace was deleted meanwhile.
     #[error("the workspace is gone")]
     WorkspaceGone,
+    /// The creator is no longer a member of the workspace, or now only a guest.
+    #[error("the creator may no longer create projects")]
+    CreatorNotPermitted,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -142,6 +145,16 @@ pub async fn create(
         .is_none()
     {
         return Err(ProjectClash::WorkspaceGone);
+    }
+    // The creator becomes the project's admin: their role, checked before, is read again under
+    // a share lock, so a demotion to guest or a removal meanwhile cannot make a guest (or a
+    // non-member) a project admin. A demotion waiting on this finds the project, of which the
+    // creator is then the only admin, and is refused.
+    if crate::db::workspace_members::role_held(&txn, new.workspace_id, creator)
+        .await?
+        .is_none_or(|role| role < 15)
+    {
+        return Err(ProjectClash::CreatorNotPermitted);
     }
     if let Some(clash) = clash(
         &txn,

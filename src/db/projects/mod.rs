@@ -278,7 +278,12 @@ pub async fn save(
     change(&mut active);
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
-    project::Entity::update(active).exec(&db.conn).await
+    // Not a project deleted meanwhile: that is RecordNotUpdated, answered 404.
+    project::Entity::update(active)
+        .validate()?
+        .filter(project::Column::DeletedAt.is_null())
+        .exec(&db.conn)
+        .await
 }
 
 /// The live project, its row locked until the transaction ends (Postgres `FOR NO KEY UPDATE`,

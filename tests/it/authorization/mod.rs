@@ -18,6 +18,7 @@ use crate::{
     support::{Engine, TestApp, api::Answer},
 };
 
+mod coverage;
 mod invitation_routes;
 mod project_routes;
 mod routes;

@@ -116,6 +116,26 @@ fn project_routes() -> Vec<Route> {
             none,
             [204, 204, 403, 403, 403],
         ),
+        r(
+            M::GET,
+            |x| format!("{}/project-members/{}/", p(x), x.member_row),
+            none,
+            [200; 5],
+        )
+        .proves(Proof::Field("id", |x| json!(x.member_user))),
+        r(
+            M::PATCH,
+            |x| format!("{}/project-members/{}/", p(x), x.guest_row),
+            |_| Some(json!({"role": 5})),
+            [200, 200, 403, 403, 403],
+        )
+        .proves(Proof::Field("role", |_| json!(5))),
+        r(
+            M::DELETE,
+            |x| format!("{}/project-members/{}/", p(x), x.guest_row),
+            none,
+            [204, 204, 403, 403, 403],
+        ),
         // The owner is the project's only admin; the admin in no project has nothing to leave.
         r(
             M::POST,

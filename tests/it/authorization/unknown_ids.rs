@@ -21,8 +21,15 @@ on_both_engines!(
         // first workspace's slug (ids of another workspace), and made-up ids.
         let mine = world(&app, &people).await;
         let theirs = world(&app, &people).await;
+        // A user who is a member of another workspace only stands in for this one's users: the
+        // two worlds share their people, so their user ids alone would name members of both.
+        app.workspace(&people.other_admin, "elsewhere-ids").await;
+        let stranger = people.other_admin.user_id.clone();
         let foreign = World {
             slug: mine.slug.clone(),
+            member_user: stranger.clone(),
+            guest_user: stranger.clone(),
+            spare_user: stranger.clone(),
             ..theirs.clone()
         };
         let ghost = |_: ()| World {
@@ -45,10 +52,9 @@ on_both_engines!(
         };
         // Entity ids of the other workspace, under this workspace's real project.
         let foreign_entities = World {
-            slug: mine.slug.clone(),
             project: mine.project.clone(),
             second_project: mine.second_project.clone(),
-            ..theirs.clone()
+            ..foreign.clone()
         };
         let ghost_entities = World {
             project: mine.project.clone(),

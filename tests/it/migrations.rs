@@ -1,0 +1,146 @@
+//! Migrations are all-or-nothing on every engine: one interrupted (a full disk, a kill, a
+//! statement the database refuses) leaves nothing of itself, and the next run applies it whole.
+
+use plane_aio_migrations::{Migrator, MigratorTrait};
+
+use std::time::Duration;
+
+use crate::support::{
+    PgDatabase, eventually, postgres,
+    process::{self, Server},
+};
+
+#[test]
+fn every_migration_runs_in_one_transaction() {
+    for migration in Migrator::migrations() {
+        assert_eq!(
+            migration.use_transaction(),
+            Some(true),
+            "{} must run in one transaction (SQLite is not wrapped by default)",
+            migration.name()
+        );
+    }
+}
+
+fn tables(db: &rusqlite::Connection) -> Vec<String> {
+    let mut query = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap();
+    query
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn applied(db: &rusqlite::Connection) -> Vec<String> {
+    let mut query = db
+        .prepare("SELECT version FROM seaql_migrations ORDER BY version")
+        .unwrap();
+    query
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn a_migration_cut_off_half_way_on_sqlite_leaves_nothing_of_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let data_arg = data.display().to_string();
+    // The workspaces migration fails at its very end, when it is recorded as applied.
+    let db = rusqlite::Connection::open(data.join("plane.db")).unwrap();
+    db.execute_batch(
+        "CREATE TABLE seaql_migrations (version varchar NOT NULL PRIMARY KEY, applied_at bigint NOT NULL);
+         CREATE TRIGGER cut_off BEFORE INSERT ON seaql_migrations
+         WHEN NEW.version = 'm20261127_000001_workspaces'
+         BEGIN SELECT RAISE(ABORT, 'the test cuts the migration off'); END;",
+    )
+    .unwrap();
+
+    let failed = process::run(&["migrate", "--data-dir", &data_arg], &[], dir.path());
+    assert!(!failed.status.success(), "{}", process::stdout(&failed));
+    assert_eq!(
+        applied(&db),
+        ["m20261125_000001_foundation", "m20261126_000001_accounts"]
+    );
+    let after_failure = tables(&db);
+    assert!(
+        after_failure.contains(&"users".to_string()),
+        "{after_failure:?}"
+    );
+    for table in ["workspaces", "projects", "states", "labels"] {
+        assert!(
+            !after_failure.contains(&table.to_string()),
+            "{table} is left of the failed migration: {after_failure:?}"
+        );
+    }
+
+    db.execute_batch("DROP TRIGGER cut_off").unwrap();
+    let rerun = process::run(&["migrate", "--data-dir", &data_arg], &[], dir.path());
+    assert!(rerun.status.success(), "{}", process::stderr(&rerun));
+    assert_eq!(applied(&db).len(), Migrator::migrations().len());
+    assert!(tables(&db).contains(&"workspaces".to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_stopped_while_another_node_migrates_leaves_nothing_behind() {
+    use sea_orm::sqlx::{Connection, postgres::PgConnection};
+    if !postgres::available().await {
+        return;
+    }
+    let pg = PgDatabase::create().await;
+    // Another node holds the migration lock, as while it migrates.
+    let mut other_node = PgConnection::connect(&pg.url).await.unwrap();
+    sea_orm::sqlx::query("SELECT pg_advisory_lock(8100956956507859311)")
+        .execute(&mut other_node)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.display().to_string();
+    let server = Server::spawn(
+        &[
+            "--data-dir",
+            &data_arg,
+            "--database-url",
+            &pg.url,
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[],
+        dir.path(),
+    );
+    eventually(
+        Duration::from_secs(30),
+        "the start waiting for the migration lock",
+        || async {
+            let mut probe = PgConnection::connect(&pg.url).await.ok()?;
+            let waiting: i64 = sea_orm::sqlx::query_scalar(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            )
+            .fetch_one(&mut probe)
+            .await
+            .ok()?;
+            (waiting > 0).then_some(())
+        },
+    )
+    .await;
+    assert!(data.exists(), "the start had made its data folder");
+
+    server.signal(libc::SIGTERM);
+    let (status, log) = tokio::task::spawn_blocking(move || server.wait(Duration::from_secs(30)))
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{log}");
+    let errors: Vec<&str> = log.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{log}");
+    assert!(
+        errors[0].contains("stopped by a signal while starting"),
+        "{log}"
+    );
+    assert!(!data.exists(), "the data folder it made is gone");
+}
