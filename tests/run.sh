@@ -43,6 +43,9 @@ fi
 if ! command -v pebble >/dev/null 2>&1 || ! command -v pebble-challtestsrv >/dev/null 2>&1; then
   skipped "pebble is not installed (apt-get install pebble)" "the ACME certificate tests are"
 fi
+# faketime runs the admin CLI with its clock an hour ahead (nodes whose clocks disagree).
+command -v faketime >/dev/null 2>&1 \
+  || skipped "faketime is not installed (apt-get install faketime)" "the clock-skew test is"
 # The web UI test looks for Chromium where tests/it/web_ui.rs does.
 chromium="${CHROMIUM:-/usr/bin/chromium}"
 [ -e "$chromium" ] \

@@ -283,7 +283,7 @@ impl AuthApi {
         body: Json<SignInRequest>,
     ) -> Result<Json<SignedIn>, ApiError> {
         limit(&state, req, None).await?;
-        let checked_at = chrono::Utc::now();
+        let checked_at = state.db().clock_now().await?;
         let user = accounts::sign_in_with_password(&state, &body.email, &body.password).await?;
         start_session(&state, req, jar, &user, "email", checked_at).await?;
         signed_in(&state, &user, false).await
@@ -300,7 +300,7 @@ impl AuthApi {
     ) -> Result<Json<SignedIn>, ApiError> {
         limit(&state, req, None).await?;
         let names = Names::new(&body.first_name, &body.last_name);
-        let checked_at = chrono::Utc::now();
+        let checked_at = state.db().clock_now().await?;
         let (user, is_new) =
             accounts::sign_up(&state, &body.email, &body.password, &names, &body.code).await?;
         start_session(&state, req, jar, &user, "email", checked_at).await?;
@@ -333,7 +333,7 @@ impl AuthApi {
     ) -> Result<Json<SignedIn>, ApiError> {
         limit(&state, req, None).await?;
         let names = Names::new(&body.first_name, &body.last_name);
-        let checked_at = chrono::Utc::now();
+        let checked_at = state.db().clock_now().await?;
         let (user, is_new) =
             accounts::sign_in_with_code(&state, &body.email, &body.code, &names).await?;
         start_session(&state, req, jar, &user, "magic-code", checked_at).await?;
@@ -391,7 +391,8 @@ impl AuthApi {
         )
         .await?;
         // After the change, which voided every earlier session (this one must outlive it).
-        start_session(&state, req, jar, &user, "email", chrono::Utc::now()).await?;
+        let now = state.db().clock_now().await?;
+        start_session(&state, req, jar, &user, "email", now).await?;
         Ok(Json(Notice {
             detail: "Your password is changed. Other devices are signed out.".into(),
         }))

@@ -206,7 +206,7 @@ impl InstanceApi {
         body: Json<AdminSignUp>,
     ) -> Result<Json<SignedIn>, ApiError> {
         let names = Names::new(&body.first_name, &body.last_name);
-        let checked_at = chrono::Utc::now();
+        let checked_at = state.db().clock_now().await?;
         let user =
             accounts::create_first_admin(&state, &body.email, &body.password, &names).await?;
         start_session(&state, req, jar, &user, "email", checked_at).await?;

@@ -184,7 +184,7 @@ impl OAuthApi {
                 ));
             }
         };
-        let checked_at = chrono::Utc::now();
+        let checked_at = state.db().clock_now().await?;
         match accounts::sign_in_with_provider(&state, provider, &identity).await {
             Ok((user, _)) => {
                 start_session(&state, req, jar, &user, provider.name(), checked_at).await?;

@@ -188,6 +188,25 @@ impl Db {
             .collect())
     }
 
+    /// The time on the database's clock. Session start times and the moment a user's sessions
+    /// were voided are both taken from it, so nodes (and an admin CLI) whose clocks disagree
+    /// still agree on which sessions a password reset or a disable ended. SQLite has one
+    /// machine's clock, this one's.
+    pub async fn clock_now(&self) -> Result<chrono::DateTime<chrono::Utc>, DbErr> {
+        if self.backend() == DatabaseBackend::Postgres {
+            let row = self
+                .conn
+                .query_one_raw(Statement::from_string(
+                    DatabaseBackend::Postgres,
+                    "SELECT clock_timestamp() AS now",
+                ))
+                .await?
+                .ok_or_else(|| DbErr::RecordNotFound("clock_timestamp()".into()))?;
+            return row.try_get::<chrono::DateTime<chrono::Utc>>("", "now");
+        }
+        Ok(chrono::Utc::now())
+    }
+
     /// A trivial round trip, for readiness; on SQLite also whether the file is still the one
     /// opened.
     pub async fn ping(&self) -> Result<(), DbErr> {

@@ -60,7 +60,9 @@ fn store_key(user_id: Uuid, secret: &str) -> String {
 
 /// Starts a session; returns the cookie value. It counts as begun at `authenticated_at`, when
 /// the password, code or provider was checked: a reset or disable committed after that check
-/// (`sessions_valid_after`) voids it, however late the session itself is stored.
+/// (`sessions_valid_after`) voids it, however late the session itself is stored. Both times are
+/// read off the database's clock ([`crate::db::Db::clock_now`]), so nodes whose clocks disagree
+/// agree on the order.
 pub async fn create(
     kv: &Kv,
     user_id: Uuid,

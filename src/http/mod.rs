@@ -232,17 +232,25 @@ fn http01_challenge(
 }
 
 /// Everything else on the plain-HTTP port goes to the same path on the public HTTPS address
-/// (built from `public_url`, never from the request's Host header).
+/// (the public URL as the rest of the instance uses it — `public_url`, else the admin's
+/// instance setting — never the request's Host header).
 struct RedirectToHttps;
 
 impl Endpoint for RedirectToHttps {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        let base = req
+        let state = req
             .data::<AppState>()
-            .map(|s| s.settings().public_url.clone())
             .ok_or_else(|| poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
+        let configured = state.settings().public_url.clone();
+        let base = match state.instance_settings().await {
+            Ok(instance) => url::Url::parse(&state.public_url(&instance)).unwrap_or(configured),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the instance settings; redirecting to public_url");
+                configured
+            }
+        };
         let mut target = base;
         target.set_path(req.uri().path());
         target.set_query(req.uri().query());

@@ -14,6 +14,7 @@ mod auth_rules;
 mod authorization;
 mod bad_bodies;
 mod cli;
+mod clock_skew;
 mod compat;
 mod cron;
 mod deletion_races;

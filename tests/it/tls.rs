@@ -131,6 +131,25 @@ async fn https_from_files_speaks_http2_and_plain_http_redirects() {
     }
     let me = browser.get("/api/users/me/").await;
     assert_eq!(me.status(), StatusCode::OK);
+
+    // The public URL the admin sets in the instance settings is where plain HTTP sends users.
+    let resp = browser
+        .patch(
+            "/api/instances/configurations/",
+            json!({"PUBLIC_URL": "https://plane.example.com"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = app
+        .client
+        .get(format!("http://{http_addr}/acme/projects?tab=board"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.headers()[header::LOCATION],
+        "https://plane.example.com/acme/projects?tab=board"
+    );
 }
 
 /// Behind a proxy that terminates TLS the server itself speaks plain HTTP; the HTTPS public

@@ -70,9 +70,10 @@ pub async fn disable(
     kv: Option<&crate::kv::Kv>,
     user: User,
 ) -> Result<User, AuthError> {
+    let now = state_db.clock_now().await.map_err(internal)?;
     let user = db::users::save(state_db, user, |u| {
         u.is_active = sea_orm::ActiveValue::Set(false);
-        u.sessions_valid_after = sea_orm::ActiveValue::Set(Some(chrono::Utc::now()));
+        u.sessions_valid_after = sea_orm::ActiveValue::Set(Some(now));
     })
     .await
     .map_err(internal)?;

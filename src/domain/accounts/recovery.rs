@@ -111,10 +111,11 @@ pub async fn store_password(
     new_password: &str,
 ) -> Result<User, AuthError> {
     let hashed = hash(new_password).await?;
+    let now = db.clock_now().await.map_err(internal)?;
     db::users::save(db, user, |u| {
         u.password = sea_orm::ActiveValue::Set(Some(hashed));
         u.is_password_autoset = sea_orm::ActiveValue::Set(false);
-        u.sessions_valid_after = sea_orm::ActiveValue::Set(Some(chrono::Utc::now()));
+        u.sessions_valid_after = sea_orm::ActiveValue::Set(Some(now));
     })
     .await
     .map_err(internal)
