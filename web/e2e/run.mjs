@@ -134,6 +134,10 @@ try {
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByTestId("greeting").waitFor();
+  // Signed in again without a reload, the instance admin still has the instance settings.
+  await page.getByTestId("user-menu").click();
+  await page.getByRole("menuitem", { name: "Instance settings" }).waitFor();
+  await page.keyboard.press("Escape");
 
   step = "signed-out visitors are sent to sign-in";
   const visitor = await browser.newContext({ viewport: { width: 1280, height: 800 } });
