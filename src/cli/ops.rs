@@ -105,7 +105,15 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::info!("shutdown signal received: finishing in-flight requests");
         on_signal.cancel();
     });
-    let app = Application::build_until(settings, &shutdown).await?;
+    let app = match Application::build_until(settings, &shutdown).await {
+        Ok(app) => app,
+        // Asked to stop, it stopped: a clean exit (systemd and Docker see a stop, not a failure).
+        Err(stopped) if shutdown.is_cancelled() => {
+            tracing::info!("{stopped}");
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
     app.run(shutdown).await
 }
 

@@ -89,7 +89,10 @@ pub async fn hit(kv: &Kv, bucket: &str, rate: Rate) -> Result<Decision, KvError>
 }
 
 /// Repeated failed sign-ins lock an address for a while. Counted per address whether or not it
-/// has an account, so the lock tells nothing about accounts.
+/// has an account, so the lock tells nothing about accounts; and per password: a new password
+/// (a reset, a change, `admin reset-password`) or a disable starts a fresh count, because the
+/// guesses were at the old one. The password is told apart by when the account's sessions were
+/// last voided, a value every node reads from the database: no clocks are compared.
 pub mod lockout {
     use super::*;
 
@@ -98,25 +101,33 @@ pub mod lockout {
     /// How long failures are remembered (and the lock lasts).
     pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 
-    fn key(email: &str) -> String {
-        format!("signin-failures:{email}")
+    /// What the attempts are counted against: the address, and the account's password
+    /// generation (`sessions_valid_after`; none for an unknown address or a first password).
+    pub struct Subject(String);
+
+    impl Subject {
+        pub fn new(
+            email: &str,
+            password_generation: Option<chrono::DateTime<chrono::Utc>>,
+        ) -> Self {
+            let generation = password_generation.map_or(0, |at| at.timestamp_micros());
+            Subject(format!("signin-failures:{email}:{generation}"))
+        }
     }
 
     /// A locked address.
     pub struct Lock {
         /// Seconds until it unlocks (at least 1).
         pub retry_after: u64,
-        /// Unix milliseconds of the first failure counted (the window starts there).
-        pub since_ms: i64,
     }
 
-    /// Counts an attempt at the address's password *before* it is checked, and refuses it once
-    /// the address has used up [`MAX_FAILURES`] attempts in the window: a burst of parallel
-    /// guesses is counted as it arrives, instead of all passing a check made before any of them
-    /// failed. A right password then [`clear`]s the count; a wrong one leaves it counted.
-    pub async fn begin_attempt(kv: &Kv, email: &str) -> Result<Result<(), Lock>, KvError> {
+    /// Counts an attempt at the password *before* it is checked, and refuses it once the
+    /// subject has used up [`MAX_FAILURES`] attempts in the window: a burst of parallel guesses
+    /// is counted as it arrives, instead of all passing a check made before any of them failed.
+    /// A right password then [`clear`]s the count; a wrong one leaves it counted.
+    pub async fn begin_attempt(kv: &Kv, subject: &Subject) -> Result<Result<(), Lock>, KvError> {
         let counter = kv
-            .increment(Namespace::RateLimits, &key(email), WINDOW)
+            .increment(Namespace::RateLimits, &subject.0, WINDOW)
             .await?;
         if counter.count <= MAX_FAILURES {
             return Ok(Ok(()));
@@ -124,12 +135,11 @@ pub mod lockout {
         let left_ms = (counter.resets_at_ms - crate::kv::now_ms()).max(0) as u64;
         Ok(Err(Lock {
             retry_after: left_ms.div_ceil(1000).max(1),
-            since_ms: counter.resets_at_ms - WINDOW.as_millis() as i64,
         }))
     }
 
-    pub async fn clear(kv: &Kv, email: &str) -> Result<(), KvError> {
-        kv.remove(Namespace::RateLimits, &key(email))
+    pub async fn clear(kv: &Kv, subject: &Subject) -> Result<(), KvError> {
+        kv.remove(Namespace::RateLimits, &subject.0)
             .await
             .map(|_| ())
     }

@@ -135,12 +135,8 @@ async fn a_start_stopped_while_another_node_migrates_leaves_nothing_behind() {
     let (status, log) = tokio::task::spawn_blocking(move || server.wait(Duration::from_secs(30)))
         .await
         .unwrap();
-    assert_eq!(status.code(), Some(1), "{log}");
-    let errors: Vec<&str> = log.lines().filter(|l| l.starts_with("error: ")).collect();
-    assert_eq!(errors.len(), 1, "{log}");
-    assert!(
-        errors[0].contains("stopped by a signal while starting"),
-        "{log}"
-    );
+    assert_eq!(status.code(), Some(0), "a stop, not a failure: {log}");
+    assert!(log.contains("stopped by a signal while starting"), "{log}");
+    assert!(!log.lines().any(|l| l.starts_with("error: ")), "{log}");
     assert!(!data.exists(), "the data folder it made is gone");
 }

@@ -94,10 +94,8 @@ pub async fn set_password(
     new_password: &str,
 ) -> Result<User, AuthError> {
     let user = store_password(state.db(), user, new_password).await?;
+    // The new password starts a fresh sign-in count (the lock-out counts per password).
     crate::domain::sessions::end_all(state.kv(), user.id)
-        .await
-        .map_err(internal)?;
-    lockout::clear(state.kv(), &user.email)
         .await
         .map_err(internal)?;
     Ok(user)
@@ -133,7 +131,8 @@ pub async fn change_password(
     if let Some(phc) = user.password.as_deref() {
         let kv = state.kv();
         // Counted before the check, as a sign-in is (a burst is counted as it arrives).
-        if let Err(lock) = lockout::begin_attempt(kv, &user.email)
+        let subject = lockout::Subject::new(&user.email, user.sessions_valid_after);
+        if let Err(lock) = lockout::begin_attempt(kv, &subject)
             .await
             .map_err(internal)?
         {
@@ -144,7 +143,7 @@ pub async fn change_password(
         if !password::verify(current.unwrap_or(""), phc).await {
             return Err(AuthError::WrongCurrentPassword);
         }
-        lockout::clear(kv, &user.email).await.map_err(internal)?;
+        lockout::clear(kv, &subject).await.map_err(internal)?;
     }
     password::check_strength(
         new_password,

@@ -35,25 +35,16 @@ pub async fn sign_in_with_password(
     let user = db::users::by_email(state.db(), email.as_str())
         .await
         .map_err(internal)?;
-    let mut attempt = lockout::begin_attempt(kv, email.as_str())
+    // Counted against this address and the account's current password: guesses at a password
+    // since replaced (reset, changed, or the account disabled) do not count against the new one.
+    let subject = lockout::Subject::new(
+        email.as_str(),
+        user.as_ref().and_then(|u| u.sessions_valid_after),
+    );
+    if let Err(lock) = lockout::begin_attempt(kv, &subject)
         .await
-        .map_err(internal)?;
-    if let Err(lock) = &attempt {
-        // An account whose sessions were voided since the guessing began — a new password
-        // (reset link, change, or `admin reset-password`, which cannot reach this node's
-        // store) or an admin's disable — starts afresh: the guesses were at an old password.
-        let password_set_since = user
-            .as_ref()
-            .and_then(|u| u.sessions_valid_after)
-            .is_some_and(|at| at.timestamp_millis() > lock.since_ms);
-        if password_set_since {
-            lockout::clear(kv, email.as_str()).await.map_err(internal)?;
-            attempt = lockout::begin_attempt(kv, email.as_str())
-                .await
-                .map_err(internal)?;
-        }
-    }
-    if let Err(lock) = attempt {
+        .map_err(internal)?
+    {
         password::verify_dummy(password).await;
         return Err(AuthError::Locked {
             retry_after: lock.retry_after,
@@ -71,7 +62,7 @@ pub async fn sign_in_with_password(
     };
     match (verified, user) {
         (true, Some(user)) => {
-            lockout::clear(kv, email.as_str()).await.map_err(internal)?;
+            lockout::clear(kv, &subject).await.map_err(internal)?;
             db::users::record_login(state.db(), user, "email")
                 .await
                 .map_err(internal)
