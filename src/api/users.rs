@@ -423,9 +423,7 @@ async fn check_avatar(state: &AppState, user: &User, key: &str) -> Result<String
     }
 }
 
-/// The address users reach the instance at, as links are built on it now (an admin may set
-/// it at run time): signed storage URLs in fs mode point there.
+/// Signed storage URLs in fs mode point at the address users reach the instance at now.
 async fn public_base(state: &AppState) -> Result<url::Url, ApiError> {
-    let instance = state.instance_settings().await?;
-    url::Url::parse(&format!("{}/", state.public_url(&instance))).map_err(internal)
+    Ok(state.public_base().await?)
 }

@@ -207,17 +207,7 @@ pub async fn role_held<C: ConnectionTrait>(
     workspace_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<i16>, DbErr> {
-    member::Entity::find()
-        .select_only()
-        .column(member::Column::Role)
-        .filter(member::Column::WorkspaceId.eq(workspace_id))
-        .filter(member::Column::MemberId.eq(user_id))
-        .filter(member::Column::IsActive.eq(true))
-        .filter(member::Column::DeletedAt.is_null())
-        .lock(LockType::Share)
-        .into_tuple()
-        .one(conn)
-        .await
+    active_role(conn, workspace_id, user_id, LockType::Share).await
 }
 
 /// [`role_held`], with the membership row locked for update instead: a change of the role (or
@@ -228,6 +218,15 @@ async fn role_locked<C: ConnectionTrait>(
     workspace_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<i16>, DbErr> {
+    active_role(conn, workspace_id, user_id, LockType::Update).await
+}
+
+async fn active_role<C: ConnectionTrait>(
+    conn: &C,
+    workspace_id: Uuid,
+    user_id: Uuid,
+    lock: LockType,
+) -> Result<Option<i16>, DbErr> {
     member::Entity::find()
         .select_only()
         .column(member::Column::Role)
@@ -235,7 +234,7 @@ async fn role_locked<C: ConnectionTrait>(
         .filter(member::Column::MemberId.eq(user_id))
         .filter(member::Column::IsActive.eq(true))
         .filter(member::Column::DeletedAt.is_null())
-        .lock(LockType::Update)
+        .lock(lock)
         .into_tuple()
         .one(conn)
         .await

@@ -243,15 +243,13 @@ impl Endpoint for RedirectToHttps {
         let state = req
             .data::<AppState>()
             .ok_or_else(|| poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
-        let configured = state.settings().public_url.clone();
-        let base = match state.instance_settings().await {
-            Ok(instance) => url::Url::parse(&state.public_url(&instance)).unwrap_or(configured),
+        let mut target = match state.public_base().await {
+            Ok(base) => base,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the instance settings; redirecting to public_url");
-                configured
+                state.settings().public_url.clone()
             }
         };
-        let mut target = base;
         target.set_path(req.uri().path());
         target.set_query(req.uri().query());
         if target.scheme() != "https" {

@@ -221,6 +221,39 @@ fn probe_id(output: &std::process::Output) -> Uuid {
     Uuid::parse_str(id).unwrap()
 }
 
+/// The probe's job as `jobs list --status running` shows it, while a worker holds it.
+fn running_job(node: &Node, env: &[(&str, &str)], probe_id: Uuid) -> Option<serde_json::Value> {
+    let out = node.cli(&["jobs", "list", "--status", "running", "--json"], env);
+    assert!(out.status.success(), "{}", process::stderr(&out));
+    process::stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|j| j["job"]["probe_id"] == probe_id.to_string())
+}
+
+/// Queues a probe held for `hold` and waits until a worker runs it; returns its id.
+async fn start_held_probe(node: &Node, env: &[(&str, &str)], hold: &str) -> Uuid {
+    let out = node.cli(&["doctor", "queue", "--hold", hold, "--no-wait"], env);
+    assert!(out.status.success(), "{}", process::stderr(&out));
+    let probe_id = probe_id(&out);
+    eventually(
+        Duration::from_secs(20),
+        "the probe to be running",
+        || async { running_job(node, env, probe_id).map(|_| ()) },
+    )
+    .await;
+    probe_id
+}
+
+/// The probe's runs, once there are any.
+async fn eventual_runs(node: &Node, probe_id: Uuid, what: &str) -> Vec<db::probes::ProbeRun> {
+    eventually(Duration::from_secs(60), what, || async {
+        let runs = probe_runs(node, probe_id).await;
+        (!runs.is_empty()).then_some(runs)
+    })
+    .await
+}
+
 async fn probe_runs(node: &Node, probe_id: Uuid) -> Vec<db::probes::ProbeRun> {
     let db = node.database().await;
     let runs = db::probes::runs(&db, probe_id).await.unwrap();
@@ -268,20 +301,7 @@ on_both_engines!(
         ];
         let server = node.serve(&[], &env);
         // Held 6 s: longer than the 1 s the stop gives it.
-        let out = node.cli(&["doctor", "queue", "--hold", "6s", "--no-wait"], &env);
-        assert!(out.status.success(), "{}", process::stderr(&out));
-        let probe_id = probe_id(&out);
-        eventually(
-            Duration::from_secs(20),
-            "the probe to be running",
-            || async {
-                let out = node.cli(&["jobs", "list", "--status", "running", "--json"], &env);
-                process::stdout(&out)
-                    .contains(&probe_id.to_string())
-                    .then_some(())
-            },
-        )
-        .await;
+        let probe_id = start_held_probe(&node, &env, "6s").await;
         server.signal(libc::SIGTERM);
         let (status, log) =
             tokio::task::spawn_blocking(move || server.wait(Duration::from_secs(15)))
@@ -295,15 +315,7 @@ on_both_engines!(
         );
 
         let restarted = node.serve(&[], &env);
-        let runs = eventually(
-            Duration::from_secs(60),
-            "the job to run again after the restart",
-            || async {
-                let runs = probe_runs(&node, probe_id).await;
-                (!runs.is_empty()).then_some(runs)
-            },
-        )
-        .await;
+        let runs = eventual_runs(&node, probe_id, "the job to run again after the restart").await;
         assert_eq!(runs.len(), 1, "{runs:?}");
         assert!(runs[0].succeeded);
         drop(restarted);
@@ -320,38 +332,22 @@ on_both_engines!(
         ];
         let server = node.serve(&[], &env);
         // Held 8 s: the kill below, right after the job is seen running, surely cuts it off.
-        let out = node.cli(&["doctor", "queue", "--hold", "8s", "--no-wait"], &env);
-        assert!(out.status.success(), "{}", process::stderr(&out));
-        let probe_id = probe_id(&out);
-        let running = || {
-            let out = node.cli(&["jobs", "list", "--status", "running", "--json"], &env);
-            assert!(out.status.success(), "{}", process::stderr(&out));
-            process::stdout(&out)
-                .lines()
-                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-                .find(|j| j["job"]["probe_id"] == probe_id.to_string())
-        };
-        eventually(
-            Duration::from_secs(20),
-            "the probe to be running",
-            || async { running() },
-        )
-        .await;
+        let probe_id = start_held_probe(&node, &env, "8s").await;
         server.kill9();
         assert!(
             probe_runs(&node, probe_id).await.is_empty(),
             "the kill cut the first attempt off"
         );
-        assert!(running().is_some(), "still held by the dead worker");
+        assert!(
+            running_job(&node, &env, probe_id).is_some(),
+            "still held by the dead worker"
+        );
 
         let restarted = node.serve(&[], &env);
-        let runs = eventually(
-            Duration::from_secs(40),
+        let runs = eventual_runs(
+            &node,
+            probe_id,
             "a live worker to take the job over and finish it",
-            || async {
-                let runs = probe_runs(&node, probe_id).await;
-                (!runs.is_empty()).then_some(runs)
-            },
         )
         .await;
         assert_eq!(runs.len(), 1, "{runs:?}");
@@ -359,7 +355,7 @@ on_both_engines!(
         assert_eq!(runs[0].attempt, 2, "the cut-off run counts as an attempt");
         // The worker marks the job done just after the probe records its run.
         eventually(Duration::from_secs(10), "the job to be done", || async {
-            running().is_none().then_some(())
+            running_job(&node, &env, probe_id).is_none().then_some(())
         })
         .await;
         drop(restarted);

@@ -22,10 +22,9 @@ fn every_migration_runs_in_one_transaction() {
     }
 }
 
-fn tables(db: &rusqlite::Connection) -> Vec<String> {
-    let mut query = db
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap();
+/// The first column of `sql`'s rows.
+fn texts(db: &rusqlite::Connection, sql: &str) -> Vec<String> {
+    let mut query = db.prepare(sql).unwrap();
     query
         .query_map([], |row| row.get(0))
         .unwrap()
@@ -33,15 +32,15 @@ fn tables(db: &rusqlite::Connection) -> Vec<String> {
         .collect()
 }
 
+fn tables(db: &rusqlite::Connection) -> Vec<String> {
+    texts(
+        db,
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+    )
+}
+
 fn applied(db: &rusqlite::Connection) -> Vec<String> {
-    let mut query = db
-        .prepare("SELECT version FROM seaql_migrations ORDER BY version")
-        .unwrap();
-    query
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    texts(db, "SELECT version FROM seaql_migrations ORDER BY version")
 }
 
 #[test]
