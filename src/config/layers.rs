@@ -181,7 +181,13 @@ impl RawConfig {
                 continue;
             }
             let name = rest.to_ascii_lowercase();
-            let Some(key) = keys::find(&name) else {
+            let known = keys::find(&name);
+            // An empty variable is unset, not a value: `FOO=${FOO}` in a compose file or unit
+            // must not wipe what the config file says. (An unknown name is refused all the same.)
+            if known.is_some() && value.trim().is_empty() {
+                continue;
+            }
+            let Some(key) = known else {
                 return Err(ConfigError::UnknownKey {
                     suggestion: closest_key(&name)
                         .map(|k| format!("{ENV_PREFIX}{}", k.to_ascii_uppercase())),
@@ -246,6 +252,28 @@ mod tests {
             Source::File(_)
         ));
         assert!(raw.get("data_dir").is_none());
+    }
+
+    #[test]
+    fn an_empty_variable_leaves_the_file_value_in_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("plane-aio.toml");
+        std::fs::write(&file, "public_url = \"https://plane.example.com\"\n").unwrap();
+        let raw = RawConfig::load(
+            Some(&file),
+            env(&[("PLANE_AIO_PUBLIC_URL", ""), ("PLANE_AIO_LOG_LEVEL", "  ")]),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            raw.get("public_url").unwrap().value,
+            "https://plane.example.com"
+        );
+        assert!(raw.get("log_level").is_none());
+        let err = RawConfig::load(None, env(&[("PLANE_AIO_LISEN", "")]), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("PLANE_AIO_LISEN"), "{err}");
     }
 
     #[test]

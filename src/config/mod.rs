@@ -374,6 +374,12 @@ impl Settings {
     pub fn uploads_dir(&self) -> PathBuf {
         self.data_dir.join("uploads")
     }
+
+    /// Where fs-mode uploads are written before they are renamed into `uploads_dir`: on the
+    /// same file system, outside the key space, emptied at start.
+    pub fn partial_uploads_dir(&self) -> PathBuf {
+        self.data_dir.join("partial-uploads")
+    }
 }
 
 fn default_public_url(tls: &TlsSettings, listen: SocketAddr) -> Result<url::Url, ConfigError> {

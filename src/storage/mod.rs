@@ -73,18 +73,26 @@ fn init_opendal() {
 }
 
 impl Storage {
-    /// `uploads_dir` is used in fs mode; `signer` signs fs-mode URLs.
+    /// `uploads_dir` holds the objects in fs mode, each written first in `partial_dir` (same file
+    /// system), synced, then renamed into place: a reader, or a restart after a crash mid-write,
+    /// sees the old object or the whole new one, never a torn file. `signer` signs fs-mode URLs.
     pub fn new(
         settings: &StorageSettings,
         uploads_dir: &Path,
+        partial_dir: &Path,
         signer: UrlSigner,
     ) -> Result<Storage, StorageError> {
         init_opendal();
         let (op, kind) = match settings {
             StorageSettings::Fs => {
                 let root = uploads_dir.to_string_lossy().to_string();
+                let partial = partial_dir.to_string_lossy().to_string();
                 (
-                    Operator::new(services::Fs::default().root(&root))?,
+                    Operator::new(
+                        services::Fs::default()
+                            .root(&root)
+                            .atomic_write_dir(&partial),
+                    )?,
                     BackendKind::Fs,
                 )
             }

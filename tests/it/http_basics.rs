@@ -97,12 +97,22 @@ on_both_engines!(
         if engine == Engine::Sqlite {
             // Only the database: the queue and key-value store have files of their own.
             assert_eq!(body["failing"], json!(["database"]), "{body}");
-            let error = body["checks"]["database"]["error"].as_str().unwrap();
+            // What the log says: the cause.
+            let readiness = app.state.readiness().await;
+            let cause = readiness.checks["database"].error.clone().unwrap();
             assert!(
-                error.contains("plane.db") && error.contains("removed"),
-                "{error}"
+                cause.contains("plane.db") && cause.contains("removed"),
+                "{cause}"
             );
         }
+        // The cause (a path, a host) goes to the log, not to an anonymous caller.
+        let error = body["checks"]["database"]["error"].as_str().unwrap();
+        assert!(error.contains("server log"), "{error}");
+        let data_dir = app.data_dir.path().display().to_string();
+        assert!(
+            !body.to_string().contains(&data_dir) && !body.to_string().contains("127.0.0.1"),
+            "{body}"
+        );
     }
 );
 

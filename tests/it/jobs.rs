@@ -450,3 +450,68 @@ async fn doctor_queue_confirms_a_running_server() {
         process::stdout(&out)
     );
 }
+
+/// Enqueues a probe and waits until it has run and is marked done.
+async fn probe_runs_soon(app: &TestApp) {
+    let probe_id = Uuid::now_v7();
+    app.state
+        .queue()
+        .enqueue(
+            Job::Probe {
+                probe_id,
+                fail_first: 0,
+                hold_ms: 0,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    eventually(
+        Duration::from_secs(60),
+        "the probe to run and be done",
+        || async {
+            let done = app
+                .state
+                .queue()
+                .list(StatusFilter::Done, 100)
+                .await
+                .unwrap();
+            done.iter()
+                .any(|job| job.job["probe_id"] == probe_id.to_string())
+                .then_some(())
+        },
+    )
+    .await;
+}
+
+on_both_engines!(
+    a_worker_forgotten_while_its_node_slept_takes_jobs_again,
+    |engine: Engine| async move {
+        // Heartbeats every second.
+        let app = TestApp::spawn_with(
+            engine,
+            &[("job_orphan_timeout", "3s"), ("shutdown_timeout", "2s")],
+        )
+        .await;
+        // The worker is registered and working.
+        probe_runs_soon(&app).await;
+        // What another node's purge does to a node suspended for longer than a day (or this
+        // node's own purge, the moment it wakes, before its heartbeat): its worker is forgotten.
+        // (Its finished jobs, which name it, went before it.)
+        let later = chrono::Utc::now() + chrono::Duration::days(1);
+        let queue = app.state.queue();
+        queue.purge_finished(later, later).await.unwrap();
+        let forgotten = queue.purge_gone_workers(later).await.unwrap();
+        assert!(forgotten >= 1, "no worker was registered");
+        // Heartbeats of a forgotten worker find no registration; jobs must still run after them.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        probe_runs_soon(&app).await;
+        // ...and the worker registered itself again (a failed heartbeat restarts it under a new
+        // name), so if this node dies with jobs in hand, the other nodes can find and requeue
+        // them (that requeue looks jobs' workers up in the registrations).
+        let later = chrono::Utc::now() + chrono::Duration::days(1);
+        queue.purge_finished(later, later).await.unwrap();
+        let registered = queue.purge_gone_workers(later).await.unwrap();
+        assert!(registered >= 1, "the worker did not register again");
+    }
+);

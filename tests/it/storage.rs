@@ -9,7 +9,7 @@ use std::{
 use plane_aio::storage::{ObjectKey, StorageError};
 use reqwest::StatusCode;
 
-use crate::support::{Engine, TestApp, tools};
+use crate::support::{Engine, TestApp, process::Server, tools};
 
 struct S3Server {
     child: Child,
@@ -189,6 +189,13 @@ async fn storage_works_on_the_data_folder() {
             .is_file(),
         "files live under <data_dir>/uploads"
     );
+    // Each write went through the partial-uploads folder and was renamed out of it.
+    let partial = app.data_dir.path().join("partial-uploads");
+    assert_eq!(
+        std::fs::read_dir(&partial).unwrap().count(),
+        0,
+        "{partial:?}"
+    );
     // The fs-mode signed URLs are the server's own.
     let key = ObjectKey::parse("k.txt").unwrap();
     let url = app
@@ -270,4 +277,26 @@ async fn wrong_s3_credentials_make_readiness_fail_on_storage() {
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["failing"], serde_json::json!(["storage"]));
+}
+
+#[test]
+fn uploads_cut_short_by_a_crash_are_cleared_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    // What a kill -9 in the middle of an upload leaves: a temporary file, never a torn object.
+    std::fs::create_dir_all(root.join("partial-uploads")).unwrap();
+    std::fs::write(root.join("partial-uploads/avatar.png.8f1c2b"), "torn").unwrap();
+    let data = root.display().to_string();
+    let server = Server::start(
+        &["--data-dir", &data, "--listen", "127.0.0.1:0"],
+        &[],
+        dir.path(),
+    );
+    let left: Vec<_> = std::fs::read_dir(root.join("partial-uploads"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left over: {left:?}");
+    assert!(root.join("uploads").is_dir());
+    drop(server);
 }
