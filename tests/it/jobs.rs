@@ -15,8 +15,8 @@ use crate::{
     support::{Engine, TestApp, eventually, node::Node, process},
 };
 
-on_both_engines!(an_enqueued_job_runs_once, |engine: Engine| async move {
-    let app = TestApp::spawn(engine).await;
+/// Enqueues a probe that succeeds at once; its id.
+async fn enqueue_probe(app: &TestApp) -> Uuid {
     let probe_id = Uuid::now_v7();
     app.state
         .queue()
@@ -30,6 +30,12 @@ on_both_engines!(an_enqueued_job_runs_once, |engine: Engine| async move {
         )
         .await
         .unwrap();
+    probe_id
+}
+
+on_both_engines!(an_enqueued_job_runs_once, |engine: Engine| async move {
+    let app = TestApp::spawn(engine).await;
+    let probe_id = enqueue_probe(&app).await;
     eventually(Duration::from_secs(60), "the probe to run", || async {
         let runs = db::probes::runs(app.state.db(), probe_id).await.unwrap();
         (!runs.is_empty()).then_some(())
@@ -453,19 +459,7 @@ async fn doctor_queue_confirms_a_running_server() {
 
 /// Enqueues a probe and waits until it has run and is marked done.
 async fn probe_runs_soon(app: &TestApp) {
-    let probe_id = Uuid::now_v7();
-    app.state
-        .queue()
-        .enqueue(
-            Job::Probe {
-                probe_id,
-                fail_first: 0,
-                hold_ms: 0,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    let probe_id = enqueue_probe(app).await;
     eventually(
         Duration::from_secs(60),
         "the probe to run and be done",

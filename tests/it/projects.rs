@@ -276,6 +276,7 @@ on_both_engines!(who_sees_which_project, |engine: Engine| async move {
     // Bob: his project and the public one, not the secret one.
     let list = bob.get("/workspaces/acme/projects/").await.expect(200);
     assert_eq!(ids(&list["results"]), ["BOB", "PUB"]);
+    assert_eq!(list["total_count"], 2, "the secret project is not counted");
     assert_eq!(list["results"][0]["sort_order"], 65535.0);
     assert_eq!(list["results"][0]["is_member"], true);
     assert_eq!(list["results"][1]["is_member"], false);
@@ -306,6 +307,7 @@ on_both_engines!(who_sees_which_project, |engine: Engine| async move {
     // Ada's own order: the newest project first (Plane: lowest sort order − 10000).
     let list = ada.get("/workspaces/acme/projects/").await.expect(200);
     assert_eq!(ids(&list["results"]), ["SEC", "PUB", "BOB"]);
+    assert_eq!(list["total_count"], 3, "her secret project counts");
     let by_name = ada
         .get("/workspaces/acme/projects/?order_by=-name")
         .await

@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, JoinType,
     QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    sea_query::{Expr, ExprTrait, IntoCondition, LockType, NullOrdering, Order},
+    sea_query::{Expr, ExprTrait, IntoCondition, LockType, NullOrdering, Order, Query},
 };
 use uuid::Uuid;
 
@@ -183,16 +183,7 @@ pub async fn visible(
     if !visibility.include_archived {
         query = query.filter(project::Column::ArchivedAt.is_null());
     }
-    // A bare COUNT over the join (sea-orm's count() wraps a subquery selecting every column).
-    let count = Expr::col((project::Entity, project::Column::Id)).count();
-    let total: Option<i64> = query
-        .clone()
-        .select_only()
-        .column_as(count, "n")
-        .into_tuple()
-        .one(&db.conn)
-        .await?;
-    let total = total.and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+    let total = count_visible(db, workspace_id, visibility).await?;
     let direction = |descending: bool| if descending { Order::Desc } else { Order::Asc };
     let query = match order {
         ProjectOrder::SortOrder { descending } => query.order_by_with_nulls(
@@ -228,18 +219,70 @@ pub async fn visible(
     if ids.is_empty() {
         return Ok((Vec::new(), total));
     }
-    let mine = active_membership_of(user_id);
-    let mut rows: HashMap<Uuid, (Project, Option<ProjectMember>)> = project::Entity::find()
-        .join(JoinType::LeftJoin, mine)
+    // The page's rows and the user's memberships in them, as two plain selects: a joined
+    // select names its columns with prefixes, which sea-orm formats anew for every value read.
+    let mut rows: HashMap<Uuid, Project> = project::Entity::find()
         .filter(project::Column::Id.is_in(ids.iter().copied()))
-        .select_also(project_member::Entity)
         .all(&db.conn)
         .await?
         .into_iter()
-        .map(|row| (row.0.id, row))
+        .map(|row| (row.id, row))
         .collect();
-    let page = ids.iter().filter_map(|id| rows.remove(id)).collect();
+    let mut memberships: HashMap<Uuid, ProjectMember> = project_member::Entity::find()
+        .filter(project_member::Column::ProjectId.is_in(ids.iter().copied()))
+        .filter(project_member::Column::MemberId.eq(user_id))
+        .filter(project_member::Column::IsActive.eq(true))
+        .filter(project_member::Column::DeletedAt.is_null())
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.project_id, m))
+        .collect();
+    let page = ids
+        .iter()
+        .filter_map(|id| rows.remove(id).map(|p| (p, memberships.remove(id))))
+        .collect();
     Ok((page, total))
+}
+
+/// How many projects [`visible`] finds. Public projects count without a look at the
+/// memberships: the membership is sought (`EXISTS`, after the `OR`'s first arm) only for the
+/// secret ones, where the listing's join would seek it for every row.
+async fn count_visible(db: &Db, workspace_id: Uuid, visibility: Visibility) -> Result<u64, DbErr> {
+    let member = Query::select()
+        .expr(Expr::val(1))
+        .from(project_member::Entity)
+        .and_where(
+            Expr::col((project_member::Entity, project_member::Column::ProjectId))
+                .equals((project::Entity, project::Column::Id)),
+        )
+        .and_where(project_member::Column::MemberId.eq(visibility.user_id))
+        .and_where(project_member::Column::IsActive.eq(true))
+        .and_where(project_member::Column::DeletedAt.is_null())
+        .to_owned();
+    let mut seen = Condition::any();
+    if visibility.include_public {
+        seen = seen.add(project::Column::Network.eq(2));
+    }
+    seen = seen.add(Expr::exists(member));
+    let mut query = project::Entity::find()
+        .filter(project::Column::WorkspaceId.eq(workspace_id))
+        .filter(project::Column::DeletedAt.is_null())
+        .filter(seen);
+    if !visibility.include_archived {
+        query = query.filter(project::Column::ArchivedAt.is_null());
+    }
+    // A bare COUNT (sea-orm's count() wraps a subquery selecting every column).
+    let total: Option<i64> = query
+        .select_only()
+        .column_as(
+            Expr::col((project::Entity, project::Column::Id)).count(),
+            "n",
+        )
+        .into_tuple()
+        .one(&db.conn)
+        .await?;
+    Ok(total.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
 }
 
 /// Active, non-bot members per project, for the given projects.
