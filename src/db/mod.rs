@@ -306,8 +306,16 @@ pub async fn sqlite_pool(path: &Path, create: bool) -> Result<SqlitePool, Connec
         .connect_with(options)
         .await
         .map_err(|e| {
+            // SQLite says only "unable to open database file"; the usual cause is worth naming.
+            let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+            let hint = match folder {
+                Some(folder) if !folder.is_dir() => {
+                    format!(" (the folder {} does not exist)", folder.display())
+                }
+                _ => String::new(),
+            };
             ConnectError::Unreachable(format!(
-                "cannot open the SQLite database {}: {}",
+                "cannot open the SQLite database {}: {}{hint}",
                 path.display(),
                 describe_sqlx_error(&e)
             ))

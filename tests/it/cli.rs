@@ -327,6 +327,28 @@ fn a_missing_tls_file_is_named_and_nothing_is_created() {
     }
 }
 
+#[test]
+fn a_sqlite_file_in_a_missing_folder_is_named_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url = format!("sqlite://{}", dir.path().join("gone/plane.db").display());
+    let args = [
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--database-url",
+        &url,
+    ];
+    let line = one_error_line(&process::run(&args, &[], dir.path()));
+    assert!(
+        line.contains("gone/plane.db") && line.contains("does not exist"),
+        "{line}"
+    );
+    assert!(!data.exists());
+}
+
 #[tokio::test]
 async fn postgres_that_refuses_us_is_named_and_nothing_is_created() {
     let dir = tempfile::tempdir().unwrap();
