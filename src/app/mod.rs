@@ -489,26 +489,10 @@ async fn open_rest(
                 data_dir::describe_io(&e)
             ))
         })?;
-        // What is here was cut short by a crash: this process holds the data folder, so no
-        // other writer can be mid-upload.
-        let partial = settings.partial_uploads_dir();
-        let _ = std::fs::remove_dir_all(&partial);
-        std::fs::create_dir_all(&partial).map_err(|e| {
-            fail(format!(
-                "cannot create the folder {}: {}",
-                partial.display(),
-                data_dir::describe_io(&e)
-            ))
-        })?;
     }
     let signer = UrlSigner::new(secret);
-    let storage = Storage::new(
-        &settings.storage,
-        &settings.uploads_dir(),
-        &settings.partial_uploads_dir(),
-        signer,
-    )
-    .map_err(|e| fail(format!("cannot set up file storage: {e}")))?;
+    let storage = Storage::new(&settings.storage, &settings.uploads_dir(), signer)
+        .map_err(|e| fail(format!("cannot set up file storage: {e}")))?;
     let queue = JobQueue::open(db, &settings.data_dir, &settings.jobs)
         .await
         .map_err(|e| fail(format!("cannot open the job queue: {e}")))?;

@@ -283,7 +283,7 @@ impl Settings {
         };
         let cron = CronSettings {
             purge_expired: match raw.get("cron_purge_expired") {
-                Some(v) if v.value.trim().is_empty() => None,
+                Some(v) if v.value.trim().is_empty() || v.value.trim() == "off" => None,
                 _ => Some(r.parse_or(
                     "cron_purge_expired",
                     "0 */10 * * * *",
@@ -373,12 +373,6 @@ impl Settings {
 
     pub fn uploads_dir(&self) -> PathBuf {
         self.data_dir.join("uploads")
-    }
-
-    /// Where fs-mode uploads are written before they are renamed into `uploads_dir`: on the
-    /// same file system, outside the key space, emptied at start.
-    pub fn partial_uploads_dir(&self) -> PathBuf {
-        self.data_dir.join("partial-uploads")
     }
 }
 
@@ -548,9 +542,11 @@ mod tests {
     }
 
     #[test]
-    fn empty_cron_schedule_disables_the_job() {
-        let s = Settings::from_flags(&flags(&[("cron_purge_expired", "")])).unwrap();
-        assert_eq!(s.cron.purge_expired, None);
+    fn empty_or_off_cron_schedule_disables_the_job() {
+        for off in ["", "off"] {
+            let s = Settings::from_flags(&flags(&[("cron_purge_expired", off)])).unwrap();
+            assert_eq!(s.cron.purge_expired, None, "{off:?}");
+        }
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! from the queue: done ones after 7 days, dead ones after 30 (time to look into them). Sign-in
 //! mail jobs name addresses that may have no account, so they are not kept for ever. Workers
 //! unseen for a day (or `job_orphan_timeout`, when longer: a live worker may be that quiet) and
-//! named by no job are forgotten: each start of a node registers a new one.
+//! named by no job are forgotten: each start of a node registers a new one. Temporary files of
+//! fs-mode uploads an hour old (left by a crash mid-write) are removed.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -17,6 +18,9 @@ const DONE_JOB_DAYS: i64 = 7;
 const DEAD_JOB_DAYS: i64 = 30;
 /// How long a worker may go unseen before it is forgotten, at least.
 const GONE_WORKER_DAYS: i64 = 1;
+/// Age after which a temporary upload file is taken for abandoned (a write of the largest body
+/// allowed takes seconds).
+const ABANDONED_UPLOAD: std::time::Duration = std::time::Duration::from_secs(3600);
 
 pub async fn run(state: AppState) -> anyhow::Result<String> {
     let entries = state.kv().purge_expired().await?;
@@ -41,7 +45,8 @@ pub async fn run(state: AppState) -> anyhow::Result<String> {
                 .unwrap_or(DateTime::<Utc>::MIN_UTC),
         )
         .await?;
+    let uploads = state.storage().sweep_partial(ABANDONED_UPLOAD).await?;
     Ok(format!(
-        "removed {entries} expired key-value entries, {runs} old cron run records, {jobs} finished jobs and {workers} gone workers"
+        "removed {entries} expired key-value entries, {runs} old cron run records, {jobs} finished jobs, {workers} gone workers and {uploads} abandoned upload files"
     ))
 }

@@ -308,9 +308,12 @@ pub async fn sqlite_pool(path: &Path, create: bool) -> Result<SqlitePool, Connec
         .map_err(|e| {
             // SQLite says only "unable to open database file"; the usual cause is worth naming.
             let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
-            let hint = match folder {
-                Some(folder) if !folder.is_dir() => {
+            let hint = match folder.map(|f| (f, std::fs::metadata(f))) {
+                Some((folder, Err(e))) if e.kind() == std::io::ErrorKind::NotFound => {
                     format!(" (the folder {} does not exist)", folder.display())
+                }
+                Some((folder, Ok(meta))) if !meta.is_dir() => {
+                    format!(" ({} is not a folder)", folder.display())
                 }
                 _ => String::new(),
             };

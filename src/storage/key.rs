@@ -23,6 +23,11 @@ impl ObjectKey {
                 return Err(InvalidKey("must not contain empty, '.' or '..' segments"));
             }
         }
+        if text.split('/').next() == Some(super::PARTIAL_DIR) {
+            return Err(InvalidKey(
+                "must not start with the folder of writes under way",
+            ));
+        }
         if text.chars().any(|c| c.is_control() || c == '\\') {
             return Err(InvalidKey(
                 "must not contain control characters or backslashes",
@@ -52,6 +57,7 @@ mod tests {
         for bad in [
             "",
             "/etc/passwd",
+            ".partial/avatar.png.1a2b",
             "a/../b",
             "..",
             "a//b",

@@ -62,6 +62,10 @@ pub struct Storage {
     fs_root: Option<std::path::PathBuf>,
 }
 
+/// The folder, inside the uploads folder, where fs-mode writes are made before they are
+/// renamed into place. Outside the key space: [`ObjectKey`] refuses it as a first segment.
+pub const PARTIAL_DIR: &str = ".partial";
+
 /// Registers opendal's services and its HTTP transport once per process (the crate is built
 /// without its auto-registration, which would pull a second TLS stack).
 fn init_opendal() {
@@ -73,20 +77,20 @@ fn init_opendal() {
 }
 
 impl Storage {
-    /// `uploads_dir` holds the objects in fs mode, each written first in `partial_dir` (same file
-    /// system), synced, then renamed into place: a reader, or a restart after a crash mid-write,
-    /// sees the old object or the whole new one, never a torn file. `signer` signs fs-mode URLs.
+    /// `uploads_dir` holds the objects in fs mode, each written first in its [`PARTIAL_DIR`]
+    /// (inside it, so on the same file system even when `uploads/` is a mount of its own),
+    /// synced, then renamed into place: a reader, or a restart after a crash mid-write, sees the
+    /// old object or the whole new one, never a torn file. `signer` signs fs-mode URLs.
     pub fn new(
         settings: &StorageSettings,
         uploads_dir: &Path,
-        partial_dir: &Path,
         signer: UrlSigner,
     ) -> Result<Storage, StorageError> {
         init_opendal();
         let (op, kind) = match settings {
             StorageSettings::Fs => {
                 let root = uploads_dir.to_string_lossy().to_string();
-                let partial = partial_dir.to_string_lossy().to_string();
+                let partial = uploads_dir.join(PARTIAL_DIR).to_string_lossy().to_string();
                 (
                     Operator::new(
                         services::Fs::default()
@@ -114,16 +118,61 @@ impl Storage {
         self.kind
     }
 
+    /// Writes the object whole. A write that fails half-way is aborted, which takes its
+    /// temporary file away (fs); what a crash leaves is swept by [`Storage::sweep_partial`].
     pub async fn write(
         &self,
         key: &ObjectKey,
         bytes: impl Into<opendal::Buffer>,
     ) -> Result<(), StorageError> {
-        self.op
-            .write(key.as_str(), bytes)
+        let mut writer = self
+            .op
+            .writer(key.as_str())
             .await
-            .map(|_| ())
-            .map_err(StorageError::from_opendal)
+            .map_err(StorageError::from_opendal)?;
+        let written = match writer.write(bytes).await {
+            Ok(()) => writer.close().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            if let Err(abort) = writer.abort().await {
+                tracing::warn!(key = %key, error = %abort, "cannot abort a failed storage write");
+            }
+            return Err(StorageError::from_opendal(e));
+        }
+        Ok(())
+    }
+
+    /// Removes temporary files of fs-mode writes older than `older_than`: what a crash, or a
+    /// request dropped mid-write, left. (The folder may be shared by several nodes, so nothing
+    /// younger is touched: it may be another node's write under way.) Returns how many went.
+    pub async fn sweep_partial(&self, older_than: Duration) -> Result<u64, std::io::Error> {
+        let Some(root) = &self.fs_root else {
+            return Ok(0);
+        };
+        let mut entries = match tokio::fs::read_dir(root.join(PARTIAL_DIR)).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut removed = 0;
+        while let Some(entry) = entries.next_entry().await? {
+            let meta = entry.metadata().await?;
+            let stale = meta
+                .modified()
+                .ok()
+                .and_then(|at| at.elapsed().ok())
+                .is_some_and(|age| age >= older_than);
+            if meta.is_file() && stale {
+                match tokio::fs::remove_file(entry.path()).await {
+                    Ok(()) => removed += 1,
+                    // Another node's sweep took it first.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(removed)
     }
 
     pub async fn read(&self, key: &ObjectKey) -> Result<Vec<u8>, StorageError> {

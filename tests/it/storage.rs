@@ -9,7 +9,7 @@ use std::{
 use plane_aio::storage::{ObjectKey, StorageError};
 use reqwest::StatusCode;
 
-use crate::support::{Engine, TestApp, process::Server, tools};
+use crate::support::{Engine, TestApp, eventually, tools};
 
 struct S3Server {
     child: Child,
@@ -189,8 +189,18 @@ async fn storage_works_on_the_data_folder() {
             .is_file(),
         "files live under <data_dir>/uploads"
     );
-    // Each write went through the partial-uploads folder and was renamed out of it.
-    let partial = app.data_dir.path().join("partial-uploads");
+    // A write is made aside and renamed into place: an overwrite is a new file (a new inode),
+    // never the old one rewritten where a reader or a crash could catch it half-way.
+    use std::os::unix::fs::MetadataExt;
+    let key = ObjectKey::parse("uploads/report.txt").unwrap();
+    let file = app.data_dir.path().join("uploads/uploads/report.txt");
+    let storage = app.state.storage();
+    storage.write(&key, b"first".to_vec()).await.unwrap();
+    let first = std::fs::metadata(&file).unwrap().ino();
+    storage.write(&key, b"second".to_vec()).await.unwrap();
+    assert_ne!(std::fs::metadata(&file).unwrap().ino(), first);
+    assert_eq!(std::fs::read(&file).unwrap(), b"second");
+    let partial = app.data_dir.path().join("uploads/.partial");
     assert_eq!(
         std::fs::read_dir(&partial).unwrap().count(),
         0,
@@ -279,24 +289,28 @@ async fn wrong_s3_credentials_make_readiness_fail_on_storage() {
     assert_eq!(body["failing"], serde_json::json!(["storage"]));
 }
 
-#[test]
-fn uploads_cut_short_by_a_crash_are_cleared_at_start() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("data");
+#[tokio::test]
+async fn uploads_abandoned_mid_write_are_swept_by_the_purge() {
+    let app = TestApp::spawn_with(Engine::Sqlite, &[("cron_purge_expired", "* * * * * *")]).await;
+    let partial = app.data_dir.path().join("uploads/.partial");
+    std::fs::create_dir_all(&partial).unwrap();
     // What a kill -9 in the middle of an upload leaves: a temporary file, never a torn object.
-    std::fs::create_dir_all(root.join("partial-uploads")).unwrap();
-    std::fs::write(root.join("partial-uploads/avatar.png.8f1c2b"), "torn").unwrap();
-    let data = root.display().to_string();
-    let server = Server::start(
-        &["--data-dir", &data, "--listen", "127.0.0.1:0"],
-        &[],
-        dir.path(),
-    );
-    let left: Vec<_> = std::fs::read_dir(root.join("partial-uploads"))
+    let abandoned = partial.join("avatar.png.8f1c2b");
+    std::fs::write(&abandoned, "torn").unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    std::fs::File::options()
+        .write(true)
+        .open(&abandoned)
         .unwrap()
-        .map(|entry| entry.unwrap().file_name())
-        .collect();
-    assert!(left.is_empty(), "left over: {left:?}");
-    assert!(root.join("uploads").is_dir());
-    drop(server);
+        .set_modified(two_hours_ago)
+        .unwrap();
+    // A write under way (perhaps another node's, on a shared folder) stays.
+    let under_way = partial.join("report.pdf.77aa01");
+    std::fs::write(&under_way, "half").unwrap();
+
+    eventually(Duration::from_secs(30), "the purge to sweep", || async {
+        (!abandoned.exists()).then_some(())
+    })
+    .await;
+    assert!(under_way.exists());
 }
