@@ -289,7 +289,7 @@ impl EstimatesApi {
                 let existing = the_estimate(&state, &joined).await?;
                 Err(conflict(existing.id))
             }
-            Err(CreateEstimateError::ProjectGone) => Err(ApiError::not_found()),
+            Err(CreateEstimateError::Closed(closed)) => Err(projects::closed(closed).into()),
             Err(CreateEstimateError::Db(e)) => Err(e.into()),
         }
     }
@@ -332,7 +332,8 @@ impl EstimatesApi {
                 e.description = Set(v);
             }
         })
-        .await?;
+        .await?
+        .map_err(projects::closed)?;
         Ok(Shaped::new(render(&EstimateView::new(&estimate))))
     }
 
@@ -358,7 +359,9 @@ impl EstimatesApi {
         .await?;
         projects::check_editable(&joined.project)?;
         let estimate = the_estimate(&state, &joined).await?;
-        db::estimates::soft_delete(state.db(), estimate, user_id, db::now()).await?;
+        db::estimates::soft_delete(state.db(), estimate, user_id, db::now())
+            .await?
+            .map_err(projects::closed)?;
         Ok(Deleted::Done)
     }
 

@@ -134,6 +134,7 @@ fn name_taken(e: SaveLabelError) -> ApiError {
             body: serde_json::json!({"error": "Label with the same name already exists in the project"}),
         },
         SaveLabelError::ProjectGone => ApiError::not_found(),
+        SaveLabelError::Archived => projects::archived().into(),
         SaveLabelError::Parent { fit, parent_id } => rules::parent_problem(fit, parent_id).into(),
         SaveLabelError::Db(e) => e.into(),
     }
@@ -408,7 +409,9 @@ impl LabelsApi {
         )
         .await?;
         let row = find(&state, &joined, label_id.0).await?;
-        db::labels::soft_delete(state.db(), row, user_id, db::now()).await?;
+        db::labels::soft_delete(state.db(), row, user_id, db::now())
+            .await?
+            .map_err(projects::closed)?;
         Ok(Deleted::Done)
     }
 }

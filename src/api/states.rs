@@ -145,6 +145,7 @@ fn name_taken(e: SaveStateError) -> ApiError {
             body: serde_json::json!({"error": "State with the same name already exists in the project"}),
         },
         SaveStateError::Gone => ApiError::not_found(),
+        SaveStateError::Archived => projects::archived().into(),
         SaveStateError::Db(e) => e.into(),
     }
 }

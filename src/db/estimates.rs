@@ -11,6 +11,7 @@ use super::{
     Db,
     entities::{estimate, estimate_point as point, project},
     is_unique_violation,
+    projects::{Closed, open_for_writes},
 };
 
 pub use estimate::Model as Estimate;
@@ -48,14 +49,14 @@ pub enum CreateEstimateError {
     /// The project already has an estimate (a concurrent creation won).
     #[error("the project already has an estimate")]
     Exists,
-    /// The project was deleted meanwhile.
-    #[error("the project is gone")]
-    ProjectGone,
+    /// The project was deleted or archived meanwhile.
+    #[error("the project is closed")]
+    Closed(Closed),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
 
-/// Inserts the estimate with its project held against deletion.
+/// Inserts the estimate with its project held against deletion and archiving.
 pub async fn create(
     db: &Db,
     project_id: Uuid,
@@ -70,39 +71,49 @@ pub async fn create(
                 CreateEstimateError::Db(e)
             }
         })?
-        .ok_or(CreateEstimateError::ProjectGone)
+        .map_err(CreateEstimateError::Closed)
 }
 
+/// Applies `change` with the project held open for writes (`Err(Closed)` otherwise).
 pub async fn save(
     db: &Db,
     row: Estimate,
     by: Uuid,
     now: DateTime<Utc>,
     change: impl FnOnce(&mut estimate::ActiveModel),
-) -> Result<Estimate, DbErr> {
+) -> Result<Result<Estimate, Closed>, DbErr> {
+    let txn = db.begin().await?;
+    if let Err(closed) = open_for_writes(super::projects::hold(&txn, row.project_id).await?) {
+        return Ok(Err(closed));
+    }
     let mut active = row.into_active_model();
     change(&mut active);
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
     // Not an estimate deleted meanwhile: that is RecordNotUpdated, answered 404.
-    estimate::Entity::update(active)
+    let saved = estimate::Entity::update(active)
         .validate()?
         .filter(estimate::Column::DeletedAt.is_null())
-        .exec(&db.conn)
-        .await
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Ok(saved))
 }
 
-/// Soft-deletes the estimate and its points; the project stops using it.
+/// Soft-deletes the estimate and its points; the project stops using it. `Err(Closed)` when
+/// the project is no longer open for writes.
 pub async fn soft_delete(
     db: &Db,
     row: Estimate,
     by: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<Result<(), Closed>, DbErr> {
     let txn = db.begin().await?;
     // First the project, as a change that points the project at the estimate takes it
     // (`projects::save_checked`): that change either sees the estimate gone or is undone here.
-    super::projects::lock(&txn, row.project_id).await?;
+    if let Err(closed) = open_for_writes(super::projects::lock(&txn, row.project_id).await?) {
+        return Ok(Err(closed));
+    }
     super::workspaces::stamp_deleted(&txn, "estimate_points", "estimate_id", row.id, by, now)
         .await?;
     project::Entity::update_many()
@@ -114,7 +125,8 @@ pub async fn soft_delete(
         .exec(&txn)
         .await?;
     super::workspaces::stamp_deleted(&txn, "estimates", "id", row.id, by, now).await?;
-    txn.commit().await
+    txn.commit().await?;
+    Ok(Ok(()))
 }
 
 /// The estimate's points, by key.

@@ -9,7 +9,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{Db, entities::label, is_unique_violation};
+use super::{
+    Db,
+    entities::label,
+    is_unique_violation,
+    projects::{Closed, open_for_writes},
+};
 
 pub use label::Model as Label;
 
@@ -99,6 +104,9 @@ pub enum SaveLabelError {
     /// The project was deleted meanwhile.
     #[error("the project is gone")]
     ProjectGone,
+    /// The project was archived meanwhile.
+    #[error("the project is archived")]
+    Archived,
     /// The parent went, or would make a loop, by the time the write ran.
     #[error("the parent does not fit")]
     Parent { fit: ParentFit, parent_id: Uuid },
@@ -167,8 +175,10 @@ async fn lock_for_nesting<C: ConnectionTrait>(
     label_id: Option<Uuid>,
     parent_id: Option<Uuid>,
 ) -> Result<(), SaveLabelError> {
-    if super::projects::lock(conn, project_id).await?.is_none() {
-        return Err(SaveLabelError::ProjectGone);
+    match open_for_writes(super::projects::lock(conn, project_id).await?) {
+        Ok(_) => {}
+        Err(Closed::Gone) => return Err(SaveLabelError::ProjectGone),
+        Err(Closed::Archived) => return Err(SaveLabelError::Archived),
     }
     if let Some(parent_id) = parent_id {
         match parent_fit(conn, project_id, label_id, parent_id).await? {
@@ -236,11 +246,19 @@ pub async fn save(
 }
 
 /// Soft-deletes the label and every label nested under it, at any depth (Plane's
-/// `Label.parent` cascades), in one transaction.
-pub async fn soft_delete(db: &Db, row: Label, by: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+/// `Label.parent` cascades), in one transaction; `Err(Closed)` when the project is no longer
+/// open for writes.
+pub async fn soft_delete(
+    db: &Db,
+    row: Label,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Closed>, DbErr> {
     let txn = db.begin().await?;
     // Nesting writes lock the project too: none can hang a label under one going now.
-    super::projects::lock(&txn, row.project_id).await?;
+    if let Err(closed) = open_for_writes(super::projects::lock(&txn, row.project_id).await?) {
+        return Ok(Err(closed));
+    }
     let mut doomed = vec![row.id];
     let mut seen = std::collections::HashSet::from([row.id]);
     let mut frontier = vec![row.id];
@@ -271,7 +289,8 @@ pub async fn soft_delete(db: &Db, row: Label, by: Uuid, now: DateTime<Utc>) -> R
             .exec(&txn)
             .await?;
     }
-    txn.commit().await
+    txn.commit().await?;
+    Ok(Ok(()))
 }
 
 pub async fn count(db: &Db, project_id: Uuid) -> Result<u64, DbErr> {

@@ -10,7 +10,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{Db, entities::state, is_unique_violation};
+use super::{
+    Db,
+    entities::state,
+    is_unique_violation,
+    projects::{Closed, open_for_writes},
+};
 
 pub use state::Model as State;
 
@@ -112,8 +117,20 @@ pub enum SaveStateError {
     /// The state (or its project) was deleted meanwhile.
     #[error("the state is gone")]
     Gone,
+    /// The project was archived meanwhile.
+    #[error("the project is archived")]
+    Archived,
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+impl From<Closed> for SaveStateError {
+    fn from(closed: Closed) -> Self {
+        match closed {
+            Closed::Gone => SaveStateError::Gone,
+            Closed::Archived => SaveStateError::Archived,
+        }
+    }
 }
 
 fn clash(e: DbErr) -> SaveStateError {
@@ -124,8 +141,9 @@ fn clash(e: DbErr) -> SaveStateError {
     }
 }
 
-/// Inserts the state, with the project held against deletion (locked, when the state is the
-/// default: the project's other states stop being it). `Gone` when the project went.
+/// Inserts the state, with the project held against deletion and archiving (locked, when the
+/// state is the default: the project's other states stop being it). `Gone` or `Archived` when
+/// the project went or was archived meanwhile.
 pub async fn create(
     db: &Db,
     row: state::ActiveModel,
@@ -135,8 +153,8 @@ pub async fn create(
     let txn = db.begin().await?;
     if default {
         take_default(&txn, project_id, None).await?;
-    } else if super::projects::hold(&txn, project_id).await?.is_none() {
-        return Err(SaveStateError::Gone);
+    } else {
+        open_for_writes(super::projects::hold(&txn, project_id).await?)?;
     }
     let state = state::Entity::insert(row)
         .exec_with_returning(&txn)
@@ -154,9 +172,7 @@ async fn take_default<C: sea_orm::ConnectionTrait>(
     project_id: Uuid,
     except: Option<Uuid>,
 ) -> Result<(), SaveStateError> {
-    if super::projects::lock(conn, project_id).await?.is_none() {
-        return Err(SaveStateError::Gone);
-    }
+    open_for_writes(super::projects::lock(conn, project_id).await?)?;
     if let Some(id) = except
         && !usable(conn, project_id, id).await?
     {
@@ -187,6 +203,8 @@ pub async fn save(
     change(&mut active);
     if matches!(active.default, sea_orm::ActiveValue::Set(true)) {
         take_default(&txn, project_id, Some(id)).await?;
+    } else {
+        open_for_writes(super::projects::hold(&txn, project_id).await?)?;
     }
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
@@ -213,6 +231,8 @@ pub enum Deletion {
     IsDefault,
     /// The state (or its project) was deleted meanwhile.
     Gone,
+    /// The project was archived meanwhile.
+    Archived,
 }
 
 /// Soft-deletes the state unless it is the project's default (its flag, or the project's
@@ -227,12 +247,16 @@ pub async fn delete(
     now: DateTime<Utc>,
 ) -> Result<Deletion, DbErr> {
     let txn = db.begin().await?;
-    let project = super::projects::lock(&txn, project_id).await?;
+    let project = match open_for_writes(super::projects::lock(&txn, project_id).await?) {
+        Ok(project) => project,
+        Err(Closed::Gone) => return Ok(Deletion::Gone),
+        Err(Closed::Archived) => return Ok(Deletion::Archived),
+    };
     let row = visible(project_id)
         .filter(state::Column::Id.eq(id))
         .one(&txn)
         .await?;
-    let (Some(project), Some(row)) = (project, row) else {
+    let Some(row) = row else {
         return Ok(Deletion::Gone);
     };
     if row.default || project.default_state_id == Some(id) {

@@ -107,6 +107,7 @@ pub async fn delete_state(db: &Db, state: &State, by: Uuid) -> Result<(), Proble
         Deletion::Deleted => Ok(()),
         Deletion::IsDefault => Err(Problem::Refused("Default state cannot be deleted".into())),
         Deletion::Gone => Err(Problem::NotFound),
+        Deletion::Archived => Err(super::projects::archived()),
     }
 }
 

@@ -12,7 +12,7 @@ use super::{
 use crate::db::{
     self, Db,
     project_members::{Changed, JoinRole, Joined, MemberChange, ProjectMember},
-    projects::{NewProject, Project, ProjectClash},
+    projects::{Closed, NewProject, Project, ProjectClash},
     workspaces::Workspace,
 };
 
@@ -224,6 +224,15 @@ pub fn check_editable(project: &Project) -> Result<(), Problem> {
 /// Plane's refusal of a change to an archived project.
 pub fn archived() -> Problem {
     Problem::Refused("Archived project cannot be updated".into())
+}
+
+/// The answer to a write that found its project closed once it held the project's row: what
+/// the request's own checks answer for a deleted project (404) or an archived one.
+pub fn closed(closed: Closed) -> Problem {
+    match closed {
+        Closed::Gone => Problem::NotFound,
+        Closed::Archived => archived(),
+    }
 }
 
 pub async fn set_archived(

@@ -9,6 +9,7 @@ mod admin_cli_workspaces;
 mod api_helpers;
 mod api_keys;
 mod api_tokens;
+mod archived_writes;
 mod auth_hardening;
 mod auth_rules;
 mod authorization;

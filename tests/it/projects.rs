@@ -370,7 +370,10 @@ on_both_engines!(who_sees_which_project, |engine: Engine| async move {
     assert_eq!(list["total_count"], 3);
     let lite = ada.get("/workspaces/acme/projects-lite/").await.expect(200);
     assert_eq!(ids(&lite["results"]), ["SEC", "BOB"]);
-    assert_eq!(lite["total_count"], 2, "the archived project is not counted");
+    assert_eq!(
+        lite["total_count"], 2,
+        "the archived project is not counted"
+    );
     assert_eq!(
         lite["results"][0]
             .as_object()

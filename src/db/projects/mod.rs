@@ -357,25 +357,45 @@ pub async fn hold<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Proje
     live_locked(conn, id, LockType::Share).await
 }
 
-/// Inserts `row` (a row of the project) while [`hold`]ing the project; None when it went.
+/// Why a write into a project's data found it closed, with the project's row held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// Deleted meanwhile.
+    Gone,
+    /// Archived meanwhile: archived projects are read-only.
+    Archived,
+}
+
+/// The project as a write into its data needs it: live and not archived. Archiving updates the
+/// row, so once [`hold`] or [`lock`] returned it, no archive can slip in before the write
+/// commits, and one made after the request's own check is seen here.
+pub fn open_for_writes(found: Option<Project>) -> Result<Project, Closed> {
+    match found {
+        None => Err(Closed::Gone),
+        Some(project) if project.archived_at.is_some() => Err(Closed::Archived),
+        Some(project) => Ok(project),
+    }
+}
+
+/// Inserts `row` (a row of the project) while [`hold`]ing the project, if it is open for writes.
 pub async fn insert_held<A>(
     db: &Db,
     project_id: Uuid,
     row: A,
-) -> Result<Option<<A::Entity as EntityTrait>::Model>, DbErr>
+) -> Result<Result<<A::Entity as EntityTrait>::Model, Closed>, DbErr>
 where
     A: ActiveModelTrait + Send,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
     let txn = db.begin().await?;
-    if hold(&txn, project_id).await?.is_none() {
-        return Ok(None);
+    if let Err(closed) = open_for_writes(hold(&txn, project_id).await?) {
+        return Ok(Err(closed));
     }
     let inserted = <A::Entity as EntityTrait>::insert(row)
         .exec_with_returning(&txn)
         .await?;
     txn.commit().await?;
-    Ok(Some(inserted))
+    Ok(Ok(inserted))
 }
 
 /// What became of a [`save_checked`] change; nothing is written unless `Saved`.
