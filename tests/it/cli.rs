@@ -327,50 +327,42 @@ fn a_missing_tls_file_is_named_and_nothing_is_created() {
     }
 }
 
+/// Starts `serve` with `database_url` on a new data folder in `dir`; returns its one error line,
+/// having checked that nothing was created.
+fn refused_database(dir: &Path, url: &str) -> String {
+    let data = dir.join("data");
+    let line = one_error_line(&process::run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--database-url",
+            url,
+        ],
+        &[],
+        dir,
+    ));
+    assert!(!data.exists(), "nothing is created: {line}");
+    line
+}
+
 #[test]
 fn a_sqlite_file_in_a_missing_folder_is_named_and_nothing_is_created() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
     let url = format!("sqlite://{}", dir.path().join("gone/plane.db").display());
-    let args = [
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--database-url",
-        &url,
-    ];
-    let line = one_error_line(&process::run(&args, &[], dir.path()));
+    let line = refused_database(dir.path(), &url);
     assert!(
         line.contains("gone/plane.db") && line.contains("does not exist"),
         "{line}"
     );
-    assert!(!data.exists());
 }
 
 #[tokio::test]
 async fn postgres_that_refuses_us_is_named_and_nothing_is_created() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    // Starts `serve` on `url`; returns its one error line, having checked nothing was created.
-    let refused = |url: &str| {
-        let line = one_error_line(&process::run(
-            &[
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--data-dir",
-                data.to_str().unwrap(),
-                "--database-url",
-                url,
-            ],
-            &[],
-            dir.path(),
-        ));
-        assert!(!data.exists(), "nothing is created: {line}");
-        line
-    };
+    let refused = |url: &str| refused_database(dir.path(), url);
 
     let port = tools::free_port();
     let line = refused(&format!("postgres://plane:secret@127.0.0.1:{port}/plane"));
