@@ -543,7 +543,9 @@ impl EstimatesApi {
         let point = db::estimates::point(state.db(), estimate.id, point_id.0)
             .await?
             .ok_or_else(|| not_found("Estimate point"))?;
-        db::estimates::delete_point(state.db(), point, user_id, db::now()).await?;
+        db::estimates::delete_point(state.db(), point, user_id, db::now())
+            .await?
+            .map_err(projects::closed)?;
         Ok(Deleted::Done)
     }
 }

@@ -170,33 +170,56 @@ async fn live_points<C: ConnectionTrait>(
         .await
 }
 
+/// What became of a write to an estimate's points.
+#[derive(Debug)]
+pub enum PointWrite<T, E> {
+    Done(T),
+    /// The check refused it against the estimate's current points.
+    Refused(E),
+    /// The estimate, the point or the project went meanwhile.
+    Gone,
+    /// The project was archived meanwhile.
+    Archived,
+}
+
+impl<T, E> From<Closed> for PointWrite<T, E> {
+    fn from(closed: Closed) -> Self {
+        match closed {
+            Closed::Gone => PointWrite::Gone,
+            Closed::Archived => PointWrite::Archived,
+        }
+    }
+}
+
 /// Inserts the points `plan` makes from the estimate's current points, all or none, with the
-/// estimate locked so that concurrent additions see each other. `None` when the estimate is
-/// gone; `Some(Err)` when `plan` refused.
+/// project held open for writes and then the estimate locked, so that concurrent additions see
+/// each other. (The project first, as every write that takes both does.)
 pub async fn add_points<E>(
     db: &Db,
-    estimate_id: Uuid,
+    estimate: &Estimate,
     plan: impl FnOnce(&[EstimatePoint]) -> Result<Vec<point::ActiveModel>, E>,
-) -> Result<Option<Result<Vec<EstimatePoint>, E>>, DbErr> {
+) -> Result<PointWrite<Vec<EstimatePoint>, E>, DbErr> {
     let txn = db.begin().await?;
-    if lock(&txn, estimate_id).await?.is_none() {
-        return Ok(None);
+    if let Err(closed) = open_for_writes(super::projects::hold(&txn, estimate.project_id).await?) {
+        return Ok(closed.into());
     }
-    let rows = match plan(&live_points(&txn, estimate_id).await?) {
+    if lock(&txn, estimate.id).await?.is_none() {
+        return Ok(PointWrite::Gone);
+    }
+    let rows = match plan(&live_points(&txn, estimate.id).await?) {
         Ok(rows) => rows,
-        Err(refusal) => return Ok(Some(Err(refusal))),
+        Err(refusal) => return Ok(PointWrite::Refused(refusal)),
     };
     let mut created = Vec::with_capacity(rows.len());
     for row in rows {
         created.push(point::Entity::insert(row).exec_with_returning(&txn).await?);
     }
     txn.commit().await?;
-    Ok(Some(Ok(created)))
+    Ok(PointWrite::Done(created))
 }
 
 /// Applies `change` to the point once `check` accepts it against the estimate's current
-/// points, with the estimate locked as [`add_points`] does. `None` when the estimate or the
-/// point is gone; `Some(Err)` when `check` refused.
+/// points, with the project and the estimate held as [`add_points`] holds them.
 pub async fn change_point<E>(
     db: &Db,
     row: EstimatePoint,
@@ -204,17 +227,20 @@ pub async fn change_point<E>(
     now: DateTime<Utc>,
     check: impl FnOnce(&[EstimatePoint]) -> Result<(), E>,
     change: impl FnOnce(&mut point::ActiveModel),
-) -> Result<Option<Result<EstimatePoint, E>>, DbErr> {
+) -> Result<PointWrite<EstimatePoint, E>, DbErr> {
     let txn = db.begin().await?;
+    if let Err(closed) = open_for_writes(super::projects::hold(&txn, row.project_id).await?) {
+        return Ok(closed.into());
+    }
     if lock(&txn, row.estimate_id).await?.is_none() {
-        return Ok(None);
+        return Ok(PointWrite::Gone);
     }
     let existing = live_points(&txn, row.estimate_id).await?;
     if !existing.iter().any(|p| p.id == row.id) {
-        return Ok(None);
+        return Ok(PointWrite::Gone);
     }
     if let Err(refusal) = check(&existing) {
-        return Ok(Some(Err(refusal)));
+        return Ok(PointWrite::Refused(refusal));
     }
     let mut active = row.into_active_model();
     change(&mut active);
@@ -226,34 +252,30 @@ pub async fn change_point<E>(
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    Ok(Some(Ok(saved)))
+    Ok(PointWrite::Done(saved))
 }
 
-pub async fn save_point(
-    db: &Db,
-    row: EstimatePoint,
-    by: Uuid,
-    now: DateTime<Utc>,
-    change: impl FnOnce(&mut point::ActiveModel),
-) -> Result<EstimatePoint, DbErr> {
-    let mut active = row.into_active_model();
-    change(&mut active);
-    active.updated_at = Set(now);
-    active.updated_by = Set(Some(by));
-    point::Entity::update(active)
-        .validate()?
-        .filter(point::Column::DeletedAt.is_null())
-        .exec(&db.conn)
-        .await
-}
-
+/// Soft-deletes the point with its project held open for writes (`Err(Closed)` otherwise). A
+/// point deleted meanwhile is RecordNotUpdated, answered 404.
 pub async fn delete_point(
     db: &Db,
     row: EstimatePoint,
     by: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    save_point(db, row, by, now, |p| p.deleted_at = Set(Some(now)))
-        .await
-        .map(|_| ())
+) -> Result<Result<(), Closed>, DbErr> {
+    let txn = db.begin().await?;
+    if let Err(closed) = open_for_writes(super::projects::hold(&txn, row.project_id).await?) {
+        return Ok(Err(closed));
+    }
+    let mut active = row.into_active_model();
+    active.deleted_at = Set(Some(now));
+    active.updated_at = Set(now);
+    active.updated_by = Set(Some(by));
+    point::Entity::update(active)
+        .validate()?
+        .filter(point::Column::DeletedAt.is_null())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Ok(()))
 }

@@ -12,7 +12,7 @@ use super::problem::Problem;
 use crate::db::{
     self, Db,
     entities::estimate_point as entity,
-    estimates::{Estimate, EstimatePoint},
+    estimates::{Estimate, EstimatePoint, PointWrite},
 };
 
 const KEY_TAKEN: &str = "estimate point with this key already exists.";
@@ -173,10 +173,22 @@ pub async fn add_points(
             })
             .collect())
     };
-    match db::estimates::add_points(db, estimate.id, plan).await? {
-        None => Err(Problem::NotFound),
-        Some(Ok(points)) => Ok(points),
-        Some(Err(refusal)) => Err(Problem::RefusedWith(refusal)),
+    written(
+        db::estimates::add_points(db, estimate, plan).await?,
+        Problem::RefusedWith,
+    )
+}
+
+/// The answer to a write to an estimate's points; `refused` words a refusal of the check.
+fn written<T, E>(
+    outcome: PointWrite<T, E>,
+    refused: impl FnOnce(E) -> Problem,
+) -> Result<T, Problem> {
+    match outcome {
+        PointWrite::Done(done) => Ok(done),
+        PointWrite::Refused(refusal) => Err(refused(refusal)),
+        PointWrite::Gone => Err(Problem::NotFound),
+        PointWrite::Archived => Err(super::projects::archived()),
     }
 }
 
@@ -212,7 +224,7 @@ pub async fn change_point(
         },
     )
     .await?;
-    changed.ok_or(Problem::NotFound)?
+    written(changed, |problem| problem)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use plane_aio::db::{
     self,
-    estimates::CreateEstimateError,
+    estimates::{CreateEstimateError, PointWrite},
     labels::SaveLabelError,
     projects::Closed,
     states::{Deletion, SaveStateError},
@@ -40,12 +40,24 @@ on_both_engines!(
             .post(&format!("{project}/labels/"), json!({"name": "bug"}))
             .await
             .expect(201);
-        bob.post(
-            &format!("{project}/estimates/"),
-            json!({"name": "Points", "type": "points"}),
-        )
-        .await
-        .expect(201);
+        let estimate = bob
+            .post(
+                &format!("{project}/estimates/"),
+                json!({"name": "Points", "type": "points"}),
+            )
+            .await
+            .expect(201);
+        let point = bob
+            .post(
+                &format!(
+                    "{project}/estimates/{}/estimate-points/",
+                    estimate["id"].as_str().unwrap()
+                ),
+                json!([{"key": 1, "value": "1"}]),
+            )
+            .await
+            .expect(201);
+        let point_id = id_of(&point[0]);
         let project_id: Uuid = project.rsplit('/').next().unwrap().parse().unwrap();
         let db = app.state.db();
         let states_before = db::states::count(db, project_id).await.unwrap();
@@ -133,6 +145,38 @@ on_both_engines!(
                 .unwrap(),
             Err(Closed::Archived)
         );
+        let point = db::estimates::point(db, estimate.id, point_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut another_point = point.clone().into_active_model();
+        another_point.id = Set(Uuid::now_v7());
+        another_point.key = Set(2);
+        assert!(matches!(
+            db::estimates::add_points(db, &estimate, |_| Ok::<_, ()>(vec![another_point]))
+                .await
+                .unwrap(),
+            PointWrite::Archived
+        ));
+        assert!(matches!(
+            db::estimates::change_point(
+                db,
+                point.clone(),
+                by,
+                now,
+                |_| Ok::<_, ()>(()),
+                |p| p.value = Set("8".into())
+            )
+            .await
+            .unwrap(),
+            PointWrite::Archived
+        ));
+        assert_eq!(
+            db::estimates::delete_point(db, point.clone(), by, now)
+                .await
+                .unwrap(),
+            Err(Closed::Archived)
+        );
 
         // Nothing was written: everything reads as it did before the archive.
         let kept = db::states::get(db, project_id, state.id)
@@ -155,6 +199,9 @@ on_both_engines!(
             .unwrap()
             .unwrap();
         assert_eq!((kept.id, kept.name.as_str()), (estimate.id, "Points"));
+        let kept = db::estimates::points(db, estimate.id).await.unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!((kept[0].value.as_str(), kept[0].deleted_at), ("1", None));
 
         // Unarchived, the same writes go through.
         assert_eq!(ada.delete(&format!("{project}/archive/")).await.status, 204);
