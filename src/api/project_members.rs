@@ -192,7 +192,7 @@ async fn remove(
     rules::check_editable(&joined.project)?;
     let (m, _) = find(state, &joined, member_id).await?;
     rules::check_outranks(&joined.standing, &m, true)?;
-    rules::remove_member(state.db(), m, user.id).await?;
+    rules::remove_member(state.db(), m, user.id, rules::Departure::Removed).await?;
     Ok(Deleted::Done)
 }
 
@@ -411,7 +411,7 @@ impl ProjectMembersApi {
         let row = db::project_members::active(state.db(), joined.project.id, user.id)
             .await?
             .ok_or_else(ApiError::not_found)?;
-        rules::remove_member(state.db(), row, user.id).await?;
+        rules::remove_member(state.db(), row, user.id, rules::Departure::Left).await?;
         Ok(Deleted::Done)
     }
 

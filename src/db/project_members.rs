@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     Db,
     entities::{project_member as member, user},
-    projects::Project,
+    projects::{Closed, Project, open_for_writes},
     users::User,
     workspace_members::{MemberFilter, user_filter},
 };
@@ -63,12 +63,17 @@ pub enum Joined {
     RoleTooHigh,
     /// The project was deleted meanwhile.
     ProjectGone,
+    /// The project was archived meanwhile (and the change is not one allowed then).
+    Archived,
 }
 
 /// [`join`], checked and written under the project's row lock, so that two additions of one
 /// user (a double click) cannot both insert; the workspace role is read under a share lock, so
 /// a concurrent change of it either comes first and is seen, or waits and then lowers the new
 /// membership with the others.
+/// `even_if_archived`: whether an archived project takes the member (joining does; adding
+/// does not, as archived projects are read-only) — looked at under the lock, so an archive
+/// that committed after the request's own check is seen.
 pub async fn join_live(
     db: &Db,
     project: &Project,
@@ -76,6 +81,7 @@ pub async fn join_live(
     role: JoinRole,
     by: Option<Uuid>,
     now: DateTime<Utc>,
+    even_if_archived: bool,
 ) -> Result<Joined, DbErr> {
     let txn = db.begin().await?;
     // The workspace first, as every change of a membership takes it: its deletion locks the
@@ -83,9 +89,14 @@ pub async fn join_live(
     if super::workspaces::hold(&txn, project.workspace_id)
         .await?
         .is_none()
-        || super::projects::lock(&txn, project.id).await?.is_none()
     {
         return Ok(Joined::ProjectGone);
+    }
+    match open_for_writes(super::projects::lock(&txn, project.id).await?) {
+        Ok(_) => {}
+        Err(Closed::Archived) if even_if_archived => {}
+        Err(Closed::Archived) => return Ok(Joined::Archived),
+        Err(Closed::Gone) => return Ok(Joined::ProjectGone),
     }
     let workspace_role =
         super::workspace_members::role_held(&txn, project.workspace_id, user_id).await?;
@@ -264,26 +275,36 @@ pub enum Changed {
     Gone,
     /// The new role is above the member's workspace role (or they left the workspace).
     RoleTooHigh,
+    /// The project was archived meanwhile (and the change is not one allowed then).
+    Archived,
 }
 
 /// Applies `change` to the membership unless the project would be left without an active
 /// admin. Checked and written in one transaction with the project's row locked, so two admins
 /// stepping down at the same moment cannot both pass the check.
+/// `even_if_archived` as for [`join_live`] (leaving an archived project is allowed; changing
+/// its members is not).
 pub async fn change_keeping_an_admin(
     db: &Db,
     row: &ProjectMember,
     change: MemberChange,
     by: Uuid,
     now: DateTime<Utc>,
+    even_if_archived: bool,
 ) -> Result<Changed, DbErr> {
     let txn = db.begin().await?;
     // The workspace first, as [`join_live`] explains.
     if super::workspaces::hold(&txn, row.workspace_id)
         .await?
         .is_none()
-        || super::projects::lock(&txn, row.project_id).await?.is_none()
     {
         return Ok(Changed::Gone);
+    }
+    match open_for_writes(super::projects::lock(&txn, row.project_id).await?) {
+        Ok(_) => {}
+        Err(Closed::Archived) if even_if_archived => {}
+        Err(Closed::Archived) => return Ok(Changed::Archived),
+        Err(Closed::Gone) => return Ok(Changed::Gone),
     }
     // Read under the lock: another change may have committed since `row` was read.
     let Some(row) = member::Entity::find_by_id(row.id)

@@ -265,6 +265,7 @@ pub async fn join(db: &Db, joined: &InProject, user_id: Uuid) -> Result<ProjectM
         JoinRole::OfWorkspace,
         Some(user_id),
         db::now(),
+        true,
     )
     .await?;
     match outcome {
@@ -274,6 +275,7 @@ pub async fn join(db: &Db, joined: &InProject, user_id: Uuid) -> Result<ProjectM
         Joined::NotInWorkspace | Joined::RoleTooHigh | Joined::ProjectGone => {
             Err(Problem::NotFound)
         }
+        Joined::Archived => Err(archived()),
     }
 }
 
@@ -303,6 +305,7 @@ pub async fn add_member(
         JoinRole::AtMost(role.code()),
         Some(by),
         db::now(),
+        false,
     )
     .await?;
     match outcome {
@@ -314,6 +317,7 @@ pub async fn add_member(
             "The user is already a member of the project",
         )),
         Joined::ProjectGone => Err(Problem::NotFound),
+        Joined::Archived => Err(archived()),
     }
 }
 
@@ -346,26 +350,46 @@ pub async fn change_member_role(
         return Err(Problem::NotFound);
     }
     let change = MemberChange::Role(role.code());
-    match db::project_members::change_keeping_an_admin(db, &row, change, by, db::now()).await? {
+    let now = db::now();
+    match db::project_members::change_keeping_an_admin(db, &row, change, by, now, false).await? {
         Changed::Done(row) => Ok(*row),
         Changed::RoleTooHigh => Err(role_too_high()),
         Changed::LastAdmin => Err(Problem::Refused(
             "The project needs at least one admin".into(),
         )),
         Changed::Gone => Err(Problem::NotFound),
+        Changed::Archived => Err(archived()),
     }
 }
 
+/// Who ends a membership: an admin removing a member (not in an archived project, which is
+/// read-only), or the member leaving (allowed there too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Departure {
+    Removed,
+    Left,
+}
+
 /// Ends a membership (the row stays, inactive). The last admin stays.
-pub async fn remove_member(db: &Db, row: ProjectMember, by: Uuid) -> Result<(), Problem> {
+pub async fn remove_member(
+    db: &Db,
+    row: ProjectMember,
+    by: Uuid,
+    departure: Departure,
+) -> Result<(), Problem> {
     let change = MemberChange::End;
-    match db::project_members::change_keeping_an_admin(db, &row, change, by, db::now()).await? {
+    let even_if_archived = departure == Departure::Left;
+    let now = db::now();
+    match db::project_members::change_keeping_an_admin(db, &row, change, by, now, even_if_archived)
+        .await?
+    {
         Changed::Done(_) => Ok(()),
         Changed::LastAdmin => Err(Problem::Refused(
             "The project needs at least one admin; make someone else admin first".into(),
         )),
         // Only a change of role asks about the workspace role.
         Changed::Gone | Changed::RoleTooHigh => Err(Problem::NotFound),
+        Changed::Archived => Err(archived()),
     }
 }
 

@@ -7,6 +7,7 @@ use plane_aio::db::{
     self,
     estimates::{CreateEstimateError, PointWrite},
     labels::SaveLabelError,
+    project_members::{Changed, JoinRole, Joined, MemberChange},
     projects::Closed,
     states::{Deletion, SaveStateError},
 };
@@ -28,7 +29,7 @@ on_both_engines!(
     writes_that_find_the_project_archived_are_refused,
     |engine: Engine| async move {
         let app = TestApp::spawn(engine).await;
-        let (ada, bob, _, project) = setup(&app).await;
+        let (ada, bob, gus, project) = setup(&app).await;
         let state = bob
             .post(
                 &format!("{project}/states/"),
@@ -58,6 +59,8 @@ on_both_engines!(
             .await
             .expect(201);
         let point_id = id_of(&point[0]);
+        let dan = app.api_user("dan@example.com").await;
+        app.add_member("acme", &dan, 15).await;
         let project_id: Uuid = project.rsplit('/').next().unwrap().parse().unwrap();
         let db = app.state.db();
         let states_before = db::states::count(db, project_id).await.unwrap();
@@ -176,6 +179,78 @@ on_both_engines!(
                 .await
                 .unwrap(),
             Err(Closed::Archived)
+        );
+
+        // Members: not added nor changed in an archived project; leaving stays possible.
+        let project_row = db::projects::by_ids(db, &[project_id])
+            .await
+            .unwrap()
+            .remove(0);
+        let dan_id: Uuid = dan.user_id.parse().unwrap();
+        let gus_id: Uuid = gus.user_id.parse().unwrap();
+        assert!(matches!(
+            db::project_members::join_live(
+                db,
+                &project_row,
+                dan_id,
+                JoinRole::AtMost(15),
+                Some(by),
+                now,
+                false
+            )
+            .await
+            .unwrap(),
+            Joined::Archived
+        ));
+        let gus_member = db::project_members::active(db, project_id, gus_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            db::project_members::change_keeping_an_admin(
+                db,
+                &gus_member,
+                MemberChange::Role(15),
+                by,
+                now,
+                false
+            )
+            .await
+            .unwrap(),
+            Changed::Archived
+        ));
+        assert!(matches!(
+            db::project_members::change_keeping_an_admin(
+                db,
+                &gus_member,
+                MemberChange::End,
+                by,
+                now,
+                false
+            )
+            .await
+            .unwrap(),
+            Changed::Archived
+        ));
+        assert_eq!(
+            db::project_members::active(db, project_id, gus_id)
+                .await
+                .unwrap()
+                .map(|m| m.role),
+            Some(5)
+        );
+        assert!(
+            db::project_members::active(db, project_id, dan_id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Gus leaves, archived or not (over HTTP: the whole path allows it).
+        assert_eq!(
+            gus.post(&format!("{project}/members/leave/"), json!({}))
+                .await
+                .status,
+            204
         );
 
         // Nothing was written: everything reads as it did before the archive.
