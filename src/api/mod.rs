@@ -29,7 +29,7 @@ pub mod users;
 pub mod workspaces;
 
 use poem::{
-    Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Response,
+    Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response,
     endpoint::BoxEndpoint,
     middleware::{NormalizePath, TrailingSlash},
 };
@@ -81,6 +81,10 @@ pub fn endpoint<T: OpenApi + 'static, W: Webhook + 'static>(
 ) -> BoxEndpoint<'static, Response> {
     service
         .into_endpoint()
+        .before(|mut req| async move {
+            plane_aliases(&mut req);
+            Ok(req)
+        })
         .with(NormalizePath::new(TrailingSlash::Trim))
         .around(|next, req| async move {
             // The method names itself in Plane's 405 body.
@@ -91,6 +95,34 @@ pub fn endpoint<T: OpenApi + 'static, W: Webhook + 'static>(
             })
         })
         .boxed()
+}
+
+/// Plane answers `…/projects/{id}/project-members/…` like `…/projects/{id}/members/…` (its SDK
+/// calls the former): one rewrite here rather than a second handler per route. The segment
+/// must match whole (`project-members-lite/` is a route of its own).
+fn plane_aliases(req: &mut Request) {
+    const PROJECT_MEMBERS: usize = 7; // "", api, v1, workspaces, {slug}, projects, {id}, here
+    let path = req.uri().path();
+    // Every API request passes here: most leave at this test, without a split.
+    if !path.contains("/project-members") {
+        return;
+    }
+    let mut segments: Vec<&str> = path.split('/').collect();
+    let aliased = segments.len() > PROJECT_MEMBERS
+        && segments[..4] == ["", "api", "v1", "workspaces"]
+        && segments[5] == "projects"
+        && segments[PROJECT_MEMBERS] == "project-members";
+    if !aliased {
+        return;
+    }
+    segments[PROJECT_MEMBERS] = "members";
+    let rewritten = match req.uri().query() {
+        Some(query) => format!("{}?{query}", segments.join("/")),
+        None => segments.join("/"),
+    };
+    if let Ok(uri) = rewritten.parse() {
+        *req.uri_mut() = uri;
+    }
 }
 
 pub fn service(public_url: &url::Url) -> ApiService {
@@ -157,4 +189,36 @@ pub fn documented_spec(service: &ApiService) -> String {
         }
     }
     serde_json::to_string(&spec).unwrap_or(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aliased(uri: &str) -> String {
+        let mut req = Request::builder().uri_str(uri).finish();
+        plane_aliases(&mut req);
+        req.uri().to_string()
+    }
+
+    #[test]
+    fn project_members_is_members_and_nothing_else_is_touched() {
+        let p = "/api/v1/workspaces/acme/projects/7f0c";
+        assert_eq!(
+            aliased(&format!("{p}/project-members/")),
+            format!("{p}/members/")
+        );
+        assert_eq!(
+            aliased(&format!("{p}/project-members/9a1b?fields=id")),
+            format!("{p}/members/9a1b?fields=id")
+        );
+        for untouched in [
+            format!("{p}/project-members-lite/"),
+            format!("{p}/members/"),
+            "/api/v1/workspaces/acme/project-members/".to_string(),
+            "/api/workspaces/acme/projects/7f0c/project-members/".to_string(),
+        ] {
+            assert_eq!(aliased(&untouched), untouched);
+        }
+    }
 }

@@ -201,43 +201,13 @@ pub struct ProjectMembersApi;
 #[OpenApi(tag = "Tag::Projects")]
 impl ProjectMembersApi {
     /// Every membership of the project (former members included, `is_active: false`), as
-    /// UserLite plus role.
+    /// UserLite plus role. Every `…/members/…` route also answers as `…/project-members/…`
+    /// (Plane's alias, which the SDK uses; see `api::plane_aliases`).
     #[oai(
         path = "/api/v1/workspaces/:slug/projects/:project_id/members/",
         method = "get"
     )]
     async fn list(
-        &self,
-        state: Data<&AppState>,
-        caller: Data<&CallerSlot>,
-        slug: Path<String>,
-        project_id: Path<Uuid>,
-        first_name: Query<Option<String>>,
-        last_name: Query<Option<String>>,
-        email: Query<Option<String>>,
-        display_name: Query<Option<String>>,
-        role_slug: Query<Option<String>>,
-        is_active: Query<Option<bool>>,
-        is_bot: Query<Option<bool>>,
-    ) -> Result<Shaped<Vec<MemberView>>, ApiError> {
-        let filter = member_filter(
-            first_name.0,
-            last_name.0,
-            email.0,
-            display_name.0,
-            role_slug.0,
-            is_active.0,
-            is_bot.0,
-        )?;
-        list(&state, &caller, &slug, project_id.0, filter).await
-    }
-
-    /// The same as `…/members/` (Plane's alias, which the SDK uses).
-    #[oai(
-        path = "/api/v1/workspaces/:slug/projects/:project_id/project-members/",
-        method = "get"
-    )]
-    async fn list_alias(
         &self,
         state: Data<&AppState>,
         caller: Data<&CallerSlot>,
@@ -269,22 +239,6 @@ impl ProjectMembersApi {
         method = "post"
     )]
     async fn add(
-        &self,
-        state: Data<&AppState>,
-        caller: Data<&CallerSlot>,
-        slug: Path<String>,
-        project_id: Path<Uuid>,
-        body: PlaneBody<ProjectMemberCreate>,
-    ) -> Result<CreatedMember, ApiError> {
-        add(&state, &caller, &slug, project_id.0, body).await
-    }
-
-    /// The same as `POST …/members/`.
-    #[oai(
-        path = "/api/v1/workspaces/:slug/projects/:project_id/project-members/",
-        method = "post"
-    )]
-    async fn add_alias(
         &self,
         state: Data<&AppState>,
         caller: Data<&CallerSlot>,
@@ -335,55 +289,6 @@ impl ProjectMembersApi {
         method = "delete"
     )]
     async fn remove(
-        &self,
-        state: Data<&AppState>,
-        caller: Data<&CallerSlot>,
-        slug: Path<String>,
-        project_id: Path<Uuid>,
-        member_id: Path<Uuid>,
-    ) -> Result<Deleted, ApiError> {
-        remove(&state, &caller, &slug, project_id.0, member_id.0).await
-    }
-
-    /// The same as `GET …/members/{id}/` (Plane's alias).
-    #[oai(
-        path = "/api/v1/workspaces/:slug/projects/:project_id/project-members/:member_id/",
-        method = "get"
-    )]
-    async fn one_alias(
-        &self,
-        state: Data<&AppState>,
-        caller: Data<&CallerSlot>,
-        slug: Path<String>,
-        project_id: Path<Uuid>,
-        member_id: Path<Uuid>,
-    ) -> Result<Shaped<MemberView>, ApiError> {
-        one(&state, &caller, &slug, project_id.0, member_id.0).await
-    }
-
-    /// The same as `PATCH …/members/{id}/`.
-    #[oai(
-        path = "/api/v1/workspaces/:slug/projects/:project_id/project-members/:member_id/",
-        method = "patch"
-    )]
-    async fn change_alias(
-        &self,
-        state: Data<&AppState>,
-        caller: Data<&CallerSlot>,
-        slug: Path<String>,
-        project_id: Path<Uuid>,
-        member_id: Path<Uuid>,
-        body: PlaneBody<ProjectMemberRoleUpdate>,
-    ) -> Result<Shaped<ProjectMemberRow>, ApiError> {
-        change(&state, &caller, &slug, project_id.0, member_id.0, body).await
-    }
-
-    /// The same as `DELETE …/members/{id}/`.
-    #[oai(
-        path = "/api/v1/workspaces/:slug/projects/:project_id/project-members/:member_id/",
-        method = "delete"
-    )]
-    async fn remove_alias(
         &self,
         state: Data<&AppState>,
         caller: Data<&CallerSlot>,

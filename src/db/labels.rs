@@ -114,6 +114,15 @@ pub enum SaveLabelError {
     Db(#[from] DbErr),
 }
 
+impl From<Closed> for SaveLabelError {
+    fn from(closed: Closed) -> Self {
+        match closed {
+            Closed::Gone => SaveLabelError::ProjectGone,
+            Closed::Archived => SaveLabelError::Archived,
+        }
+    }
+}
+
 fn clash(e: DbErr) -> SaveLabelError {
     if is_unique_violation(&e) {
         SaveLabelError::NameTaken
@@ -175,11 +184,7 @@ async fn lock_for_nesting<C: ConnectionTrait>(
     label_id: Option<Uuid>,
     parent_id: Option<Uuid>,
 ) -> Result<(), SaveLabelError> {
-    match open_for_writes(super::projects::lock(conn, project_id).await?) {
-        Ok(_) => {}
-        Err(Closed::Gone) => return Err(SaveLabelError::ProjectGone),
-        Err(Closed::Archived) => return Err(SaveLabelError::Archived),
-    }
+    open_for_writes(super::projects::lock(conn, project_id).await?)?;
     if let Some(parent_id) = parent_id {
         match parent_fit(conn, project_id, label_id, parent_id).await? {
             ParentFit::Fits => {}

@@ -552,38 +552,28 @@ fn only_create_user_starts_a_new_database_and_its_folder_is_private() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("mistyped");
     let data_arg = data.display().to_string();
-    let refused = run_with_stdin(
-        &[
-            "admin",
-            "reset-password",
-            "--email",
-            ADMIN_EMAIL,
-            "--password-stdin",
-            "--data-dir",
-            &data_arg,
-        ],
-        &[],
-        dir.path(),
-        &format!("{PASSWORD}\n"),
-    );
-    let error = one_error(&refused);
+    // `admin <command>` for the admin account, on that folder.
+    let admin = |command: &str| {
+        run_with_stdin(
+            &[
+                "admin",
+                command,
+                "--email",
+                ADMIN_EMAIL,
+                "--password-stdin",
+                "--data-dir",
+                &data_arg,
+            ],
+            &[],
+            dir.path(),
+            &format!("{PASSWORD}\n"),
+        )
+    };
+    let error = one_error(&admin("reset-password"));
     assert!(error.contains("no database at"), "{error}");
     assert!(!data.exists(), "a mistyped folder is not made");
 
-    let created = run_with_stdin(
-        &[
-            "admin",
-            "create-user",
-            "--email",
-            ADMIN_EMAIL,
-            "--password-stdin",
-            "--data-dir",
-            &data_arg,
-        ],
-        &[],
-        dir.path(),
-        &format!("{PASSWORD}\n"),
-    );
+    let created = admin("create-user");
     assert!(created.status.success(), "{}", process::stderr(&created));
     let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "the folder holds password hashes: {mode:o}");

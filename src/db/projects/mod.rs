@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, JoinType,
     QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    sea_query::{Expr, ExprTrait, IntoCondition, LockType, NullOrdering, Order, Query},
+    sea_query::{DynIden, Expr, ExprTrait, IntoIden, LockType, NullOrdering, Order, Query},
 };
 use uuid::Uuid;
 
@@ -34,17 +34,32 @@ pub async fn in_workspace(db: &Db, workspace_id: Uuid, id: Uuid) -> Result<Optio
         .await
 }
 
+/// A row of `memberships` (the `project_members` table, or an alias of it) is the user's active
+/// membership.
+fn active_membership(memberships: DynIden, user_id: Uuid) -> Condition {
+    Condition::all()
+        .add(Expr::col((memberships.clone(), project_member::Column::MemberId)).eq(user_id))
+        .add(Expr::col((memberships.clone(), project_member::Column::IsActive)).eq(true))
+        .add(Expr::col((memberships, project_member::Column::DeletedAt)).is_null())
+}
+
 /// Joins a project to the user's active membership of it.
 fn active_membership_of(user_id: Uuid) -> sea_orm::RelationDef {
     project::Relation::Members
         .def()
-        .on_condition(move |_left, right| {
-            Condition::all()
-                .add(Expr::col((right.clone(), project_member::Column::MemberId)).eq(user_id))
-                .add(Expr::col((right.clone(), project_member::Column::IsActive)).eq(true))
-                .add(Expr::col((right, project_member::Column::DeletedAt)).is_null())
-                .into_condition()
-        })
+        .on_condition(move |_left, right| active_membership(right, user_id))
+}
+
+/// The workspace's live projects (archived ones too when `include_archived`).
+fn of_workspace(workspace_id: Uuid, include_archived: bool) -> sea_orm::Select<project::Entity> {
+    let query = project::Entity::find()
+        .filter(project::Column::WorkspaceId.eq(workspace_id))
+        .filter(project::Column::DeletedAt.is_null());
+    if include_archived {
+        query
+    } else {
+        query.filter(project::Column::ArchivedAt.is_null())
+    }
 }
 
 /// A live project of the workspace with the user's active membership, in one query.
@@ -175,14 +190,9 @@ pub async fn visible(
     if visibility.include_public {
         seen = seen.add(project::Column::Network.eq(2));
     }
-    let mut query = project::Entity::find()
+    let query = of_workspace(workspace_id, visibility.include_archived)
         .join(JoinType::LeftJoin, mine)
-        .filter(project::Column::WorkspaceId.eq(workspace_id))
-        .filter(project::Column::DeletedAt.is_null())
         .filter(seen);
-    if !visibility.include_archived {
-        query = query.filter(project::Column::ArchivedAt.is_null());
-    }
     let total = count_visible(db, workspace_id, visibility).await?;
     let direction = |descending: bool| if descending { Order::Desc } else { Order::Asc };
     let query = match order {
@@ -230,9 +240,10 @@ pub async fn visible(
         .collect();
     let mut memberships: HashMap<Uuid, ProjectMember> = project_member::Entity::find()
         .filter(project_member::Column::ProjectId.is_in(ids.iter().copied()))
-        .filter(project_member::Column::MemberId.eq(user_id))
-        .filter(project_member::Column::IsActive.eq(true))
-        .filter(project_member::Column::DeletedAt.is_null())
+        .filter(active_membership(
+            project_member::Entity.into_iden(),
+            user_id,
+        ))
         .all(&db.conn)
         .await?
         .into_iter()
@@ -256,22 +267,17 @@ async fn count_visible(db: &Db, workspace_id: Uuid, visibility: Visibility) -> R
             Expr::col((project_member::Entity, project_member::Column::ProjectId))
                 .equals((project::Entity, project::Column::Id)),
         )
-        .and_where(project_member::Column::MemberId.eq(visibility.user_id))
-        .and_where(project_member::Column::IsActive.eq(true))
-        .and_where(project_member::Column::DeletedAt.is_null())
+        .cond_where(active_membership(
+            project_member::Entity.into_iden(),
+            visibility.user_id,
+        ))
         .to_owned();
     let mut seen = Condition::any();
     if visibility.include_public {
         seen = seen.add(project::Column::Network.eq(2));
     }
     seen = seen.add(Expr::exists(member));
-    let mut query = project::Entity::find()
-        .filter(project::Column::WorkspaceId.eq(workspace_id))
-        .filter(project::Column::DeletedAt.is_null())
-        .filter(seen);
-    if !visibility.include_archived {
-        query = query.filter(project::Column::ArchivedAt.is_null());
-    }
+    let query = of_workspace(workspace_id, visibility.include_archived).filter(seen);
     // A bare COUNT (sea-orm's count() wraps a subquery selecting every column).
     let total: Option<i64> = query
         .select_only()
