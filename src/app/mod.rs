@@ -107,20 +107,12 @@ impl AppState {
         InstanceSettings::load(self.db(), self.secrets()).await
     }
 
-    /// Whether `public_url` is configured (then it wins over the instance setting).
-    fn public_url_configured(&self) -> bool {
-        self.settings()
-            .raw
-            .get("public_url")
-            .is_some_and(|v| !v.value.trim().is_empty())
-    }
-
     /// Where users reach the instance: `public_url` when configured, else the instance
     /// setting, else derived from the listen address or domain.
     pub fn public_url(&self, instance: &InstanceSettings) -> String {
         let settings = self.settings();
         match instance.public_url() {
-            Some(url) if !self.public_url_configured() => url.to_string(),
+            Some(url) if !self.settings().public_url_configured() => url.to_string(),
             _ => settings
                 .public_url
                 .as_str()
@@ -135,7 +127,7 @@ impl AppState {
     /// it at run time). The instance settings are read only when `public_url` is not configured.
     pub async fn public_base(&self) -> Result<url::Url, SettingsError> {
         let configured = &self.settings().public_url;
-        if self.public_url_configured() {
+        if self.settings().public_url_configured() {
             return Ok(configured.clone());
         }
         let instance = self.instance_settings().await?;

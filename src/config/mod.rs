@@ -358,17 +358,21 @@ impl Settings {
     /// When `public_url` was derived (not configured) and the OS chose the port (`:0`),
     /// derives it again from the address actually bound.
     pub fn adopt_bound_address(&mut self, bound: SocketAddr) {
-        let configured = self
-            .raw
-            .get("public_url")
-            .is_some_and(|v| !v.value.trim().is_empty());
-        if !configured
+        if !self.public_url_configured()
             && self.listen.port() == 0
             && let Ok(url) = default_public_url(&self.tls, bound)
         {
             self.public_url = url;
         }
         self.listen = bound;
+    }
+
+    /// Whether `public_url` was given (flag, environment or file), rather than derived from
+    /// the listen address: then it wins over the instance setting.
+    pub fn public_url_configured(&self) -> bool {
+        self.raw
+            .get("public_url")
+            .is_some_and(|v| !v.value.trim().is_empty())
     }
 
     pub fn uploads_dir(&self) -> PathBuf {
