@@ -85,16 +85,21 @@ pub fn client_addr(req: &Request, trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
     let RemoteAddr(poem::Addr::SocketAddr(peer)) = req.remote_addr() else {
         return None;
     };
+    // Every line of the header, in order: some proxies (HAProxy) add a line of their own
+    // rather than extend the client's, which the first line alone would be.
     let forwarded = req
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    Some(behind_proxies(peer.ip(), forwarded, trusted))
+        .get_all("x-forwarded-for")
+        .iter()
+        .map(|line| line.to_str().unwrap_or("unknown"))
+        .collect::<Vec<_>>()
+        .join(",");
+    Some(behind_proxies(peer.ip(), &forwarded, trusted))
 }
 
 /// The nearest hop of `forwarded` (`X-Forwarded-For`) that is not a trusted proxy, when the
-/// peer is one; else the peer.
+/// peer is one; else the peer. A hop that is not an address (`unknown`, garbage) ends the
+/// walk at the trusted proxy that wrote it: skipping it would reach hops the client wrote.
 fn behind_proxies(peer: IpAddr, forwarded: &str, trusted: &[ipnet::IpNet]) -> IpAddr {
     // Networks may be written either way for IPv4 (`10.0.0.0/8` or `::ffff:10.0.0.0/104`).
     let is_trusted = |ip: &IpAddr| {
@@ -106,17 +111,24 @@ fn behind_proxies(peer: IpAddr, forwarded: &str, trusted: &[ipnet::IpNet]) -> Ip
             .iter()
             .any(|net| net.contains(ip) || mapped.is_some_and(|m| net.contains(&m)))
     };
-    let peer = peer.to_canonical();
-    if !is_trusted(&peer) {
-        return peer;
+    let mut nearest = peer.to_canonical();
+    if !is_trusted(&nearest) {
+        return nearest;
     }
-    forwarded
-        .split(',')
-        .rev()
-        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
-        .map(|ip| ip.to_canonical())
-        .find(|ip| !is_trusted(ip))
-        .unwrap_or(peer)
+    for hop in forwarded.rsplit(',').map(str::trim) {
+        // Some proxies (Azure's) write the client's port too: `1.2.3.4:5678`, `[::1]:80`.
+        let address = hop
+            .parse::<IpAddr>()
+            .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|s| s.ip()));
+        let Ok(address) = address else {
+            return nearest;
+        };
+        nearest = address.to_canonical();
+        if !is_trusted(&nearest) {
+            return nearest;
+        }
+    }
+    nearest
 }
 
 /// [`client_addr`] as text, as sessions record it ("unknown" off a socket).
@@ -340,8 +352,11 @@ pub async fn authenticate<E: Endpoint>(next: E, mut req: Request) -> Result<Resp
     let api_key = req
         .headers()
         .get(API_KEY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_string())
+        // A value that is not text (bytes above 0x7f) is a key all the same, and no valid one.
+        .map(|v| {
+            v.to_str()
+                .map_or_else(|_| "\u{fffd}".into(), |v| v.trim().to_string())
+        })
         // An empty header provides no credentials (Plane's 401), not a wrong token (403).
         .filter(|v| !v.is_empty());
     let mut decision = None;
@@ -526,6 +541,22 @@ mod tests {
         assert_eq!(
             behind_proxies(ip("::ffff:10.0.0.2"), "198.51.100.7", &mapped),
             ip("198.51.100.7")
+        );
+        // A hop with its port is read; one that is no address stops the walk at the proxy
+        // that wrote it, so the client's own hops beyond it are never reached.
+        assert_eq!(
+            behind_proxies(ip("10.0.0.2"), "1.2.3.4, 198.51.100.7:5678", &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            behind_proxies(ip("10.0.0.2"), "1.2.3.4, unknown, 10.0.0.1", &trusted),
+            ip("10.0.0.1")
+        );
+        assert_eq!(behind_proxies(ip("10.0.0.2"), "", &trusted), ip("10.0.0.2"));
+        // Only trusted hops: the farthest of them is where the request came from.
+        assert_eq!(
+            behind_proxies(ip("10.0.0.2"), "10.0.0.7, 10.0.0.1", &trusted),
+            ip("10.0.0.7")
         );
     }
 

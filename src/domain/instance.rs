@@ -17,6 +17,10 @@ enum Kind {
     Bool,
     Text,
     Url,
+    /// An OpenID issuer: an http(s) URL kept exactly as written, since providers compare it
+    /// as text with the `issuer` of their discovery document (Auth0's ends in `/`, Google's
+    /// does not).
+    Issuer,
     Port,
     Domains,
     Email,
@@ -99,7 +103,7 @@ pub const SETTINGS: &[SettingKey] = &[
     setting("IS_OIDC_ENABLED", "OIDC", Kind::Bool, "0"),
     setting("OIDC_CLIENT_ID", "OIDC", Kind::Text, ""),
     secret("OIDC_CLIENT_SECRET", "OIDC"),
-    setting("OIDC_ISSUER_URL", "OIDC", Kind::Url, ""),
+    setting("OIDC_ISSUER_URL", "OIDC", Kind::Issuer, ""),
     setting("OIDC_DISPLAY_NAME", "OIDC", Kind::Text, "Single sign-on"),
 ];
 
@@ -286,7 +290,14 @@ impl InstanceSettings {
         Some(ProviderSettings {
             client_id: client_id.to_string(),
             client_secret: Secret::new(client_secret),
-            base_url: base_url.trim_end_matches('/').to_string(),
+            // An OIDC issuer is compared with the one its discovery document names, as text,
+            // so it stays as written (Auth0's and Authentik's end in `/`); other providers'
+            // hosts get paths appended.
+            base_url: if upper == "OIDC" {
+                base_url.to_string()
+            } else {
+                base_url.trim_end_matches('/').to_string()
+            },
             display_name: match upper.as_str() {
                 "OIDC" => self.get("OIDC_DISPLAY_NAME").to_string(),
                 "GITHUB" => "GitHub".into(),
@@ -339,6 +350,10 @@ fn validate(spec: &SettingKey, value: &str) -> Result<String, SettingsError> {
             .as_str()
             .trim_end_matches('/')
             .to_string(),
+        Kind::Issuer => {
+            crate::config::values::http_url(value).map_err(|e| invalid(key, e))?;
+            value.to_string()
+        }
         Kind::Port => match value.parse::<u16>() {
             Ok(p) if p > 0 => p.to_string(),
             _ => return Err(invalid(key, "expected a port number")),

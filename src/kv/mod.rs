@@ -96,6 +96,28 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// The longest key stored as given. Keys are built from what clients send (an email address
+/// can be 254 bytes), and the database backend's column holds 255 characters.
+const MAX_KEY_BYTES: usize = 200;
+
+/// How much of a longer key is kept in front of its digest: prefix scans (`{user}:` for
+/// sessions) still find keys by any prefix up to this long.
+const KEPT_HEAD_BYTES: usize = MAX_KEY_BYTES - 65;
+
+/// `key` as stored: itself when short enough, else its head and the SHA-256 of the whole, so
+/// two long keys stay distinct and the same key always lands on one entry.
+fn stored_key(key: &str) -> std::borrow::Cow<'_, str> {
+    use sha2::{Digest, Sha256};
+    if key.len() <= MAX_KEY_BYTES {
+        return key.into();
+    }
+    let mut head = KEPT_HEAD_BYTES;
+    while !key.is_char_boundary(head) {
+        head -= 1;
+    }
+    format!("{}#{}", &key[..head], hex::encode(Sha256::digest(key))).into()
+}
+
 fn expiry(ttl: Option<Duration>) -> Option<i64> {
     ttl.map(|ttl| now_ms().saturating_add(ttl.as_millis() as i64))
 }
@@ -114,6 +136,7 @@ impl Kv {
         ns: Namespace,
         key: &str,
     ) -> Result<Option<T>, KvError> {
+        let key = &stored_key(key);
         let bytes = match self {
             Kv::Fjall(store) => store.get(ns, key, now_ms())?,
             Kv::Shared(db, _) => db::kv_entries::get(db, ns.as_str(), key, now_ms()).await?,
@@ -129,6 +152,7 @@ impl Kv {
         value: &T,
         ttl: Option<Duration>,
     ) -> Result<(), KvError> {
+        let key = &stored_key(key);
         let bytes = serde_json::to_vec(value)?;
         match self {
             Kv::Fjall(store) => store.put(ns, key, &bytes, expiry(ttl))?,
@@ -148,6 +172,7 @@ impl Kv {
         value: &T,
         ttl: Option<Duration>,
     ) -> Result<bool, KvError> {
+        let key = &stored_key(key);
         let bytes = serde_json::to_vec(value)?;
         Ok(match self {
             Kv::Fjall(store) => store.replace(ns, key, &bytes, expiry(ttl), now_ms())?,
@@ -160,13 +185,15 @@ impl Kv {
     /// Removes `key`; true when something was there. Atomic on both backends: of concurrent
     /// removals of one key, only one gets true (one-time secrets rely on it).
     pub async fn remove(&self, ns: Namespace, key: &str) -> Result<bool, KvError> {
+        let key = &stored_key(key);
         Ok(match self {
             Kv::Fjall(store) => store.remove(ns, key)?,
             Kv::Shared(db, _) => db::kv_entries::delete(db, ns.as_str(), key).await?,
         })
     }
 
-    /// Live entries whose key starts with `prefix`, in key order.
+    /// Live entries whose key starts with `prefix`, in key order (a key longer than
+    /// `MAX_KEY_BYTES` is found by a prefix of up to `KEPT_HEAD_BYTES`, and listed as stored).
     pub async fn scan_prefix<T: DeserializeOwned>(
         &self,
         ns: Namespace,
@@ -199,6 +226,7 @@ impl Kv {
         key: &str,
         window: Duration,
     ) -> Result<Counter, KvError> {
+        let key = &stored_key(key);
         let now = now_ms();
         let window_end = now.saturating_add(window.as_millis() as i64);
         let (count, resets_at_ms) = match self {
@@ -214,6 +242,7 @@ impl Kv {
     /// The current state of a live counter (None when absent or expired), without counting a
     /// hit. A counter that never expires reports `resets_at_ms` 0.
     pub async fn counter(&self, ns: Namespace, key: &str) -> Result<Option<Counter>, KvError> {
+        let key = &stored_key(key);
         let found = match self {
             Kv::Fjall(store) => store.counter(ns, key, now_ms())?,
             Kv::Shared(db, _) => db::kv_entries::counter(db, ns.as_str(), key, now_ms())
@@ -268,5 +297,30 @@ impl Kv {
             Kv::Fjall(store) => Ok(store.flush()?),
             Kv::Shared(..) => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_keys_are_bounded_distinct_and_keep_their_head() {
+        assert_eq!(stored_key("magic:ada@example.com"), "magic:ada@example.com");
+        let email = |c: char| {
+            format!(
+                "signin-failures:{}@example.com:0",
+                c.to_string().repeat(240)
+            )
+        };
+        let (long_a, long_b) = (email('a'), email('b'));
+        let (a, b) = (stored_key(&long_a), stored_key(&long_b));
+        assert!(a.len() <= MAX_KEY_BYTES && b.len() <= MAX_KEY_BYTES, "{a}");
+        assert_ne!(a, b);
+        assert_eq!(a, stored_key(&long_a.clone()));
+        assert!(a.starts_with("signin-failures:aaaa"));
+        // Cut on a character boundary, never inside one.
+        let wide = format!("k:{}", "é".repeat(150));
+        assert!(stored_key(&wide).len() <= MAX_KEY_BYTES);
     }
 }

@@ -397,3 +397,65 @@ on_both_engines!(
         assert_eq!(me(fresh).await, StatusCode::OK);
     }
 );
+
+on_both_engines!(
+    behind_a_proxy_that_adds_its_own_header_line_the_client_is_the_proxys_hop,
+    |engine: Engine| async move {
+        let app = TestApp::spawn_with(engine, &[("trusted_proxies", "127.0.0.1/32")]).await;
+        let admin = app.admin().await;
+        let token = admin.csrf().await;
+        // The client forged the first line; the proxy (HAProxy does so) added the second.
+        let signed_in = admin
+            .client
+            .post(admin.url("/auth/sign-in/"))
+            .header("x-csrftoken", &token)
+            .header("x-forwarded-for", "203.0.113.66")
+            .header("x-forwarded-for", "198.51.100.7")
+            .json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), StatusCode::OK);
+        let sessions: Vec<Value> = admin
+            .get("/api/users/me/sessions/")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let current = sessions.iter().find(|s| s["is_current"] == true).unwrap();
+        assert_eq!(current["ip"], "198.51.100.7", "{sessions:?}");
+    }
+);
+
+on_both_engines!(
+    the_longest_addresses_get_the_same_answers_as_short_ones,
+    |engine: Engine| async move {
+        // 248 characters, a valid address: the keys of its counters and codes run past what
+        // the key-value store's column holds, and must not turn into a 500.
+        let long = format!(
+            "a@{}.{}.{}.{}.com",
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(63),
+            "e".repeat(50)
+        );
+        assert_eq!(long.len(), 248);
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        let _sink = app.with_mail(&admin).await;
+        let visitor = app.browser();
+        let wrong = visitor.sign_in(&long, "not the password").await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        for path in ["/auth/magic-generate/", "/auth/forgot-password/"] {
+            let asked = visitor.post(path, json!({ "email": long })).await;
+            assert_eq!(asked.status(), StatusCode::OK, "{path}");
+        }
+        let guessed = visitor
+            .post(
+                "/auth/magic-sign-in/",
+                json!({ "email": long, "code": "123456" }),
+            )
+            .await;
+        assert!(guessed.status().is_client_error(), "{}", guessed.status());
+    }
+);

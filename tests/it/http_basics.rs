@@ -145,6 +145,14 @@ async fn api_requests_without_credentials_get_planes_401_and_bad_keys_403() {
             raw.text
         );
     }
+    // A key that is not ASCII text is a key, and not a valid one.
+    let raw = crate::support::api::raw_get(
+        app.addr,
+        "/api/v1/users/me/",
+        &[("X-Api-Key", "plane_api_clé")],
+    )
+    .await;
+    assert_eq!(raw.status, 403, "{}", raw.text);
     let resp = app
         .client
         .get(app.url("/api/v1/workspaces/acme/projects/"))

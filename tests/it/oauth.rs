@@ -253,6 +253,21 @@ async fn gitea_respects_the_sign_up_switch_and_the_state_is_single_use() {
     );
 }
 
+/// An issuer whose URL ends in `/` (Auth0's, Authentik's) is the issuer as written: discovery
+/// names it so, and a slash trimmed off would never match it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_openid_issuer_ending_in_a_slash_signs_in() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let admin = app.admin().await;
+    let provider = FakeProvider::start(person("sso@example.com", true)).await;
+    let issuer = provider.issue_with_trailing_slash();
+    enable(&app, &admin, "oidc", &issuer).await;
+    let browser = app.browser();
+    assert_eq!(sign_in_with(&browser, "oidc", "/").await, "/");
+    let me: Value = browser.get("/api/users/me/").await.json().await.unwrap();
+    assert_eq!(me["email"], "sso@example.com");
+}
+
 /// Google and generic OpenID Connect: discovery, a signed ID token, and a forged one refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openid_connect_providers_verify_the_id_token() {

@@ -45,6 +45,8 @@ struct Pending {
 
 struct State {
     base: String,
+    /// The OpenID issuer it names: `base`, or `base/` as Auth0 and Authentik write theirs.
+    issuer: String,
     user: FakeUser,
     codes: HashMap<String, Pending>,
     tokens: HashMap<String, FakeUser>,
@@ -81,6 +83,7 @@ impl FakeProvider {
         let base = format!("http://127.0.0.1:{}", addr.port());
         let state = Arc::new(Mutex::new(State {
             base: base.clone(),
+            issuer: base.clone(),
             user,
             codes: HashMap::new(),
             tokens: HashMap::new(),
@@ -116,6 +119,13 @@ impl FakeProvider {
 
     pub fn set_user(&self, user: FakeUser) {
         self.state.lock().unwrap().user = user;
+    }
+
+    /// Names itself with a trailing slash from now on; returns that issuer.
+    pub fn issue_with_trailing_slash(&self) -> String {
+        let mut state = self.state.lock().unwrap();
+        state.issuer = format!("{}/", state.base);
+        state.issuer.clone()
     }
 
     pub fn forge_signatures(&self) {
@@ -221,7 +231,7 @@ fn token(req: &Request, Form(form): Form<TokenForm>, state: Data<&Arc<Mutex<Stat
     if let Some(nonce) = pending.nonce {
         let now = chrono::Utc::now().timestamp();
         let claims = json!({
-            "iss": state.base, "sub": user.id, "aud": CLIENT_ID, "iat": now, "exp": now + 300,
+            "iss": state.issuer, "sub": user.id, "aud": CLIENT_ID, "iat": now, "exp": now + 300,
             "nonce": nonce, "email": user.email, "email_verified": user.email_verified,
             "name": user.name, "given_name": user.name.split(' ').next().unwrap_or(""),
             "family_name": user.name.split(' ').nth(1).unwrap_or(""),
@@ -317,9 +327,12 @@ fn gitea_emails(req: &Request, state: Data<&Arc<Mutex<State>>>) -> Response {
 
 #[handler]
 fn discovery(state: Data<&Arc<Mutex<State>>>) -> Response {
-    let base = state.lock().unwrap().base.clone();
+    let (base, issuer) = {
+        let state = state.lock().unwrap();
+        (state.base.clone(), state.issuer.clone())
+    };
     json_response(json!({
-        "issuer": base,
+        "issuer": issuer,
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
         "jwks_uri": format!("{base}/jwks"),
