@@ -15,6 +15,8 @@ mod m20261126_000001_accounts;
 mod m20261127_000001_workspaces;
 mod m20261128_000001_change_counters;
 mod m20261129_000001_one_pending_invitation;
+mod m20261130_000001_unique_external_refs;
+mod m20261130_000002_accepted_invitations_leave;
 
 pub use m20261128_000001_change_counters::{UNWATCHED_TABLES, watch_table};
 
@@ -29,6 +31,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_workspaces::Migration),
             Box::new(m20261128_000001_change_counters::Migration),
             Box::new(m20261129_000001_one_pending_invitation::Migration),
+            Box::new(m20261130_000001_unique_external_refs::Migration),
+            Box::new(m20261130_000002_accepted_invitations_leave::Migration),
         ]
     }
 }

@@ -24,6 +24,8 @@ pub const NOT_AUTHENTICATED: &str = "Authentication credentials were not provide
 pub const INVALID_TOKEN: &str = "Given API token is not valid";
 pub const PERMISSION_DENIED: &str = "You do not have permission to perform this action.";
 pub const RESOURCE_MISSING: &str = "The requested resource does not exist.";
+/// The 404 of Plane's DRF ViewSets (its invitation routes) rather than its API views.
+pub const OBJECT_MISSING: &str = "The required object does not exist.";
 pub const PAGE_NOT_FOUND: &str = "Page not found.";
 pub const INTERNAL: &str = "Something went wrong please try again later";
 pub const BODY_TOO_LARGE_CODE: &str = "REQUEST_BODY_TOO_LARGE";
@@ -89,6 +91,14 @@ impl ApiError {
         ApiError::Message {
             status: StatusCode::NOT_FOUND,
             message: RESOURCE_MISSING.into(),
+        }
+    }
+
+    /// The 404 of Plane's ViewSets: [`OBJECT_MISSING`].
+    pub fn object_not_found() -> ApiError {
+        ApiError::Message {
+            status: StatusCode::NOT_FOUND,
+            message: OBJECT_MISSING.into(),
         }
     }
 

@@ -188,10 +188,17 @@ fn read_point(input: &mut Input, creating: bool) -> (Option<i64>, Option<String>
         input.require(&["value"]);
     }
     let key = input.integer("key", 0, i32::MAX as i64);
-    let value = input.text("value", Text::max(20));
-    let description = input
-        .nullable_text("description", Text::blank_ok(100_000))
-        .map(Option::unwrap_or_default);
+    // The model holds 255 characters; Plane's serializer then allows 20, as a whole-object
+    // check that DRF runs only once every field passed.
+    let value = input.text("value", Text::max(255));
+    let description = input.text("description", Text::blank_ok(100_000));
+    if !input.has_errors() {
+        if value.as_ref().is_some_and(|v| v.chars().count() > 20) {
+            input.fail("non_field_errors", "Value can't be more than 20 characters");
+        } else if !creating && key.is_none() && value.is_none() && description.is_none() {
+            input.fail("non_field_errors", "Estimate points are required");
+        }
+    }
     (key, value, description)
 }
 
@@ -255,9 +262,7 @@ impl EstimatesApi {
         let mut input = body.input()?;
         input.require(&["name"]);
         let name = input.text("name", Text::max(255));
-        let description = input
-            .nullable_text("description", Text::blank_ok(100_000))
-            .map(Option::unwrap_or_default);
+        let description = input.text("description", Text::blank_ok(100_000));
         let kind = input.choice("type", &["categories", "points", "time"]);
         let last_used = input.boolean("last_used");
         let external_source = input.nullable_text("external_source", Text::blank_ok(255));
@@ -319,9 +324,7 @@ impl EstimatesApi {
         let estimate = the_estimate(&state, &joined).await?;
         let mut input = body.input()?;
         let name = input.text("name", Text::max(255));
-        let description = input
-            .nullable_text("description", Text::blank_ok(100_000))
-            .map(Option::unwrap_or_default);
+        let description = input.text("description", Text::blank_ok(100_000));
         input.finish()?;
         let estimate = db::estimates::save(state.db(), estimate, user_id, db::now(), |e| {
             use sea_orm::ActiveValue::Set;

@@ -374,11 +374,14 @@ impl Input {
         }
     }
 
-    /// One of `choices` (compared as text, so `20` and `"20"` both match `"20"`).
+    /// One of `choices`, compared as Python's `str()` of the value as DRF does: `20` and `"20"`
+    /// both match `"20"`, while `20.0` and `true` (`"True"`) do not.
     pub fn choice<'c>(&mut self, key: &str, choices: &[&'c str]) -> Option<&'c str> {
         let text = match self.map.get(key)? {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
+            Value::Bool(true) => "True".into(),
+            Value::Bool(false) => "False".into(),
             Value::Null => {
                 self.fail(key, NOT_NULL);
                 return None;

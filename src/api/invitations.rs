@@ -19,7 +19,7 @@ use super::{
     json::Timestamp,
     shape::{Shape, Shaped},
     users::Deleted,
-    workspaces::{read_role_choice, user_of},
+    workspaces::{read_role, user_of},
 };
 use crate::{
     app::AppState,
@@ -27,6 +27,7 @@ use crate::{
     domain::{
         access::{Action, Role},
         invitations::{self as rules, Answerer, InvitationDraft},
+        problem::Problem,
         workspaces,
     },
 };
@@ -125,10 +126,18 @@ fn render<T: poem_openapi::types::ToJSON>(item: &T) -> Value {
     Shape::default().render(item)
 }
 
+/// Plane's invitation routes are a DRF ViewSet, whose 404 is worded as its own.
+fn viewset_error(problem: Problem) -> ApiError {
+    match problem {
+        Problem::NotFound => ApiError::object_not_found(),
+        other => other.into(),
+    }
+}
+
 async fn find(state: &AppState, workspace_id: Uuid, id: Uuid) -> Result<Invitation, ApiError> {
     db::invitations::get(state.db(), workspace_id, id)
         .await?
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(ApiError::object_not_found)
 }
 
 pub struct InvitationsApi;
@@ -170,7 +179,7 @@ impl InvitationsApi {
         input.require(&["email"]);
         let email = input.text("email", Text::max(255));
         let role = if input.has("role") {
-            read_role_choice(&mut input)
+            read_role(&mut input)
         } else {
             Some(Role::Guest)
         };
@@ -234,21 +243,20 @@ impl InvitationsApi {
             });
         }
         let role = if input.has("role") {
-            read_role_choice(&mut input)
+            read_role(&mut input)
         } else {
             None
         };
         input.finish()?;
         let invitation = match role {
-            Some(role) => {
-                crate::domain::invitations::change_role(
-                    state.db(),
-                    invitation,
-                    role.code(),
-                    user.id,
-                )
-                .await?
-            }
+            Some(role) => crate::domain::invitations::change_role(
+                state.db(),
+                invitation,
+                role.code(),
+                user.id,
+            )
+            .await
+            .map_err(viewset_error)?,
             None => invitation,
         };
         Ok(Shaped::new(render(&InvitationView::new(&invitation))))
@@ -270,7 +278,9 @@ impl InvitationsApi {
         let joined =
             workspaces::enter(state.db(), &slug, user.id, Action::ManageInvitations).await?;
         let invitation = find(&state, joined.workspace.id, invitation_id.0).await?;
-        rules::withdraw(state.db(), invitation, user.id).await?;
+        rules::withdraw(state.db(), invitation, user.id)
+            .await
+            .map_err(viewset_error)?;
         Ok(Deleted::Done)
     }
 

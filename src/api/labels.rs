@@ -114,12 +114,9 @@ struct LabelFields {
 fn read(input: &mut Input) -> LabelFields {
     LabelFields {
         name: input.text("name", Text::max(255)),
-        color: input
-            .nullable_text("color", Text::blank_ok(255))
-            .map(Option::unwrap_or_default),
-        description: input
-            .nullable_text("description", Text::blank_ok(100_000))
-            .map(Option::unwrap_or_default),
+        // `blank=True` without `null=True` in Plane's model: DRF refuses `null`.
+        color: input.text("color", Text::blank_ok(255)),
+        description: input.text("description", Text::blank_ok(100_000)),
         parent: input.reference("parent"),
         sort_order: input.number("sort_order"),
         external_source: input.nullable_text("external_source", Text::blank_ok(255)),
@@ -127,12 +124,17 @@ fn read(input: &mut Input) -> LabelFields {
     }
 }
 
-fn name_taken(e: SaveLabelError) -> ApiError {
+/// The answer to a failed save. A name or reference taken by a concurrent request is first
+/// looked up again by the caller (Plane's 409 names the row); this is the answer when that row
+/// went again meanwhile.
+fn save_problem(e: SaveLabelError) -> ApiError {
+    let taken = |what: &str| ApiError::Body {
+        status: poem::http::StatusCode::CONFLICT,
+        body: serde_json::json!({ "error": format!("Label with the same {what}") }),
+    };
     match e {
-        SaveLabelError::NameTaken => ApiError::Body {
-            status: poem::http::StatusCode::CONFLICT,
-            body: serde_json::json!({"error": "Label with the same name already exists in the project"}),
-        },
+        SaveLabelError::NameTaken => taken("name already exists in the project"),
+        SaveLabelError::ExternalTaken => taken("external id and external source already exists"),
         SaveLabelError::ProjectGone => ApiError::not_found(),
         SaveLabelError::Archived => projects::archived().into(),
         SaveLabelError::Parent { fit, parent_id } => rules::parent_problem(fit, parent_id).into(),
@@ -254,6 +256,7 @@ impl LabelsApi {
                 .map_or(65535.0, |max| max + 10000.0),
         };
         let taken = name.clone();
+        let taken_external = (external_source.clone(), external_id.clone());
         let now = db::now();
         use sea_orm::ActiveValue::Set;
         let row = entity::ActiveModel {
@@ -274,13 +277,15 @@ impl LabelsApi {
             updated_by: Set(Some(user_id)),
         };
         let created = match db::labels::create(state.db(), project_id, row).await {
-            // Another request created this name since the check: answer as if the check had
-            // seen it (with the existing label's id).
-            Err(SaveLabelError::NameTaken) => {
-                rules::check_label(state.db(), project_id, None, Some(&taken), None).await?;
-                return Err(name_taken(SaveLabelError::NameTaken));
+            // Another request took this name or reference since the check: answer as if the
+            // check had seen it (with the existing label's id).
+            Err(e @ (SaveLabelError::NameTaken | SaveLabelError::ExternalTaken)) => {
+                let (source, id) = &taken_external;
+                let external = external_pair(source.as_deref(), id.as_deref());
+                rules::check_label(state.db(), project_id, None, Some(&taken), external).await?;
+                return Err(save_problem(e));
             }
-            other => other.map_err(name_taken)?,
+            other => other.map_err(save_problem)?,
         };
         Ok(CreatedLabel::Created(Shaped::new(
             Shape::default().render(&LabelView::new(&created)),
@@ -356,6 +361,8 @@ impl LabelsApi {
             external,
         )
         .await?;
+        let (before_id, before_project) = (row.id, row.project_id);
+        let asked_name = f.name.clone();
         let updated = db::labels::save(state.db(), row, user_id, db::now(), |l| {
             use sea_orm::ActiveValue::Set;
             if let Some(v) = f.name {
@@ -380,8 +387,17 @@ impl LabelsApi {
                 l.external_id = Set(v);
             }
         })
-        .await
-        .map_err(name_taken)?;
+        .await;
+        let updated = match updated {
+            // Taken by a concurrent request since the check: answer as the check would have.
+            Err(e @ (SaveLabelError::NameTaken | SaveLabelError::ExternalTaken)) => {
+                let name = asked_name.as_deref();
+                let label_id = Some(before_id);
+                rules::check_label(state.db(), before_project, label_id, name, external).await?;
+                return Err(save_problem(e));
+            }
+            other => other.map_err(save_problem)?,
+        };
         Ok(Shaped::new(
             Shape::default().render(&LabelView::new(&updated)),
         ))

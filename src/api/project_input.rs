@@ -208,9 +208,8 @@ pub fn read_project(input: &mut Input, update: bool) -> ProjectFields {
     ProjectFields {
         name,
         identifier,
-        description: input
-            .nullable_text("description", Text::blank_ok(100_000))
-            .map(Option::unwrap_or_default),
+        // `blank=True` without `null=True` in Plane's model: DRF refuses `null`.
+        description: input.text("description", Text::blank_ok(100_000)),
         network,
         emoji: input.nullable_text("emoji", Text::blank_ok(255)),
         icon_prop: input.json("icon_prop"),

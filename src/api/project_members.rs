@@ -24,7 +24,7 @@ use crate::{
     app::AppState,
     db::{self, project_members::ProjectMember, users::User, workspace_members::MemberFilter},
     domain::{
-        access::Action,
+        access::{Action, Role},
         projects::{self as rules, InProject},
     },
 };
@@ -47,13 +47,14 @@ pub fn row_json(m: &ProjectMember) -> Value {
 pub struct ProjectMemberCreate {
     /// A member of the workspace.
     pub member: Uuid,
-    /// 20 admin, 15 member, 5 guest; at most the member's workspace role.
-    pub role: i16,
+    /// 20 admin, 15 member, 5 guest (the default); at most the member's workspace role.
+    pub role: Option<i16>,
 }
 
 #[derive(Debug, Object)]
 pub struct ProjectMemberRoleUpdate {
-    pub role: i16,
+    /// Left out, nothing changes.
+    pub role: Option<i16>,
 }
 
 #[derive(ApiResponse)]
@@ -119,12 +120,13 @@ async fn add(
     .await?;
     rules::check_editable(&joined.project)?;
     let mut input = body.input()?;
-    input.require(&["member", "role"]);
+    input.require(&["member"]);
     let member = input.reference("member");
+    // The model's default, as DRF applies it when `role` is left out.
     let role = if input.has("role") {
         read_role(&mut input)
     } else {
-        None
+        Some(Role::Guest)
     };
     input.finish()?;
     let (Some(Some(member)), Some(role)) = (member, role) else {
@@ -164,11 +166,13 @@ async fn change(
     .await?;
     rules::check_editable(&joined.project)?;
     let mut input = body.input()?;
-    input.require(&["role"]);
+    // A partial update, as Plane's: without `role` nothing changes.
     let role = read_role(&mut input);
     input.finish()?;
     let (m, _) = find(state, &joined, member_id).await?;
-    let role = role.ok_or_else(|| ApiError::field("role", "Invalid role"))?;
+    let Some(role) = role else {
+        return Ok(Shaped::new(row_json(&m)));
+    };
     rules::check_outranks(&joined.standing, &m, false)?;
     let row = rules::change_member_role(state.db(), m, role, user.id).await?;
     Ok(Shaped::new(row_json(&row)))

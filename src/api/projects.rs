@@ -86,7 +86,7 @@ const EXPANDABLE: &[(&str, Lite)] = &[
     ("default_assignee", Lite::User),
     ("created_by", Lite::User),
     ("updated_by", Lite::User),
-    ("default_state", Lite::State),
+    // Not `default_state`: Plane's expansion map leaves it an id, which clients' models expect.
 ];
 
 async fn shaped(state: &AppState, shape: &Shape, view: &ProjectView) -> Result<Value, ApiError> {

@@ -93,8 +93,6 @@ pub enum Lite {
     Workspace,
     /// ProjectLite.
     Project,
-    /// `{id, name, color, group}`.
-    State,
     /// `{id, name, color}`.
     Label,
 }
@@ -191,17 +189,6 @@ async fn load(db: &Db, lite: Lite, ids: &[Uuid]) -> Result<Vec<(Uuid, Value)>, A
             .map_err(internal)?
             .iter()
             .map(|p| (p.id, super::project_views::project_lite(p)))
-            .collect(),
-        Lite::State => db::states::by_ids(db, ids)
-            .await
-            .map_err(internal)?
-            .iter()
-            .map(|s| {
-                (
-                    s.id,
-                    serde_json::json!({"id": s.id, "name": s.name, "color": s.color, "group": s.group}),
-                )
-            })
             .collect(),
         Lite::Label => db::labels::by_ids(db, ids)
             .await

@@ -127,9 +127,8 @@ fn read(input: &mut Input) -> StateFields {
     StateFields {
         name: input.text("name", Text::max(255)),
         color: input.text("color", Text::max(255)),
-        description: input
-            .nullable_text("description", Text::blank_ok(100_000))
-            .map(Option::unwrap_or_default),
+        // `blank=True` without `null=True` in Plane's model: DRF refuses `null`.
+        description: input.text("description", Text::blank_ok(100_000)),
         sequence: input.number("sequence"),
         group,
         default: input.boolean("default"),
@@ -138,12 +137,17 @@ fn read(input: &mut Input) -> StateFields {
     }
 }
 
-fn name_taken(e: SaveStateError) -> ApiError {
+/// The answer to a failed save. A name or reference taken by a concurrent request is first
+/// looked up again by the caller (Plane's 409 names the row); this is the answer when that row
+/// went again meanwhile.
+fn save_problem(e: SaveStateError) -> ApiError {
+    let taken = |what: &str| ApiError::Body {
+        status: poem::http::StatusCode::CONFLICT,
+        body: serde_json::json!({ "error": format!("State with the same {what}") }),
+    };
     match e {
-        SaveStateError::NameTaken => ApiError::Body {
-            status: poem::http::StatusCode::CONFLICT,
-            body: serde_json::json!({"error": "State with the same name already exists in the project"}),
-        },
+        SaveStateError::NameTaken => taken("name already exists in the project"),
+        SaveStateError::ExternalTaken => taken("external id and external source already exists"),
         SaveStateError::Gone => ApiError::not_found(),
         SaveStateError::Archived => projects::archived().into(),
         SaveStateError::Db(e) => e.into(),
@@ -263,6 +267,7 @@ impl StatesApi {
         };
         let default = f.default.unwrap_or(false);
         let taken = name.clone();
+        let taken_external = (external_source.clone(), external_id.clone());
         let now = db::now();
         use sea_orm::ActiveValue::Set;
         let row = entity::ActiveModel {
@@ -286,13 +291,15 @@ impl StatesApi {
             updated_by: Set(Some(user_id)),
         };
         let created = match db::states::create(state.db(), row, joined.project.id, default).await {
-            // Another request created this name since the check: answer as if the check had
-            // seen it (Plane's 409 names the existing state's id).
-            Err(SaveStateError::NameTaken) => {
-                rules::check_new_state(state.db(), joined.project.id, &taken, None).await?;
-                return Err(name_taken(SaveStateError::NameTaken));
+            // Another request took this name or reference since the check: answer as if the
+            // check had seen it (Plane's 409 names the existing state's id).
+            Err(e @ (SaveStateError::NameTaken | SaveStateError::ExternalTaken)) => {
+                let (source, id) = &taken_external;
+                let external = external_pair(source.as_deref(), id.as_deref());
+                rules::check_new_state(state.db(), joined.project.id, &taken, external).await?;
+                return Err(save_problem(e));
             }
-            other => other.map_err(name_taken)?,
+            other => other.map_err(save_problem)?,
         };
         Ok(Shaped::new(
             Shape::default().render(&StateView::new(&created)),
@@ -367,6 +374,8 @@ impl StatesApi {
             None
         };
         rules::check_state_change(state.db(), &row, f.name.as_deref(), external).await?;
+        let before = row.clone();
+        let asked_name = f.name.clone();
         if f.default == Some(false) && row.default {
             return Err(Problem::Refused(
                 "The project needs a default state; make another state the default instead".into(),
@@ -401,8 +410,16 @@ impl StatesApi {
                 s.external_id = Set(v);
             }
         })
-        .await
-        .map_err(name_taken)?;
+        .await;
+        let updated = match updated {
+            // Taken by a concurrent request since the check: answer as the check would have.
+            Err(e @ (SaveStateError::NameTaken | SaveStateError::ExternalTaken)) => {
+                let name = asked_name.as_deref();
+                rules::check_state_change(state.db(), &before, name, external).await?;
+                return Err(save_problem(e));
+            }
+            other => other.map_err(save_problem)?,
+        };
         Ok(Shaped::new(
             Shape::default().render(&StateView::new(&updated)),
         ))

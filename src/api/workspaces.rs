@@ -438,7 +438,7 @@ impl WorkspacesApi {
         let joined = rules::enter(state.db(), &slug, user.id, Action::ManageMembers).await?;
         let mut input = body.input()?;
         input.require(&["role"]);
-        let role = read_role_choice(&mut input);
+        let role = read_role(&mut input);
         input.finish()?;
         let (m, u) = find_member(&state, &joined, member_id.0).await?;
         let role = role.ok_or_else(|| ApiError::field("role", "Invalid role"))?;
@@ -490,32 +490,12 @@ async fn find_member(
         .ok_or_else(ApiError::not_found)
 }
 
-/// `role`: 20, 15 or 5; anything else is Plane's "Invalid role" (its project-member view
-/// checks the role by hand).
+/// `role`: 20, 15 or 5. Plane's models give the field choices, so DRF's ChoiceField answers
+/// anything else (`10`, `20.0`, `"abc"`) with `"10" is not a valid choice.` before any
+/// serializer's own role check runs.
 pub fn read_role(input: &mut Input) -> Option<Role> {
-    read_role_as(input, || "Invalid role".into())
-}
-
-/// `role` for Plane's serializers whose model field has choices (workspace members and
-/// invitations): DRF's ChoiceField answers `"10" is not a valid choice.`.
-pub fn read_role_choice(input: &mut Input) -> Option<Role> {
-    let shown = match input.raw("role") {
-        Some(Value::String(text)) => text.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
-    };
-    read_role_as(input, move || format!("\"{shown}\" is not a valid choice."))
-}
-
-fn read_role_as(input: &mut Input, refusal: impl FnOnce() -> String) -> Option<Role> {
-    let code = input.integer("role", i64::MIN, i64::MAX)?;
-    match Role::parse(code) {
-        Some(role) => Some(role),
-        None => {
-            input.fail("role", refusal());
-            None
-        }
-    }
+    let code = input.choice("role", &["20", "15", "5"])?;
+    code.parse().ok().and_then(Role::parse)
 }
 
 /// Runs a rule on a field that was read, recording its message.

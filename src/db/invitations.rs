@@ -185,7 +185,9 @@ pub enum Response {
 }
 
 /// Records the answer; an acceptance makes `user_id` an active member with the invited role,
-/// in the same transaction, with the workspace held against deletion.
+/// in the same transaction, with the workspace held against deletion, and deletes the
+/// invitation (soft), as Plane does: an accepted invitation leaves the workspace's list. A
+/// declined one stays there, answered.
 pub async fn respond(
     db: &Db,
     row: &Invitation,
@@ -201,13 +203,15 @@ pub async fn respond(
         return Ok(Response::WorkspaceGone);
     }
     // Only an unanswered invitation can be answered, even when two answers race.
-    let updated = while_pending(invite::Entity::update_many(), row.id)
+    let mut answer = while_pending(invite::Entity::update_many(), row.id)
         .col_expr(invite::Column::Accepted, accepted.into())
         .col_expr(invite::Column::RespondedAt, Some(now).into())
         .col_expr(invite::Column::UpdatedAt, now.into())
-        .col_expr(invite::Column::UpdatedBy, user_id.into())
-        .exec(&txn)
-        .await?;
+        .col_expr(invite::Column::UpdatedBy, user_id.into());
+    if accepted {
+        answer = answer.col_expr(invite::Column::DeletedAt, Some(now).into());
+    }
+    let updated = answer.exec(&txn).await?;
     if updated.rows_affected != 1 {
         return Ok(Response::AlreadyAnswered);
     }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     Db,
     entities::label,
-    is_unique_violation,
+    is_unique_violation, is_unique_violation_of,
     projects::{Closed, open_for_writes},
 };
 
@@ -101,6 +101,9 @@ pub async fn max_sort_order(db: &Db, project_id: Uuid) -> Result<Option<f64>, Db
 pub enum SaveLabelError {
     #[error("the name is taken")]
     NameTaken,
+    /// Another live row of the project has the external reference (a concurrent request won).
+    #[error("the external reference is taken")]
+    ExternalTaken,
     /// The project was deleted meanwhile.
     #[error("the project is gone")]
     ProjectGone,
@@ -124,7 +127,9 @@ impl From<Closed> for SaveLabelError {
 }
 
 fn clash(e: DbErr) -> SaveLabelError {
-    if is_unique_violation(&e) {
+    if is_unique_violation_of(&e, "external") {
+        SaveLabelError::ExternalTaken
+    } else if is_unique_violation(&e) {
         SaveLabelError::NameTaken
     } else {
         SaveLabelError::Db(e)

@@ -42,6 +42,37 @@ async fn first_place<C: ConnectionTrait>(
     })
 }
 
+/// Whether a membership change goes ahead in an archived project, which is otherwise read-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnArchived {
+    /// Joining or leaving: a member's own choice, allowed there too.
+    Proceed,
+    /// Adding, removing or re-roling someone else: refused.
+    Refuse,
+}
+
+/// Takes the locks every membership change starts with: the workspace first (its deletion
+/// locks the memberships and then the projects, the order this would otherwise meet the other
+/// way), then the project row, whose archive state is looked at under that lock, so an archive
+/// that committed after the request's own check is seen.
+async fn lock_for_member_change<C: ConnectionTrait>(
+    txn: &C,
+    workspace_id: Uuid,
+    project_id: Uuid,
+    on_archived: OnArchived,
+) -> Result<Result<(), Closed>, DbErr> {
+    if super::workspaces::hold(txn, workspace_id).await?.is_none() {
+        return Ok(Err(Closed::Gone));
+    }
+    Ok(
+        match open_for_writes(super::projects::lock(txn, project_id).await?) {
+            Ok(_) => Ok(()),
+            Err(Closed::Archived) if on_archived == OnArchived::Proceed => Ok(()),
+            Err(closed) => Err(closed),
+        },
+    )
+}
+
 /// The role a joining user gets.
 #[derive(Debug, Clone, Copy)]
 pub enum JoinRole {
@@ -71,9 +102,6 @@ pub enum Joined {
 /// user (a double click) cannot both insert; the workspace role is read under a share lock, so
 /// a concurrent change of it either comes first and is seen, or waits and then lowers the new
 /// membership with the others.
-/// `even_if_archived`: whether an archived project takes the member (joining does; adding
-/// does not, as archived projects are read-only) — looked at under the lock, so an archive
-/// that committed after the request's own check is seen.
 pub async fn join_live(
     db: &Db,
     project: &Project,
@@ -81,20 +109,11 @@ pub async fn join_live(
     role: JoinRole,
     by: Option<Uuid>,
     now: DateTime<Utc>,
-    even_if_archived: bool,
+    on_archived: OnArchived,
 ) -> Result<Joined, DbErr> {
     let txn = db.begin().await?;
-    // The workspace first, as every change of a membership takes it: its deletion locks the
-    // memberships and then the projects, the order this would otherwise meet the other way.
-    if super::workspaces::hold(&txn, project.workspace_id)
-        .await?
-        .is_none()
-    {
-        return Ok(Joined::ProjectGone);
-    }
-    match open_for_writes(super::projects::lock(&txn, project.id).await?) {
-        Ok(_) => {}
-        Err(Closed::Archived) if even_if_archived => {}
+    match lock_for_member_change(&txn, project.workspace_id, project.id, on_archived).await? {
+        Ok(()) => {}
         Err(Closed::Archived) => return Ok(Joined::Archived),
         Err(Closed::Gone) => return Ok(Joined::ProjectGone),
     }
@@ -188,9 +207,10 @@ pub async fn list(
         query = query.filter(member::Column::Role.is_in(roles.iter().copied()));
     }
     let total = query.clone().count(&db.conn).await?;
+    // Newest account first: Plane lists a project's members as `User` rows, in their ordering.
     let mut query = query
-        .order_by_asc(member::Column::CreatedAt)
-        .order_by_asc(member::Column::Id);
+        .order_by_desc(user::Column::CreatedAt)
+        .order_by_desc(user::Column::Id);
     if let Some((offset, limit)) = page {
         query = query.offset(offset).limit(limit);
     }
@@ -282,27 +302,17 @@ pub enum Changed {
 /// Applies `change` to the membership unless the project would be left without an active
 /// admin. Checked and written in one transaction with the project's row locked, so two admins
 /// stepping down at the same moment cannot both pass the check.
-/// `even_if_archived` as for [`join_live`] (leaving an archived project is allowed; changing
-/// its members is not).
 pub async fn change_keeping_an_admin(
     db: &Db,
     row: &ProjectMember,
     change: MemberChange,
     by: Uuid,
     now: DateTime<Utc>,
-    even_if_archived: bool,
+    on_archived: OnArchived,
 ) -> Result<Changed, DbErr> {
     let txn = db.begin().await?;
-    // The workspace first, as [`join_live`] explains.
-    if super::workspaces::hold(&txn, row.workspace_id)
-        .await?
-        .is_none()
-    {
-        return Ok(Changed::Gone);
-    }
-    match open_for_writes(super::projects::lock(&txn, row.project_id).await?) {
-        Ok(_) => {}
-        Err(Closed::Archived) if even_if_archived => {}
+    match lock_for_member_change(&txn, row.workspace_id, row.project_id, on_archived).await? {
+        Ok(()) => {}
         Err(Closed::Archived) => return Ok(Changed::Archived),
         Err(Closed::Gone) => return Ok(Changed::Gone),
     }

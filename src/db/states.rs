@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     Db,
     entities::state,
-    is_unique_violation,
+    is_unique_violation, is_unique_violation_of,
     projects::{Closed, open_for_writes},
 };
 
@@ -58,14 +58,6 @@ pub async fn get(db: &Db, project_id: Uuid, id: Uuid) -> Result<Option<State>, D
     visible(project_id)
         .filter(state::Column::Id.eq(id))
         .one(&db.conn)
-        .await
-}
-
-pub async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<State>, DbErr> {
-    state::Entity::find()
-        .filter(state::Column::Id.is_in(ids.iter().copied()))
-        .filter(state::Column::DeletedAt.is_null())
-        .all(&db.conn)
         .await
 }
 
@@ -114,6 +106,9 @@ pub async fn max_sequence(db: &Db, project_id: Uuid) -> Result<Option<f64>, DbEr
 pub enum SaveStateError {
     #[error("the name is taken")]
     NameTaken,
+    /// Another live row of the project has the external reference (a concurrent request won).
+    #[error("the external reference is taken")]
+    ExternalTaken,
     /// The state (or its project) was deleted meanwhile.
     #[error("the state is gone")]
     Gone,
@@ -134,7 +129,9 @@ impl From<Closed> for SaveStateError {
 }
 
 fn clash(e: DbErr) -> SaveStateError {
-    if is_unique_violation(&e) {
+    if is_unique_violation_of(&e, "external") {
+        SaveStateError::ExternalTaken
+    } else if is_unique_violation(&e) {
         SaveStateError::NameTaken
     } else {
         SaveStateError::Db(e)

@@ -137,9 +137,10 @@ pub async fn list(
         query = query.filter(member::Column::Role.is_in(roles.iter().copied()));
     }
     let total = query.clone().count(&db.conn).await?;
+    // Newest membership first: Plane's `WorkspaceMember` ordering.
     let mut query = query
-        .order_by_asc(member::Column::CreatedAt)
-        .order_by_asc(member::Column::Id);
+        .order_by_desc(member::Column::CreatedAt)
+        .order_by_desc(member::Column::Id);
     if let Some((offset, limit)) = page {
         query = query.offset(offset).limit(limit);
     }

@@ -3,6 +3,7 @@
 //! `(external_source, external_id)`, the default state, nested labels without cycles.
 
 use serde_json::json;
+use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 use super::problem::Problem;
@@ -12,17 +13,27 @@ use crate::db::{
     states::{Deletion, State},
 };
 
-/// A URL-friendly form of a name (Plane's `slugify`): lower case, words joined by `-`.
+/// A URL-friendly form of a name, as Django's `slugify` (which Plane's `State.save` calls)
+/// makes it: decomposed (NFKD) and reduced to ASCII, lower case, everything but word
+/// characters, spaces and `-` dropped, runs of spaces and `-` made one `-`, `-`/`_` trimmed.
 pub fn slugify(name: &str) -> String {
+    // Python's `\s` on ASCII text: what Rust calls ASCII whitespace, plus \v and \x1c–\x1f.
+    let is_space = |c: char| c.is_ascii_whitespace() || matches!(c, '\x0b' | '\x1c'..='\x1f');
     let mut slug = String::with_capacity(name.len());
-    for c in name.trim().chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() || c == '_' {
+    let mut in_gap = false;
+    for c in name.nfkd().filter(char::is_ascii) {
+        let c = c.to_ascii_lowercase();
+        if c == '-' || is_space(c) {
+            if !in_gap {
+                slug.push('-');
+                in_gap = true;
+            }
+        } else if c.is_ascii_alphanumeric() || c == '_' {
             slug.push(c);
-        } else if !slug.ends_with('-') {
-            slug.push('-');
+            in_gap = false;
         }
     }
-    slug.trim_matches('-').to_string()
+    slug.trim_matches(['-', '_']).to_string()
 }
 
 /// Both parts of an external reference, when both are given and not empty.
@@ -160,7 +171,13 @@ mod tests {
     fn slugs() {
         assert_eq!(slugify("In Progress"), "in-progress");
         assert_eq!(slugify("  Ready  for QA! "), "ready-for-qa");
-        assert_eq!(slugify("Été"), "été");
+        // As Django: accents folded, punctuation dropped rather than made a gap.
+        assert_eq!(slugify("Été"), "ete");
+        assert_eq!(slugify("Won't fix"), "wont-fix");
+        assert_eq!(slugify("QA/Review"), "qareview");
+        assert_eq!(slugify("a - b__"), "a-b");
+        assert_eq!(slugify("Größe ½"), "groe-12");
+        assert_eq!(slugify("待办"), "");
     }
 
     #[test]

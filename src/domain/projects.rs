@@ -11,7 +11,7 @@ use super::{
 };
 use crate::db::{
     self, Db,
-    project_members::{Changed, JoinRole, Joined, MemberChange, ProjectMember},
+    project_members::{Changed, JoinRole, Joined, MemberChange, OnArchived, ProjectMember},
     projects::{Closed, NewProject, Project, ProjectClash},
     workspaces::Workspace,
 };
@@ -265,7 +265,7 @@ pub async fn join(db: &Db, joined: &InProject, user_id: Uuid) -> Result<ProjectM
         JoinRole::OfWorkspace,
         Some(user_id),
         db::now(),
-        true,
+        OnArchived::Proceed,
     )
     .await?;
     match outcome {
@@ -305,7 +305,7 @@ pub async fn add_member(
         JoinRole::AtMost(role.code()),
         Some(by),
         db::now(),
-        false,
+        OnArchived::Refuse,
     )
     .await?;
     match outcome {
@@ -351,7 +351,10 @@ pub async fn change_member_role(
     }
     let change = MemberChange::Role(role.code());
     let now = db::now();
-    match db::project_members::change_keeping_an_admin(db, &row, change, by, now, false).await? {
+    let on_archived = OnArchived::Refuse;
+    match db::project_members::change_keeping_an_admin(db, &row, change, by, now, on_archived)
+        .await?
+    {
         Changed::Done(row) => Ok(*row),
         Changed::RoleTooHigh => Err(role_too_high()),
         Changed::LastAdmin => Err(Problem::Refused(
@@ -378,9 +381,12 @@ pub async fn remove_member(
     departure: Departure,
 ) -> Result<(), Problem> {
     let change = MemberChange::End;
-    let even_if_archived = departure == Departure::Left;
+    let on_archived = match departure {
+        Departure::Left => OnArchived::Proceed,
+        Departure::Removed => OnArchived::Refuse,
+    };
     let now = db::now();
-    match db::project_members::change_keeping_an_admin(db, &row, change, by, now, even_if_archived)
+    match db::project_members::change_keeping_an_admin(db, &row, change, by, now, on_archived)
         .await?
     {
         Changed::Done(_) => Ok(()),

@@ -7,7 +7,7 @@ use plane_aio::db::{
     self,
     estimates::{CreateEstimateError, PointWrite},
     labels::SaveLabelError,
-    project_members::{Changed, JoinRole, Joined, MemberChange},
+    project_members::{Changed, JoinRole, Joined, MemberChange, OnArchived},
     projects::Closed,
     states::{Deletion, SaveStateError},
 };
@@ -196,7 +196,7 @@ on_both_engines!(
                 JoinRole::AtMost(15),
                 Some(by),
                 now,
-                false
+                OnArchived::Refuse
             )
             .await
             .unwrap(),
@@ -213,7 +213,7 @@ on_both_engines!(
                 change,
                 by,
                 now,
-                false,
+                OnArchived::Refuse,
             )
             .await
             .unwrap();

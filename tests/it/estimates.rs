@@ -51,14 +51,16 @@ on_both_engines!(
         let refused = bob
             .post(
                 &points,
-                json!([{"key": 1, "value": "1"}, {"key": -1, "value": "x".repeat(21)}]),
+                json!([{"key": 1, "value": "1"}, {"key": -1, "value": "x".repeat(21)},
+                       {"key": 2, "value": "x".repeat(21)}]),
             )
             .await;
         assert_eq!(refused.status, 400);
+        // Field checks first (255 characters at most); Plane's 20 only once they pass.
         assert_eq!(
             refused.body,
-            json!([{}, {"key": ["Ensure this value is greater than or equal to 0."],
-                      "value": ["Ensure this field has no more than 20 characters."]}])
+            json!([{}, {"key": ["Ensure this value is greater than or equal to 0."]},
+                   {"non_field_errors": ["Value can't be more than 20 characters"]}])
         );
         assert_eq!(
             bob.get(&points).await.expect(200),
@@ -82,6 +84,10 @@ on_both_engines!(
         assert_eq!(
             bob.patch(&point, json!({"value": "8"})).await.expect(200)["value"],
             "8"
+        );
+        assert_eq!(
+            bob.patch(&point, json!({})).await.body,
+            json!({"non_field_errors": ["Estimate points are required"]})
         );
         assert_eq!(bob.delete(&point).await.status, 204);
         assert_eq!(

@@ -5,9 +5,14 @@ use plane_aio_migrations::{Migrator, MigratorTrait};
 
 use std::time::Duration;
 
-use crate::support::{
-    PgDatabase, eventually, postgres,
-    process::{self, Server},
+use serde_json::{Value, json};
+
+use crate::{
+    on_both_engines,
+    support::{
+        Engine, PgDatabase, TestApp, eventually, postgres,
+        process::{self, Server},
+    },
 };
 
 #[test]
@@ -139,3 +144,60 @@ async fn a_start_stopped_while_another_node_migrates_leaves_nothing_behind() {
     assert!(!log.lines().any(|l| l.starts_with("error: ")), "{log}");
     assert!(!data.exists(), "the data folder it made is gone");
 }
+
+on_both_engines!(
+    a_reference_an_older_version_left_twice_stays_on_the_oldest_row_and_is_then_unique,
+    |engine: Engine| async move {
+        use sea_orm::ConnectionTrait;
+        let app = TestApp::spawn(engine).await;
+        let (ada, _, _, project) = crate::project_data::setup(&app).await;
+        let states = format!("{project}/states/");
+        let mut ids = Vec::new();
+        for name in ["First", "Second"] {
+            let body = json!({"name": name, "color": "#123",
+                              "external_source": "jira", "external_id": name});
+            ids.push(ada.post(&states, body).await.expect(200)["id"].clone());
+        }
+        // Back to the schema before the unique index, where two requests at once could leave
+        // one reference on two states.
+        let db = &app.state.db().conn;
+        let since_the_index = Migrator::migrations()
+            .iter()
+            .rev()
+            .position(|m| m.name() == "m20261130_000001_unique_external_refs")
+            .unwrap()
+            + 1;
+        Migrator::down(db, Some(since_the_index as u32))
+            .await
+            .unwrap();
+        let duplicate = "UPDATE states SET external_id = 'First' WHERE name = 'Second'";
+        db.execute_unprepared(duplicate).await.unwrap();
+
+        Migrator::up(db, None).await.unwrap();
+        let reference = |state: &Value| {
+            (
+                state["external_source"].clone(),
+                state["external_id"].clone(),
+            )
+        };
+        let first = ada
+            .get(&format!("{states}{}/", ids[0].as_str().unwrap()))
+            .await
+            .expect(200);
+        assert_eq!(reference(&first), (json!("jira"), json!("First")));
+        let second = ada
+            .get(&format!("{states}{}/", ids[1].as_str().unwrap()))
+            .await
+            .expect(200);
+        assert_eq!(reference(&second), (Value::Null, Value::Null));
+        // The database itself now refuses the reference twice.
+        let refused = db
+            .execute_unprepared(
+                "UPDATE states SET external_source = 'jira', external_id = 'First' \
+                 WHERE name = 'Second'",
+            )
+            .await
+            .unwrap_err();
+        assert!(plane_aio::db::is_unique_violation(&refused), "{refused}");
+    }
+);

@@ -32,7 +32,11 @@ on_both_engines!(project_members_and_joining, |engine: Engine| async move {
         ),
         (
             json!({"member": bob.user_id, "role": 7}),
-            json!({"role": ["Invalid role"]}),
+            json!({"role": ["\"7\" is not a valid choice."]}),
+        ),
+        (
+            json!({"member": bob.user_id, "role": 15.0}),
+            json!({"role": ["\"15.0\" is not a valid choice."]}),
         ),
         (
             json!({"role": 15}),
@@ -61,12 +65,24 @@ on_both_engines!(project_members_and_joining, |engine: Engine| async move {
             .body,
         json!({"member": ["The user is already a member of the project"]})
     );
-    ada.post(
-        &format!("/workspaces/acme/projects/{pid}/project-members/"),
-        json!({"member": guest.user_id, "role": 5}),
-    )
-    .await
-    .expect(201);
+    // Without a role, a guest (the model's default, as DRF applies it).
+    let guest_row = ada
+        .post(
+            &format!("/workspaces/acme/projects/{pid}/project-members/"),
+            json!({"member": guest.user_id}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(guest_row["role"], 5);
+    // A change without a role changes nothing (a partial update).
+    let unchanged = ada
+        .patch(
+            &format!("{members}{}/", guest_row["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(unchanged, guest_row);
     // Members are not project admins.
     assert_eq!(
         bob.post(&members, json!({"member": guest.user_id, "role": 5}))

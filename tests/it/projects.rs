@@ -345,14 +345,27 @@ on_both_engines!(who_sees_which_project, |engine: Engine| async move {
     assert_eq!(first["workspace"]["slug"], "acme");
     assert_eq!(first["workspace"].as_object().unwrap().len(), 3, "{first}");
     let mine_id = mine["id"].as_str().unwrap();
+    let states = bob
+        .get(&format!("/workspaces/acme/projects/{mine_id}/states/"))
+        .await
+        .expect(200);
+    let todo = states["results"][1]["id"].clone();
+    bob.patch(
+        &format!("/workspaces/acme/projects/{mine_id}/"),
+        json!({ "default_state": todo }),
+    )
+    .await
+    .expect(200);
     let expanded = ada
         .get(&format!(
-            "/workspaces/acme/projects/{mine_id}/?expand=created_by"
+            "/workspaces/acme/projects/{mine_id}/?expand=created_by,default_state"
         ))
         .await;
     // Ada is not in Bob's public project but sees it.
     let expanded = expanded.expect(200);
     assert_eq!(expanded["created_by"]["email"], "bob@example.com");
+    // Plane's expansion map has no `default_state`: it stays the id.
+    assert_eq!(expanded["default_state"], todo, "{expanded}");
     assert_eq!(expanded["is_member"], false);
 
     // Archived projects stay in the list; projects-lite leaves them out by default.

@@ -14,7 +14,7 @@ import { AuthLayout } from "./AuthLayout";
 
 /** What a failed preview means to the person holding the link. */
 function explain(error: ApiError, signedInAs: string | null, hasToken: boolean): { title: string; text: string } {
-  if (error.status === 404) return { title: "Invitation not found", text: "This invitation does not exist any more: it may have been withdrawn by a workspace admin." };
+  if (error.status === 404) return { title: "Invitation not found", text: "This invitation does not exist any more: it was accepted already, or withdrawn by a workspace admin." };
   if (error.status === 403 && signedInAs && !hasToken)
     return { title: "This invitation is for someone else", text: `It was sent to another address than ${signedInAs}. Sign in with the invited address, or open the link from the email.` };
   if (error.status === 403)
