@@ -249,7 +249,12 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<E
                 .map_err(|weak| anyhow::anyhow!("the password is too weak: {weak}"))?;
             let user = accounts::store_password(&db, user, &secret)
                 .await
-                .map_err(|e| auth_error(e, &email))?;
+                .map_err(|e| auth_error(e, &email))?
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "the password of {email} changed meanwhile; nothing was written"
+                    )
+                })?;
             if let Some(kv) = &shared_kv {
                 crate::domain::sessions::end_all(kv, user.id).await?;
             }

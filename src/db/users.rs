@@ -246,6 +246,39 @@ pub async fn save(
     user::Entity::update(active).exec(&db.conn).await
 }
 
+/// Stores a new password hash (which ends earlier sessions at `sessions_valid_after`), only
+/// while the stored hash is still `user`'s: a check made against that hash (a reset link's,
+/// the current password's) cannot be outrun by a change on another request or node. None
+/// when it changed meanwhile (or the account went).
+pub async fn replace_password(
+    db: &Db,
+    user: &User,
+    new_hash: String,
+    sessions_valid_after: chrono::DateTime<Utc>,
+) -> Result<Option<User>, DbErr> {
+    let unchanged = match &user.password {
+        Some(hash) => user::Column::Password.eq(hash.clone()),
+        None => user::Column::Password.is_null(),
+    };
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::Password, Some(new_hash).into())
+        .col_expr(user::Column::IsPasswordAutoset, false.into())
+        .col_expr(
+            user::Column::SessionsValidAfter,
+            Some(sessions_valid_after).into(),
+        )
+        .col_expr(user::Column::UpdatedAt, Utc::now().into())
+        .filter(user::Column::Id.eq(user.id))
+        .filter(user::Column::DeletedAt.is_null())
+        .filter(unchanged)
+        .exec(&db.conn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Ok(None);
+    }
+    user::Entity::find_by_id(user.id).one(&db.conn).await
+}
+
 pub async fn record_login(db: &Db, user: User, medium: &str) -> Result<User, DbErr> {
     let now = Utc::now();
     save(db, user, |u| {

@@ -373,13 +373,17 @@ pub enum Departure {
     Left,
 }
 
-/// Ends a membership (the row stays, inactive). The last admin stays.
+/// Ends a membership (the row stays, inactive). The last admin stays. Ending one that already
+/// ended changes nothing and succeeds, as Plane's DELETE does.
 pub async fn remove_member(
     db: &Db,
     row: ProjectMember,
     by: Uuid,
     departure: Departure,
 ) -> Result<(), Problem> {
+    if !row.is_active {
+        return Ok(());
+    }
     let change = MemberChange::End;
     let on_archived = match departure {
         Departure::Left => OnArchived::Proceed,

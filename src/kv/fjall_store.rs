@@ -156,12 +156,12 @@ impl FjallStore {
         payload: &[u8],
         expires_at_ms: Option<i64>,
     ) -> Result<(), fjall::Error> {
-        // Replacing a counter: memory must not write its count over this.
-        let _counters = (ns == Namespace::RateLimits).then(|| {
-            let mut counters = self.inner.counters();
+        // Under the store's lock, as every write: a purge re-checks an entry's expiry under it
+        // before removing it. Replacing a counter: memory must not write its count over this.
+        let mut counters = self.inner.counters();
+        if ns == Namespace::RateLimits {
             counters.forget(key);
-            counters
-        });
+        }
         self.keyspace(ns)
             .insert(key, encode(expires_at_ms, payload))
     }
@@ -283,17 +283,25 @@ impl FjallStore {
                     expired.push(key);
                 }
             }
-            // A counter memory holds is newer than its expired copy here, and may be written
-            // between the scan and the removal: memory's write-behind decides about it.
-            let counters = (*ns == Namespace::RateLimits).then(|| self.inner.counters());
             for key in expired {
-                if let Some(counters) = &counters
-                    && counters.holds(&key)
-                {
+                // Key by key under the store's lock, which every write takes: an entry written
+                // again since the scan (a new sign-in code under its address's key) is live
+                // and stays. A counter memory holds is newer than its copy here: memory's
+                // write-behind decides about it.
+                let counters = self.inner.counters();
+                if *ns == Namespace::RateLimits && counters.holds(&key) {
                     continue;
                 }
-                keyspace.remove(key)?;
-                removed += 1;
+                let still_dead = match keyspace.get(&key)? {
+                    Some(value) => {
+                        decode(&value).is_none_or(|(expiry, _)| !is_live(expiry, now_ms))
+                    }
+                    None => false,
+                };
+                if still_dead {
+                    keyspace.remove(key)?;
+                    removed += 1;
+                }
             }
         }
         Ok(removed)

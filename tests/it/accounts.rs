@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use plane_aio::domain::accounts;
+
 use crate::{
     on_both_engines,
     support::{ADMIN_EMAIL, Engine, PASSWORD, TestApp, postgres},
@@ -483,3 +485,32 @@ async fn anonymous_requests_are_rate_limited_per_address() {
     );
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+on_both_engines!(
+    a_password_write_checked_against_a_password_changed_since_writes_nothing,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        app.admin().await;
+        let db = app.state.db();
+        let read = plane_aio::db::users::by_email(db, ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
+        let first = "a first new passphrase, long";
+        let stored = accounts::store_password(db, read.clone(), first)
+            .await
+            .unwrap();
+        assert!(stored.is_some());
+        // Another write made from the same read (a reset link checked against it, say): the
+        // password it was checked against is gone, so it changes nothing.
+        let late = accounts::store_password(db, read, "a second new passphrase, long")
+            .await
+            .unwrap();
+        assert!(late.is_none());
+        let browser = app.browser();
+        assert_eq!(
+            browser.sign_in(ADMIN_EMAIL, first).await.status(),
+            StatusCode::OK
+        );
+    }
+);

@@ -145,6 +145,58 @@ async fn a_start_stopped_while_another_node_migrates_leaves_nothing_behind() {
     assert!(!data.exists(), "the data folder it made is gone");
 }
 
+/// Reverts `name` and every migration after it, as if the database were an older version's.
+async fn undo_since(db: &sea_orm::DatabaseConnection, name: &str) {
+    let steps = Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no migration {name}"))
+        + 1;
+    Migrator::down(db, Some(steps as u32)).await.unwrap();
+}
+
+on_both_engines!(
+    two_pending_invitations_an_older_version_left_become_one_and_then_stay_one,
+    |engine: Engine| async move {
+        use sea_orm::ConnectionTrait;
+        let app = TestApp::spawn(engine).await;
+        let owner = app.api_user("owner@example.com").await;
+        app.workspace(&owner, "acme").await;
+        let invitations = "/workspaces/acme/invitations/";
+        for email in ["first@example.com", "second@example.com"] {
+            owner
+                .post(invitations, json!({"email": email, "role": 15}))
+                .await
+                .expect(201);
+        }
+        // Before the index, two inviters at once could leave two pending invitations.
+        let db = &app.state.db().conn;
+        undo_since(db, "m20261129_000001_one_pending_invitation").await;
+        let duplicate = "UPDATE workspace_member_invites SET email = 'first@example.com' \
+                         WHERE email = 'second@example.com'";
+        db.execute_unprepared(duplicate).await.unwrap();
+
+        Migrator::up(db, None).await.unwrap();
+        let listed = owner.get(invitations).await.expect(200);
+        let emails: Vec<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i["email"].as_str())
+            .collect();
+        assert_eq!(emails, ["first@example.com"], "{listed}");
+        let refused = db
+            .execute_unprepared(
+                "UPDATE workspace_member_invites SET deleted_at = NULL \
+                 WHERE email = 'first@example.com'",
+            )
+            .await
+            .unwrap_err();
+        assert!(plane_aio::db::is_unique_violation(&refused), "{refused}");
+    }
+);
+
 on_both_engines!(
     a_reference_an_older_version_left_twice_stays_on_the_oldest_row_and_is_then_unique,
     |engine: Engine| async move {
@@ -161,15 +213,7 @@ on_both_engines!(
         // Back to the schema before the unique index, where two requests at once could leave
         // one reference on two states.
         let db = &app.state.db().conn;
-        let since_the_index = Migrator::migrations()
-            .iter()
-            .rev()
-            .position(|m| m.name() == "m20261130_000001_unique_external_refs")
-            .unwrap()
-            + 1;
-        Migrator::down(db, Some(since_the_index as u32))
-            .await
-            .unwrap();
+        undo_since(db, "m20261130_000001_unique_external_refs").await;
         let duplicate = "UPDATE states SET external_id = 'First' WHERE name = 'Second'";
         db.execute_unprepared(duplicate).await.unwrap();
 

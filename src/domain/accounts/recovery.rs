@@ -67,9 +67,12 @@ pub async fn reset_password(
         Some(taken) if taken == (user_id, fingerprint.clone()) => {}
         _ => return Err(AuthError::InvalidLink),
     }
-    // Read again once the link is ours: a password changed meanwhile voids it.
+    // Read again once the link is ours: a password changed meanwhile voids it (and the write
+    // itself goes ahead only while the stored password is still the one read here).
     let user = reset_target(state, user_id, &fingerprint).await?;
-    set_password(state, user, new_password).await
+    set_password(state, user, new_password)
+        .await?
+        .ok_or(AuthError::InvalidLink)
 }
 
 /// The active account a reset link was made for, while its password is the one it had then.
@@ -87,36 +90,36 @@ async fn reset_target(
         .ok_or(AuthError::InvalidLink)
 }
 
-/// Replaces a user's password and ends all their sessions.
+/// Replaces a user's password and ends all their sessions; None when the password changed
+/// since `user` was read (nothing written).
 pub async fn set_password(
     state: &AppState,
     user: User,
     new_password: &str,
-) -> Result<User, AuthError> {
-    let user = store_password(state.db(), user, new_password).await?;
+) -> Result<Option<User>, AuthError> {
+    let Some(user) = store_password(state.db(), user, new_password).await? else {
+        return Ok(None);
+    };
     // The new password starts a fresh sign-in count (the lock-out counts per password).
     crate::domain::sessions::end_all(state.kv(), user.id)
         .await
         .map_err(internal)?;
-    Ok(user)
+    Ok(Some(user))
 }
 
 /// Stores a new password hash and voids every existing session (also those the caller cannot
-/// delete from the key-value store, such as the CLI while the server holds it).
+/// delete from the key-value store, such as the CLI while the server holds it). Only while the
+/// stored password is still `user`'s: None, nothing written, when it changed meanwhile.
 pub async fn store_password(
     db: &db::Db,
     user: User,
     new_password: &str,
-) -> Result<User, AuthError> {
+) -> Result<Option<User>, AuthError> {
     let hashed = hash(new_password).await?;
     let now = db.clock_now().await.map_err(internal)?;
-    db::users::save(db, user, |u| {
-        u.password = sea_orm::ActiveValue::Set(Some(hashed));
-        u.is_password_autoset = sea_orm::ActiveValue::Set(false);
-        u.sessions_valid_after = sea_orm::ActiveValue::Set(Some(now));
-    })
-    .await
-    .map_err(internal)
+    db::users::replace_password(db, &user, hashed, now)
+        .await
+        .map_err(internal)
 }
 
 /// Changes the signed-in user's password (the current one is required when there is one).
@@ -149,5 +152,9 @@ pub async fn change_password(
         new_password,
         &[&user.email, &user.first_name, &user.last_name],
     )?;
-    set_password(state, user, new_password).await
+    // Changed by another request since it was checked: the current password given is not
+    // the current one any more.
+    set_password(state, user, new_password)
+        .await?
+        .ok_or(AuthError::WrongCurrentPassword)
 }
