@@ -312,7 +312,12 @@ pub fn framework_error(err: &poem::Error) -> ApiError {
         };
     }
     if let Some(e) = err.downcast_ref::<poem_openapi::error::ParseRequestPayloadError>() {
-        return ApiError::parse_error(format!("JSON parse error - {}", e.reason));
+        // The reason can quote the whole body ("found [0,0,…]"): a few hundred characters do.
+        let reason = match e.reason.char_indices().nth(300) {
+            Some((cut, _)) => format!("{}…", &e.reason[..cut]),
+            None => e.reason.clone(),
+        };
+        return ApiError::parse_error(format!("JSON parse error - {reason}"));
     }
     if let Some(e) = err.downcast_ref::<poem_openapi::error::ParseParamError>() {
         return ApiError::parse_error(format!("Invalid {} parameter.", e.name));

@@ -26,6 +26,59 @@ pub const REQUIRED: &str = "This field is required.";
 pub const NOT_NULL: &str = "This field may not be null.";
 pub const NOT_BLANK: &str = "This field may not be blank.";
 
+/// The most values a JSON body may hold. Parsed, each value takes some 80 bytes whatever its
+/// length in the text (`0,` is two bytes), so a 5 MiB body of `[0,0,…]` would take ~300 MB
+/// before any handler could refuse it; the largest bodies clients send (a list of points, a
+/// long description) are far below this.
+pub const MAX_JSON_VALUES: usize = 100_000;
+
+/// At least how many values `raw` holds: its separators and openings outside strings, plus
+/// one. Counted on the bytes, before anything is built from them.
+fn json_value_count(raw: &[u8]) -> usize {
+    let (mut count, mut in_string, mut escaped) = (1, false, false);
+    for &byte in raw {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match byte {
+                b'"' => in_string = true,
+                b',' | b'[' | b'{' => count += 1,
+                _ => {}
+            }
+        }
+    }
+    count
+}
+
+/// The 400 for a body of more than [`MAX_JSON_VALUES`] values, which is not parsed at all.
+pub fn too_many_values(raw: &[u8]) -> Option<ApiError> {
+    (json_value_count(raw) > MAX_JSON_VALUES).then(|| {
+        ApiError::parse_error(format!(
+            "JSON parse error - the body holds more than {MAX_JSON_VALUES} values"
+        ))
+    })
+}
+
+/// Parses a JSON body: DRF's 400 for bad JSON, and [`too_many_values`]'s.
+pub fn parse_json(raw: &[u8]) -> Result<Value, ApiError> {
+    if let Some(too_large) = too_many_values(raw) {
+        return Err(too_large);
+    }
+    serde_json::from_slice(raw).map_err(|err| {
+        framework_error(
+            &ParseRequestPayloadError {
+                reason: err.to_string(),
+            }
+            .into(),
+        )
+    })
+}
+
 /// A JSON request body, documented as `T`.
 ///
 /// A body that is not JSON, or not declared as JSON, is only refused when the handler reads it,
@@ -107,19 +160,12 @@ impl<'a, T: Type> ApiExtractor<'a> for PlaneBody<T> {
             )),
             None if !empty => Err(framework_error(&ContentTypeError::ExpectContentType.into())),
             _ if empty => Ok(Value::Null),
-            _ => serde_json::from_slice(&data)
-                .map_err(|err| {
-                    framework_error(
-                        &ParseRequestPayloadError {
-                            reason: err.to_string(),
-                        }
-                        .into(),
-                    )
-                })
-                .and_then(|value| match super::nul_guard::refusal(&data, &value) {
+            _ => {
+                parse_json(&data).and_then(|value| match super::nul_guard::refusal(&data, &value) {
                     Some(refused) => Err(refused),
                     None => Ok(value),
-                }),
+                })
+            }
         };
         Ok(PlaneBody {
             read,
@@ -438,6 +484,15 @@ fn json_kind(value: &Value) -> &'static str {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn values_are_counted_outside_strings_only() {
+        assert_eq!(json_value_count(br#"{"a": [1, 2], "b": "x,y[{"}"#), 5);
+        // An escaped quote does not end the string; an escaped backslash escapes nothing more.
+        assert_eq!(json_value_count(br#""a \" , [""#), 1);
+        assert_eq!(json_value_count(br#""a \\" , ["#), 3);
+        assert_eq!(json_value_count(b""), 1);
+    }
 
     #[test]
     fn fields_are_read_like_drf() {

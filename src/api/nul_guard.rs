@@ -2,7 +2,8 @@
 //! JSON (SQLite would), so without this guard a `\u0000` in a name, a slug or a filter would
 //! end as a database error, a 500, on one engine only. Django REST framework refuses them in
 //! its fields with `"Null characters are not allowed."`; the same words answer here, for the
-//! field of a JSON body that holds one (at any depth) and for a path or query string. Paths,
+//! field of a JSON body that holds one (at any depth) and for a path or query string. Bodies
+//! of more values than [`super::input::MAX_JSON_VALUES`] are refused here too, unparsed. Paths,
 //! queries and the UI's own JSON bodies are checked by the API middleware; `/api/v1/` bodies
 //! when their handler reads them (after the permission check).
 
@@ -49,7 +50,11 @@ pub async fn refuse_nul_characters(req: &mut Request, check_body: bool) -> Optio
             );
         }
     };
-    let refused = if may_hold_nul(&body) {
+    // A body too large to parse safely is refused before anything parses it (these routes'
+    // own extractors included); bad JSON is the handler's to refuse, in its own words.
+    let refused = if let Some(too_large) = super::input::too_many_values(&body) {
+        Some(too_large)
+    } else if may_hold_nul(&body) {
         serde_json::from_slice::<Value>(&body)
             .ok()
             .and_then(|value| refusal(&body, &value))

@@ -403,7 +403,11 @@ async fn check_avatar(state: &AppState, user: &User, key: &str) -> Result<String
     let extension_ok = AVATAR_TYPES
         .iter()
         .any(|(_, ext)| key.ends_with(&format!(".{ext}")));
-    if !key.starts_with(&prefix) || !extension_ok {
+    // `avatars/<user>/<file>`, as uploads are named: a deeper key could only point under a file.
+    let in_own_folder = key
+        .strip_prefix(&prefix)
+        .is_some_and(|file| !file.contains('/'));
+    if !in_own_folder || !extension_ok {
         return Err(invalid());
     }
     match state.storage().size(&object).await {

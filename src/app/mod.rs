@@ -474,6 +474,15 @@ async fn open_rest(
             .map_err(|e| fail(format!("cannot open the key-value store: {e}")))?
     };
     if matches!(settings.storage, crate::config::StorageSettings::Fs) {
+        if db.is_postgres() {
+            // One node on Postgres is fine; several behind a load balancer would each keep
+            // their own uploads, and a file put on one would be missing on the others.
+            tracing::warn!(
+                uploads = %settings.uploads_dir().display(),
+                "file storage is this node's own folder: nodes sharing this database need \
+                 storage_backend = \"s3\" (or that folder on a shared file system)"
+            );
+        }
         std::fs::create_dir_all(settings.uploads_dir()).map_err(|e| {
             fail(format!(
                 "cannot create the uploads folder {}: {}",

@@ -203,13 +203,28 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
         };
         // A failed load leaves the slot empty: the next caller tries again.
         let mut loaded_here = false;
-        let value = slot
+        let loaded = slot
             .get_or_try_init(|| async {
                 loaded_here = true;
                 load().await.map(Arc::new)
             })
-            .await?
-            .clone();
+            .await;
+        let value = match loaded {
+            Ok(value) => value.clone(),
+            Err(e) => {
+                // An empty slot would keep its key outside the byte budget, and keys carry
+                // what clients send (a refused 60 KB `order_by` each time).
+                let mut entries = self.lock();
+                let still_empty = entries
+                    .map
+                    .get(&key)
+                    .is_some_and(|kept| Arc::ptr_eq(kept, &slot) && kept.get().is_none());
+                if still_empty {
+                    entries.map.remove(&key);
+                }
+                return Err(e);
+            }
+        };
         if loaded_here {
             let weight = (self.weigh)(&key, &value);
             let mut entries = self.lock();
@@ -334,6 +349,10 @@ mod tests {
 
         let failed = memo.get_or_load(&db, 2, || async { Err::<usize, _>("down") });
         assert_eq!(failed.await.unwrap_err(), "down");
+        assert!(
+            !memo.lock().map.contains_key(&2),
+            "a failed load keeps no slot (nor its key)"
+        );
         let retried = memo.get_or_load(&db, 2, || async { Ok::<_, &str>(8) });
         assert_eq!(*retried.await.unwrap(), 8);
     }

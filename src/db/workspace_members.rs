@@ -83,8 +83,15 @@ pub struct MemberFilter {
     pub is_bot: Option<bool>,
 }
 
+/// The width of the user columns filtered on: a longer text is contained in none of them.
+const USER_TEXT_COLUMN_CHARS: usize = 255;
+
 /// Case-insensitive "contains" on a user column, the same on both engines.
 pub fn user_contains(column: user::Column, text: &str) -> sea_orm::sea_query::SimpleExpr {
+    // No row can hold it; and SQLite refuses LIKE patterns of over 50,000 bytes (a 500).
+    if text.chars().count() > USER_TEXT_COLUMN_CHARS {
+        return Expr::cust("1 = 0");
+    }
     let pattern = format!(
         "%{}%",
         text.to_lowercase()

@@ -97,12 +97,16 @@ fn no_store() -> SetHeader {
 pub fn app(state: AppState, https: bool) -> impl Endpoint<Output = Response> {
     let limit = state.settings().file_size_limit;
     let security = SecurityHeaders { https };
-    let cors = cors(&state.settings().cors_allowed_origins);
+    let settings = state.settings();
+    let own_origin = settings.public_url.origin().ascii_serialization();
+    let cors = cors(&settings.cors_allowed_origins, &own_origin);
     routes(&state)
         .catch_all_error(plane_error_response)
         .around(move |ep, req| middleware::body_limit(ep, req, limit))
         .around(compression::compression)
         .with_if(cors.is_some(), cors.unwrap_or_default())
+        // A request CORS refuses gets a JSON body like every other refusal.
+        .catch_all_error(plane_error_response)
         .around(move |ep, req| async move {
             let mut resp = ep.get_response(req).await;
             security.apply(&mut resp);
@@ -113,7 +117,9 @@ pub fn app(state: AppState, https: bool) -> impl Endpoint<Output = Response> {
         .data(state)
 }
 
-fn cors(origins: &CorsOrigins) -> Option<Cors> {
+/// CORS for `origins`, the instance's own origin always among them: browsers send `Origin` on
+/// the web UI's own writes, which a list naming only other sites would refuse.
+fn cors(origins: &CorsOrigins, own_origin: &str) -> Option<Cors> {
     let base = || {
         Cors::new()
             .allow_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
@@ -139,6 +145,7 @@ fn cors(origins: &CorsOrigins) -> Option<Cors> {
         CorsOrigins::List(list) => Some(
             base()
                 .allow_origins(list.iter().map(String::as_str))
+                .allow_origin(own_origin)
                 .allow_credentials(true),
         ),
     }

@@ -22,6 +22,10 @@ impl ObjectKey {
             if segment.is_empty() || segment == "." || segment == ".." {
                 return Err(InvalidKey("must not contain empty, '.' or '..' segments"));
             }
+            // A file name's limit on every file system the fs backend runs on.
+            if segment.len() > 255 {
+                return Err(InvalidKey("must not have a segment over 255 bytes"));
+            }
         }
         if text.split('/').next() == Some(super::PARTIAL_DIR) {
             return Err(InvalidKey(
@@ -68,5 +72,7 @@ mod tests {
         ] {
             assert!(ObjectKey::parse(bad).is_err(), "{bad:?}");
         }
+        assert!(ObjectKey::parse(&format!("a/{}", "b".repeat(255))).is_ok());
+        assert!(ObjectKey::parse(&format!("a/{}", "b".repeat(256))).is_err());
     }
 }

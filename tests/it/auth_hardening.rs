@@ -459,3 +459,29 @@ on_both_engines!(
         assert!(guessed.status().is_client_error(), "{}", guessed.status());
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_of_too_many_values_is_refused_before_it_is_parsed() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    // Small in bytes, some 12 MB once parsed: refused unparsed, with a short answer.
+    let mut values = vec![Value::from(0); 150_000];
+    values.push(json!({"email": ADMIN_EMAIL}));
+    let too_many = json!({"detail": "JSON parse error - the body holds more than 100000 values"});
+    // The web UI's routes (parsed by their own extractors) ...
+    let visitor = app.browser();
+    let token = visitor.csrf().await;
+    let refused = visitor
+        .client
+        .post(visitor.url("/auth/sign-in/"))
+        .header("x-csrftoken", &token)
+        .json(&values)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(refused.json::<Value>().await.unwrap(), too_many);
+    // ... and the public API's.
+    let owner = app.api_user("owner@example.com").await;
+    let refused = owner.post("/workspaces/", Value::Array(values)).await;
+    assert_eq!((refused.status.as_u16(), refused.body), (400, too_many));
+}

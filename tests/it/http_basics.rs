@@ -365,6 +365,28 @@ async fn cors_is_off_by_default_and_follows_the_allowed_origins() {
             .map(|v| v.to_str().unwrap()),
         Some("https://evil.example")
     );
+    // Refused in JSON, as every other refusal.
+    assert_eq!(other.status(), StatusCode::FORBIDDEN);
+    assert!(
+        other.json::<Value>().await.unwrap().is_object(),
+        "a JSON body"
+    );
+    // The instance's own origin is never refused: browsers send it on the UI's own writes.
+    let own_origin = app
+        .state
+        .settings()
+        .public_url
+        .origin()
+        .ascii_serialization();
+    let own = app
+        .client
+        .post(app.url("/api/v1/workspaces/"))
+        .header(header::ORIGIN, &own_origin)
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::UNAUTHORIZED, "{own_origin}");
 }
 
 #[tokio::test]

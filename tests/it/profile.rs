@@ -118,6 +118,19 @@ on_both_engines!(
             .json()
             .await
             .unwrap();
+        // Keys that only look like uploads are refused before storage is asked (which would
+        // fail, after retries, with "not a directory" or "name too long": a 500).
+        let uploaded = plan["asset_key"].as_str().unwrap();
+        let folder = uploaded.rsplit_once('/').unwrap().0;
+        for key in [
+            format!("{uploaded}/x.png"),
+            format!("{folder}/{}.png", "a".repeat(300)),
+        ] {
+            let resp = admin
+                .patch("/api/users/me/", json!({"avatar_asset": key}))
+                .await;
+            assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{key}");
+        }
         let avatar_url = me["avatar_url"].as_str().unwrap().to_string();
         assert_eq!(
             avatar_url,

@@ -327,6 +327,17 @@ on_both_engines!(
             .expect(200);
         assert_eq!(lite["total_count"], 1);
         assert_eq!(lite["results"][0]["email"], "bob@example.com");
+        // A filter longer than any name matches none (SQLite would refuse its LIKE pattern).
+        let by_email = bob
+            .get("/workspaces/acme/members/?email=bob@")
+            .await
+            .expect(200);
+        assert_eq!(by_email.as_array().unwrap().len(), 1, "{by_email}");
+        let too_long = format!(
+            "/workspaces/acme/members/?first_name={}",
+            "_".repeat(30_000)
+        );
+        assert_eq!(bob.get(&too_long).await.expect(200), json!([]));
 
         // Roles: admins change them; the owner stays admin; bad roles are refused.
         let path = format!("/workspaces/acme/members/{}/", bob.user_id);
