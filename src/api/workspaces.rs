@@ -198,10 +198,15 @@ impl WorkspacesApi {
         let shape = Shape::new(fields.as_deref(), None);
         let (rows, total) =
             db::workspaces::for_member(state.db(), user.id, page.offset(), page.limit()).await?;
-        let mut results = Vec::with_capacity(rows.len());
-        for (w, role) in &rows {
-            results.push(shape.render(&view(&state, w, *role).await?));
-        }
+        let ids: Vec<Uuid> = rows.iter().map(|(w, _)| w.id).collect();
+        let totals = db::workspace_members::count_active_of(state.db(), &ids).await?;
+        let results = rows
+            .iter()
+            .map(|(w, role)| {
+                let total = totals.get(&w.id).copied().unwrap_or(0);
+                shape.render(&WorkspaceView::new(w, total, *role))
+            })
+            .collect();
         Ok(Shaped::new(render(&page.envelope(results, total))))
     }
 

@@ -197,14 +197,39 @@ pub async fn active(
 
 /// Active members who are not bots.
 pub async fn count_active(db: &Db, workspace_id: Uuid) -> Result<u64, DbErr> {
+    active_humans()
+        .filter(member::Column::WorkspaceId.eq(workspace_id))
+        .count(&db.conn)
+        .await
+}
+
+/// [`count_active`] for several workspaces in one query (a workspace without any is absent).
+pub async fn count_active_of(
+    db: &Db,
+    workspace_ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, u64>, DbErr> {
+    if workspace_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(Uuid, i64)> = active_humans()
+        .select_only()
+        .column(member::Column::WorkspaceId)
+        .column_as(Expr::col((member::Entity, member::Column::Id)).count(), "n")
+        .filter(member::Column::WorkspaceId.is_in(workspace_ids.iter().copied()))
+        .group_by(member::Column::WorkspaceId)
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    Ok(rows.into_iter().map(|(id, n)| (id, n as u64)).collect())
+}
+
+/// Active, live memberships of people (bots aside), as workspaces count their members.
+fn active_humans() -> sea_orm::Select<member::Entity> {
     member::Entity::find()
         .inner_join(user::Entity)
-        .filter(member::Column::WorkspaceId.eq(workspace_id))
         .filter(member::Column::IsActive.eq(true))
         .filter(member::Column::DeletedAt.is_null())
         .filter(user::Column::IsBot.eq(false))
-        .count(&db.conn)
-        .await
 }
 
 /// The user's role as an active member of the workspace, read under a share lock held until

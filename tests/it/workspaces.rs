@@ -163,6 +163,13 @@ on_both_engines!(
             .map(|w| w["slug"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["alpha", "mid"]);
+        let totals: Vec<&Value> = list["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| &w["total_members"])
+            .collect();
+        assert_eq!(totals, [1, 2], "each workspace's own count");
         let next = ada
             .get(&format!(
                 "/workspaces/?per_page=2&cursor={}",
