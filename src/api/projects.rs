@@ -54,7 +54,7 @@ pub enum JoinedProject {
 /// optionally with `-`.
 fn parse_order(order_by: Option<&str>) -> Result<ProjectOrder, ApiError> {
     match order_by.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(ProjectOrder::SortOrder { descending: false }),
+        None => Ok(ProjectOrder::DEFAULT),
         Some(text) => ProjectOrder::parse(text)
             .ok_or_else(|| ApiError::parse_error("Invalid order_by parameter.")),
     }

@@ -319,6 +319,21 @@ on_both_engines!(who_sees_which_project, |engine: Engine| async move {
         .expect(200);
     assert_eq!(ids(&by_identifier["results"]), ["BOB", "PUB"]);
     assert_eq!(by_identifier["total_pages"], 2);
+    // Any field of the project's a client sees; NULLs placed as Postgres places them.
+    let by_network = ada
+        .get("/workspaces/acme/projects/?order_by=network")
+        .await
+        .expect(200);
+    assert_eq!(ids(&by_network["results"])[0], "SEC", "secret (0) first");
+    let theirs_first = ada
+        .get("/workspaces/acme/projects/?order_by=-sort_order")
+        .await
+        .expect(200);
+    assert_eq!(
+        ids(&theirs_first["results"]),
+        ["BOB", "PUB", "SEC"],
+        "going down, the project Ada is not in (no sort order of hers) comes first"
+    );
     assert_eq!(
         ada.get("/workspaces/acme/projects/?order_by=nonsense")
             .await

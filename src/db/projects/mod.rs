@@ -104,41 +104,52 @@ pub async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<Project>, DbErr> {
         .await
 }
 
-/// How a project list is ordered (`order_by`).
+/// How a project list is ordered (`order_by`): a field, either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProjectOrder {
-    /// The caller's own order of their projects, then the others by creation.
-    SortOrder {
-        descending: bool,
-    },
-    Name {
-        descending: bool,
-    },
-    Identifier {
-        descending: bool,
-    },
-    CreatedAt {
-        descending: bool,
-    },
-    UpdatedAt {
-        descending: bool,
-    },
+pub struct ProjectOrder {
+    pub field: ProjectOrderField,
+    pub descending: bool,
+}
+
+/// The fields a project list can be ordered by: Plane takes any of its model's; these are the
+/// project's own columns a client can see (plus the caller's `sort_order`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProjectOrderField {
+    /// The caller's own order of their projects (none for public projects they are not in).
+    SortOrder,
+    Name,
+    Identifier,
+    CreatedAt,
+    UpdatedAt,
+    ArchivedAt,
+    Network,
+    Id,
 }
 
 impl ProjectOrder {
+    /// Plane's default: the caller's own order.
+    pub const DEFAULT: ProjectOrder = ProjectOrder {
+        field: ProjectOrderField::SortOrder,
+        descending: false,
+    };
+
     pub fn parse(text: &str) -> Option<ProjectOrder> {
         let (descending, field) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        Some(match field {
-            "sort_order" => ProjectOrder::SortOrder { descending },
-            "name" => ProjectOrder::Name { descending },
-            "identifier" => ProjectOrder::Identifier { descending },
-            "created_at" => ProjectOrder::CreatedAt { descending },
-            "updated_at" => ProjectOrder::UpdatedAt { descending },
+        let field = match field {
+            "sort_order" => ProjectOrderField::SortOrder,
+            "name" => ProjectOrderField::Name,
+            "identifier" => ProjectOrderField::Identifier,
+            "created_at" => ProjectOrderField::CreatedAt,
+            "updated_at" => ProjectOrderField::UpdatedAt,
+            "archived_at" => ProjectOrderField::ArchivedAt,
+            "network" => ProjectOrderField::Network,
+            "id" => ProjectOrderField::Id,
             _ => return None,
-        })
+        };
+        Some(ProjectOrder { field, descending })
     }
 }
 
@@ -194,25 +205,25 @@ pub async fn visible(
         .join(JoinType::LeftJoin, mine)
         .filter(seen);
     let total = count_visible(db, workspace_id, visibility).await?;
-    let direction = |descending: bool| if descending { Order::Desc } else { Order::Asc };
-    let query = match order {
-        ProjectOrder::SortOrder { descending } => query.order_by_with_nulls(
-            project_member::Column::SortOrder,
-            direction(descending),
-            NullOrdering::Last,
-        ),
-        ProjectOrder::Name { descending } => {
-            query.order_by(project::Column::Name, direction(descending))
+    // Where NULLs go as Postgres (Plane's database) puts them: last going up, first going down.
+    let (direction, nulls) = if order.descending {
+        (Order::Desc, NullOrdering::First)
+    } else {
+        (Order::Asc, NullOrdering::Last)
+    };
+    let query = match order.field {
+        ProjectOrderField::SortOrder => {
+            query.order_by_with_nulls(project_member::Column::SortOrder, direction, nulls)
         }
-        ProjectOrder::Identifier { descending } => {
-            query.order_by(project::Column::Identifier, direction(descending))
+        ProjectOrderField::Name => query.order_by(project::Column::Name, direction),
+        ProjectOrderField::Identifier => query.order_by(project::Column::Identifier, direction),
+        ProjectOrderField::CreatedAt => query.order_by(project::Column::CreatedAt, direction),
+        ProjectOrderField::UpdatedAt => query.order_by(project::Column::UpdatedAt, direction),
+        ProjectOrderField::ArchivedAt => {
+            query.order_by_with_nulls(project::Column::ArchivedAt, direction, nulls)
         }
-        ProjectOrder::CreatedAt { descending } => {
-            query.order_by(project::Column::CreatedAt, direction(descending))
-        }
-        ProjectOrder::UpdatedAt { descending } => {
-            query.order_by(project::Column::UpdatedAt, direction(descending))
-        }
+        ProjectOrderField::Network => query.order_by(project::Column::Network, direction),
+        ProjectOrderField::Id => query.order_by(project::Column::Id, direction),
     };
     // Sorting every visible row whole would carry all their columns through the sort; the ids
     // alone are sorted and paged, then the page's rows fetched.
