@@ -15,6 +15,15 @@ fn main() {
 }
 
 fn git_revision() {
+    // Given from outside where there is no repository to ask (a Docker build context).
+    println!("cargo:rerun-if-env-changed=PLANE_BUILD_GIT_REVISION");
+    if let Some(given) = std::env::var("PLANE_BUILD_GIT_REVISION")
+        .ok()
+        .filter(|r| !r.trim().is_empty())
+    {
+        println!("cargo:rustc-env=PLANE_BUILD_GIT_REVISION={}", given.trim());
+        return;
+    }
     let revision = Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()

@@ -1,25 +1,38 @@
 #!/usr/bin/env bash
-# Installs plane-aio as a systemd service on this machine:
-#   sudo ./install.sh                 # build the release binary from this checkout, then install
+# Installs (or upgrades) plane-aio as a systemd service on this machine:
+#   sudo ./install.sh                     # build the release binary from this checkout, then install
 #   sudo ./install.sh path/to/plane-aio   # install a binary built elsewhere
 # Creates the plane-aio user, /var/lib/plane-aio (data) and /etc/plane-aio/plane-aio.toml
-# (kept if it exists), installs systemd/plane-aio.service and starts it.
+# (kept if it exists), installs systemd/plane-aio.service and (re)starts it.
 set -euo pipefail
+
+fail() { echo "error: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || fail "run as root (sudo ./install.sh)"
+command -v systemctl >/dev/null 2>&1 || fail "systemd is needed (systemctl not found)"
+
+# A binary named on the command line is taken from where the command was run.
+binary="${1:-}"
+if [ -n "$binary" ]; then
+  binary="$(realpath -- "$binary")" || fail "$1 does not exist"
+fi
 cd "$(dirname "$0")"
 
-if [ "$(id -u)" != 0 ]; then
-  echo "error: run as root (sudo ./install.sh)" >&2
-  exit 1
-fi
-command -v systemctl >/dev/null 2>&1 || { echo "error: systemd is needed (systemctl not found)" >&2; exit 1; }
-
-binary="${1:-}"
 if [ -z "$binary" ]; then
-  command -v cargo >/dev/null 2>&1 || { echo "error: cargo is needed to build (or pass a built binary)" >&2; exit 1; }
-  cargo build --release
-  binary="${CARGO_TARGET_DIR:-target}/release/plane-aio"
+  # Built as the checkout's owner (whose cargo it is), never as root into their tree.
+  owner="$(stat -c %U .)"
+  build=(cargo build --release --locked)
+  if [ "$owner" != root ] && [ -n "${SUDO_USER:-}" ]; then
+    sudo -u "$owner" -H bash -lc 'command -v cargo >/dev/null' \
+      || fail "cargo is needed to build (install Rust for $owner with rustup, or pass a built binary)"
+    sudo -u "$owner" -H bash -lc "cd '$PWD' && ${build[*]}"
+  else
+    command -v cargo >/dev/null 2>&1 || fail "cargo is needed to build (or pass a built binary)"
+    "${build[@]}"
+  fi
+  binary="$PWD/${CARGO_TARGET_DIR:-target}/release/plane-aio"
 fi
-[ -x "$binary" ] || { echo "error: $binary is not an executable" >&2; exit 1; }
+[ -x "$binary" ] || fail "$binary is not an executable"
 
 install -m 0755 "$binary" /usr/local/bin/plane-aio
 id plane-aio >/dev/null 2>&1 || useradd --system --home /var/lib/plane-aio --shell /usr/sbin/nologin plane-aio
@@ -40,5 +53,24 @@ TOML
 fi
 install -m 0644 systemd/plane-aio.service /etc/systemd/system/plane-aio.service
 systemctl daemon-reload
-systemctl enable --now plane-aio
-echo "plane-aio is installed and running: systemctl status plane-aio; logs: journalctl -u plane-aio"
+systemctl enable plane-aio
+# restart, not start: an upgrade must replace the running binary.
+systemctl restart plane-aio
+
+# Readiness, not just "started": a bad configuration or a taken port stops it within seconds.
+config=/etc/plane-aio/plane-aio.toml
+for _ in $(seq 1 20); do
+  if ! systemctl is-active --quiet plane-aio; then
+    journalctl -u plane-aio -n 20 --no-pager >&2 || true
+    fail "plane-aio did not stay up (its log is above)"
+  fi
+  if runuser -u plane-aio -- /usr/local/bin/plane-aio --config "$config" doctor ready >/dev/null 2>&1; then
+    break
+  fi
+  sleep 1
+done
+cat <<TEXT
+plane-aio is installed and running: systemctl status plane-aio; logs: journalctl -u plane-aio
+Admin commands run as the service's user with its configuration, e.g.:
+  sudo -u plane-aio plane-aio --config $config admin create-user --email you@example.com --password-stdin
+TEXT

@@ -467,6 +467,16 @@ async fn open_rest(
             ))
         })?;
     let secrets = SecretBox::new(secret.expose());
+    if let Ok(instance) = InstanceSettings::load(db, &secrets).await
+        && !instance.unreadable_secrets().is_empty()
+    {
+        tracing::warn!(
+            keys = ?instance.unreadable_secrets(),
+            "stored secrets do not open with this instance secret (secret_key was set or \
+             changed since they were saved): they count as unset until entered again in \
+             Instance settings"
+        );
+    }
     let kv = if db.is_postgres() {
         Kv::shared(db.clone())
     } else {

@@ -203,6 +203,24 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<E
     // Only a first account may start a new database: a mistyped --data-dir must not leave a
     // stray empty instance behind (or report "no user" of the wrong one).
     let creates = matches!(command, AdminCommand::CreateUser { .. });
+    // A new account's input is checked before any database is made for it: a refused one
+    // leaves nothing behind.
+    let new_password = match &command {
+        AdminCommand::CreateUser {
+            email,
+            password,
+            first_name,
+            last_name,
+            ..
+        } => {
+            let secret = password.read()?;
+            Email::parse(email).map_err(|_| auth_error(AuthError::InvalidEmail, email))?;
+            password::check_strength(&secret, &[email.as_str(), first_name, last_name])
+                .map_err(|weak| auth_error(AuthError::WeakPassword(weak), email))?;
+            Some(secret)
+        }
+        _ => None,
+    };
     let db = super::ops::open_db(settings, creates).await?;
     migrate_unless_served(settings, &db).await?;
     // In Postgres mode the sessions live in the database too and can be removed here.
@@ -216,7 +234,10 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<E
             last_name,
             ..
         } => {
-            let secret = password.read()?;
+            let secret = match new_password {
+                Some(secret) => secret,
+                None => password.read()?,
+            };
             let names = Names {
                 first_name,
                 last_name,

@@ -6,6 +6,7 @@ mod admin;
 mod admin_tokens;
 mod flags;
 mod ops;
+mod ready;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -30,9 +31,9 @@ folder (SQLite) or in Postgres.\n\nStart with `plane-aio serve` and open http://
 `plane-aio config` prints the effective configuration and where each value comes from."
 )]
 pub struct Cli {
-    /// Configuration file (TOML; the keys are the flag names with underscores). Default:
-    /// ./plane-aio.toml when present.
-    #[arg(long, global = true, value_name = "PATH", env = CONFIG_FILE_ENV)]
+    /// Configuration file (TOML; the keys are the flag names with underscores), or
+    /// PLANE_AIO_CONFIG. Default: ./plane-aio.toml when present.
+    #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -66,10 +67,18 @@ pub enum Commands {
     },
 }
 
+/// The exit status of a configuration that cannot work (sysexits' EX_CONFIG): the systemd
+/// unit does not restart on it, as no restart would help.
+pub const EXIT_BAD_CONFIGURATION: u8 = 78;
+
 /// The one line printed for a failure.
 fn report(error: &anyhow::Error) -> ExitCode {
     eprintln!("error: {}", format!("{error:#}").replace('\n', " "));
-    ExitCode::FAILURE
+    if error.downcast_ref::<crate::config::ConfigError>().is_some() {
+        ExitCode::from(EXIT_BAD_CONFIGURATION)
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -104,7 +113,15 @@ fn settings(
     config: &Option<PathBuf>,
     flags: &[(&'static str, String)],
 ) -> anyhow::Result<Settings> {
-    Ok(Settings::load(config.as_deref(), flags)?)
+    // `--config`, else PLANE_AIO_CONFIG; empty, the variable is unset, as every PLANE_AIO_* one
+    // (`PLANE_AIO_CONFIG=${PLANE_AIO_CONFIG}` in a compose file).
+    let from_env = std::env::var_os(CONFIG_FILE_ENV)
+        .filter(|path| !path.is_empty())
+        .map(PathBuf::from);
+    Ok(Settings::load(
+        config.as_deref().or(from_env.as_deref()),
+        flags,
+    )?)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -137,19 +154,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Commands::Jobs { command } => {
             let flags = command.flags();
             let settings = settings(&cli.config, &flags.0)?;
-            crate::telemetry::init(settings.log_format, "warn", Output::Stderr);
+            crate::telemetry::init(
+                settings.log_format,
+                settings.tool_log_level(),
+                Output::Stderr,
+            );
             ops::jobs(&settings, command).await
         }
         Commands::Admin { command } => {
             let flags = command.flags();
             let settings = settings(&cli.config, &flags.0)?;
-            crate::telemetry::init(settings.log_format, "warn", Output::Stderr);
+            crate::telemetry::init(
+                settings.log_format,
+                settings.tool_log_level(),
+                Output::Stderr,
+            );
             admin::run(&settings, command).await
         }
         Commands::Doctor { command } => {
             let flags = command.flags();
             let settings = settings(&cli.config, &flags.0)?;
-            crate::telemetry::init(settings.log_format, "warn", Output::Stderr);
+            crate::telemetry::init(
+                settings.log_format,
+                settings.tool_log_level(),
+                Output::Stderr,
+            );
             ops::doctor(&settings, command).await
         }
     }

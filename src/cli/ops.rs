@@ -69,6 +69,15 @@ pub enum DoctorCommand {
         #[command(flatten)]
         flags: DataFlags,
     },
+    /// Ask the server running on this machine (at its configured listener) whether it is
+    /// ready: exit 0 when `/readyz` answers 200. For container health checks.
+    Ready {
+        /// How long to wait for the answer.
+        #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+        timeout: Duration,
+        #[command(flatten)]
+        flags: DataFlags,
+    },
     /// Send a test email with the instance's SMTP settings and print the server's answer.
     Smtp {
         /// Where to send it.
@@ -90,7 +99,9 @@ impl JobsCommand {
 impl DoctorCommand {
     pub fn flags(&self) -> DataFlags {
         match self {
-            DoctorCommand::Queue { flags, .. } | DoctorCommand::Smtp { flags, .. } => flags.clone(),
+            DoctorCommand::Queue { flags, .. }
+            | DoctorCommand::Ready { flags, .. }
+            | DoctorCommand::Smtp { flags, .. } => flags.clone(),
         }
     }
 }
@@ -319,6 +330,9 @@ pub async fn doctor(settings: &Settings, command: DoctorCommand) -> anyhow::Resu
             timeout,
         ),
         DoctorCommand::Smtp { to, .. } => return doctor_smtp(settings, &to).await,
+        DoctorCommand::Ready { timeout, .. } => {
+            return super::ready::ready(settings, timeout).await;
+        }
     };
     // A held probe keeps a worker busy; a longer hold is a typo, not a test of take-over.
     anyhow::ensure!(

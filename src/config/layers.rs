@@ -181,7 +181,7 @@ impl RawConfig {
             let Some(rest) = var.strip_prefix(ENV_PREFIX) else {
                 continue;
             };
-            if var == CONFIG_FILE_ENV {
+            if var == CONFIG_FILE_ENV || is_service_link(&var) {
                 continue;
             }
             let name = rest.to_ascii_lowercase();
@@ -212,6 +212,16 @@ impl RawConfig {
         }
         Ok(())
     }
+}
+
+/// Variables Kubernetes gives every pod for a Service named `plane-aio` (its "service links":
+/// `PLANE_AIO_PORT=tcp://…`, `PLANE_AIO_SERVICE_HOST`, …). They are not settings, and refusing
+/// them would keep the pod from ever starting.
+fn is_service_link(var: &str) -> bool {
+    let Some(rest) = var.strip_prefix(ENV_PREFIX) else {
+        return false;
+    };
+    rest == "PORT" || rest.starts_with("PORT_") || rest.starts_with("SERVICE_")
 }
 
 fn closest_key(name: &str) -> Option<String> {
@@ -305,6 +315,16 @@ mod tests {
             .to_string();
         assert!(err.contains("PLANE_AIO_LISEN"), "{err}");
         assert!(err.contains("PLANE_AIO_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn kubernetes_service_links_are_not_settings() {
+        let links = env(&[
+            ("PLANE_AIO_PORT", "tcp://10.0.0.7:8080"),
+            ("PLANE_AIO_PORT_8080_TCP_ADDR", "10.0.0.7"),
+            ("PLANE_AIO_SERVICE_HOST", "10.0.0.7"),
+        ]);
+        assert!(RawConfig::load(None, links, &[]).is_ok());
     }
 
     #[test]

@@ -375,6 +375,16 @@ impl Settings {
             .is_some_and(|v| !v.value.trim().is_empty())
     }
 
+    /// The log level of the one-shot commands (`admin`, `jobs`, `doctor`): quiet unless
+    /// `log_level` was set.
+    pub fn tool_log_level(&self) -> &str {
+        if self.raw.get("log_level").is_some() {
+            &self.log_level
+        } else {
+            "warn"
+        }
+    }
+
     pub fn uploads_dir(&self) -> PathBuf {
         self.data_dir.join("uploads")
     }
@@ -530,7 +540,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("s3_bucket"), "{err}");
-        assert!(Settings::from_flags(&flags(&[("s3_bucket", "plane")])).is_err());
+        for (key, value) in [
+            ("s3_bucket", "plane"),
+            ("s3_path_style", "maybe"),
+            ("s3_region", "eu"),
+        ] {
+            assert!(
+                Settings::from_flags(&flags(&[(key, value)])).is_err(),
+                "{key}"
+            );
+        }
         let s = Settings::from_flags(&flags(&[
             ("storage_backend", "s3"),
             ("s3_bucket", "plane"),

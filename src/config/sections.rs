@@ -77,9 +77,12 @@ impl Settings {
         let s3_keys = [
             "s3_endpoint",
             "s3_bucket",
+            "s3_region",
             "s3_access_key_id",
             "s3_secret_access_key",
         ];
+        // Checked whichever the backend: `config` must not show a bad value as if it were one.
+        let path_style = r.parse_or("s3_path_style", "true", values::boolean)?;
         match r.choice(
             "storage_backend",
             Backend::Fs,
@@ -123,7 +126,7 @@ impl Settings {
                     region,
                     access_key_id: required("s3_access_key_id")?,
                     secret_access_key: Secret::new(required("s3_secret_access_key")?),
-                    path_style: r.parse_or("s3_path_style", "true", values::boolean)?,
+                    path_style,
                 }))
             }
         }

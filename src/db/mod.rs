@@ -341,6 +341,24 @@ pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, Co
         options.get_database().unwrap_or("postgres"),
         options.get_username()
     );
+    // One plain connection first: the pool retries a refused connection until its timeout and
+    // then reports only that it timed out, where this names the cause at once (refused, no
+    // such host, wrong password, no such database).
+    let probe = tokio::time::timeout(
+        Duration::from_secs(10),
+        <sqlx::PgConnection as sqlx::Connection>::connect_with(&options),
+    )
+    .await
+    .map_err(|_| {
+        ConnectError::Unreachable(format!("cannot connect to {target}: no answer within 10 s"))
+    })?
+    .map_err(|e| {
+        ConnectError::Unreachable(format!(
+            "cannot connect to {target}: {}",
+            describe_sqlx_error(&e)
+        ))
+    })?;
+    let _ = sqlx::Connection::close(probe).await;
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))

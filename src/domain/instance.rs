@@ -166,6 +166,9 @@ fn invalid(key: &str, message: &str) -> SettingsError {
 #[derive(Debug, Clone, Default)]
 pub struct InstanceSettings {
     values: HashMap<&'static str, String>,
+    /// Secrets stored sealed under another instance secret (`secret_key` set or changed since
+    /// they were saved): unusable, so they count as unset until entered again.
+    unreadable: Vec<&'static str>,
 }
 
 /// The instance secret: configured (`secret_key`), else generated once and kept in the database.
@@ -185,17 +188,30 @@ impl InstanceSettings {
     pub async fn load(db: &Db, secrets: &SecretBox) -> Result<InstanceSettings, SettingsError> {
         let rows = db::instance_config::all(db).await?;
         let mut values = HashMap::new();
+        let mut unreadable = Vec::new();
         for row in rows {
             let Some(spec) = find(&row.key) else { continue };
             let Some(value) = row.value else { continue };
             let value = if row.is_encrypted && !value.is_empty() {
-                secrets.open(&value)?
+                match secrets.open(&value) {
+                    Ok(value) => value,
+                    // Not an answer of 500 to every sign-in: the admin can enter it again.
+                    Err(_) => {
+                        unreadable.push(spec.key);
+                        continue;
+                    }
+                }
             } else {
                 value
             };
             values.insert(spec.key, value);
         }
-        Ok(InstanceSettings { values })
+        Ok(InstanceSettings { values, unreadable })
+    }
+
+    /// The stored secrets this instance secret cannot open (see the field).
+    pub fn unreadable_secrets(&self) -> &[&'static str] {
+        &self.unreadable
     }
 
     pub fn get(&self, key: &str) -> &str {

@@ -572,6 +572,24 @@ fn only_create_user_starts_a_new_database_and_its_folder_is_private() {
     let error = one_error(&admin("reset-password"));
     assert!(error.contains("no database at"), "{error}");
     assert!(!data.exists(), "a mistyped folder is not made");
+    // A first account that is refused (a weak password, a bad address) makes nothing either.
+    for (email, password) in [(ADMIN_EMAIL, "weak"), ("not-an-address", PASSWORD)] {
+        let refused = run_with_stdin(
+            &["admin", "create-user", "--email", email, "--password-stdin"],
+            &[("PLANE_AIO_DATA_DIR", data_arg.as_str())],
+            dir.path(),
+            &format!("{password}\n"),
+        );
+        let error = one_error(&refused);
+        assert!(
+            error.contains("too weak") || error.contains("not a valid email"),
+            "{error}"
+        );
+        assert!(
+            !data.exists(),
+            "{email}: nothing is left of a refused account"
+        );
+    }
 
     let created = admin("create-user");
     assert!(created.status.success(), "{}", process::stderr(&created));

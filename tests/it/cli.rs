@@ -105,6 +105,15 @@ fn flags_beat_environment_beat_file_and_secrets_stay_hidden() {
         dir.path(),
     );
     assert!(process::stdout(&out).contains("node_name = \"from-explicit\""));
+    // PLANE_AIO_CONFIG names the file too; empty, it is unset (the working folder's file).
+    let out = process::run(
+        &["config"],
+        &[("PLANE_AIO_CONFIG", explicit.to_str().unwrap())],
+        dir.path(),
+    );
+    assert!(process::stdout(&out).contains("node_name = \"from-explicit\""));
+    let out = process::run(&["config"], &[("PLANE_AIO_CONFIG", "")], dir.path());
+    assert!(out.status.success(), "{}", process::stderr(&out));
 }
 
 #[test]
@@ -115,7 +124,13 @@ fn bad_configuration_names_the_key_and_exits_non_zero() {
         "lisen = \"127.0.0.1:1\"\n",
     )
     .unwrap();
-    let line = one_error_line(&process::run(&["serve"], &[], dir.path()));
+    let refused = process::run(&["serve"], &[], dir.path());
+    assert_eq!(
+        refused.status.code(),
+        Some(78),
+        "EX_CONFIG: not worth restarting"
+    );
+    let line = one_error_line(&refused);
     assert!(
         line.contains("unknown configuration key `lisen`") && line.contains("listen"),
         "{line}"
@@ -370,6 +385,8 @@ async fn postgres_that_refuses_us_is_named_and_nothing_is_created() {
         line.contains(&format!("cannot connect to Postgres at 127.0.0.1:{port}")),
         "{line}"
     );
+    // The cause, not the pool's "timed out waiting for a connection" ten seconds later.
+    assert!(line.to_lowercase().contains("refused"), "{line}");
     assert!(!line.contains("secret"), "{line}");
 
     if crate::support::postgres::available().await {
@@ -612,4 +629,43 @@ fn impossible_queue_probes_are_refused_before_anything_is_queued() {
         assert!(line.contains(named), "{args:?}: {line}");
         assert!(!data.exists(), "{args:?}: the data folder was created");
     }
+}
+
+#[test]
+fn doctor_ready_asks_the_configured_server_and_fails_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.path().join("plane-aio.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let config_arg = config.to_str().unwrap();
+    let server = process::Server::start(&["--config", config_arg], &[], dir.path());
+    let ready = process::run(
+        &["doctor", "ready", "--config", config_arg],
+        &[],
+        dir.path(),
+    );
+    assert!(ready.status.success(), "{}", process::stderr(&ready));
+    assert!(
+        process::stdout(&ready).contains(&format!("http://127.0.0.1:{port}/readyz")),
+        "{}",
+        process::stdout(&ready)
+    );
+    server.kill9();
+    let line = one_error_line(&process::run(
+        &["doctor", "ready", "--config", config_arg],
+        &[],
+        dir.path(),
+    ));
+    assert!(line.contains("no answer at"), "{line}");
 }

@@ -590,3 +590,36 @@ async fn doctor_smtp_sends_a_test_mail_and_prints_the_answer() {
     assert!(text.contains("server answered: 250"), "{text}");
     assert_eq!(sink.wait_for(1).await.to, ["ops@example.com"]);
 }
+
+on_both_engines!(
+    secrets_saved_under_another_instance_secret_count_as_unset_rather_than_failing,
+    |engine: Engine| async move {
+        use plane_aio::domain::{crypto::SecretBox, instance};
+        let app = TestApp::spawn(engine).await;
+        let db = app.state.db();
+        // Saved while another instance secret was in force (secret_key set or changed since).
+        let before = SecretBox::new("an instance secret of some other day, 32+ chars");
+        let saved = std::collections::BTreeMap::from([
+            ("EMAIL_HOST".to_string(), "smtp.example.com".to_string()),
+            ("EMAIL_HOST_PASSWORD".to_string(), "hunter2".to_string()),
+        ]);
+        instance::update(db, &before, &saved, None).await.unwrap();
+
+        let now = app.state.instance_settings().await.unwrap();
+        assert_eq!(now.unreadable_secrets(), ["EMAIL_HOST_PASSWORD"]);
+        let listed = now.listing();
+        let password = listed
+            .iter()
+            .find(|s| s["key"] == "EMAIL_HOST_PASSWORD")
+            .unwrap();
+        assert_eq!(password["is_set"], false, "{password}");
+        let host = listed.iter().find(|s| s["key"] == "EMAIL_HOST").unwrap();
+        assert_eq!(host["value"], "smtp.example.com");
+        // Sign-in still answers (it reads these settings), as a refusal rather than a 500.
+        let visitor = app.browser();
+        let refused = visitor
+            .sign_in("nobody@example.com", "wrong password")
+            .await;
+        assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    }
+);
