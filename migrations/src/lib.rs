@@ -20,6 +20,21 @@ mod m20261130_000002_accepted_invitations_leave;
 
 pub use m20261128_000001_change_counters::{UNWATCHED_TABLES, watch_table};
 
+/// Makes the change counters' deferred triggers fire at each statement for the rest of the
+/// migration's transaction (Postgres; nothing to do on SQLite). A migration that updates rows
+/// of a watched table and then creates an index on it needs this: Postgres refuses CREATE INDEX
+/// on a table with trigger events still pending.
+async fn fire_triggers_at_once(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
+    if manager.get_database_backend() == DatabaseBackend::Postgres {
+        manager
+            .get_connection()
+            .execute_unprepared("SET CONSTRAINTS ALL IMMEDIATE")
+            .await?;
+    }
+    Ok(())
+}
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

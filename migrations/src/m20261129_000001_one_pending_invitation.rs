@@ -6,10 +6,7 @@
 //!
 //! Duplicates an earlier version could have left are withdrawn first, the oldest kept.
 
-use sea_orm_migration::{
-    prelude::*,
-    sea_orm::{self, ConnectionTrait},
-};
+use sea_orm_migration::{prelude::*, sea_orm::ConnectionTrait};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -24,12 +21,8 @@ impl MigrationTrait for Migration {
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        if manager.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-            // The table's change-counter trigger is deferred: rows the UPDATE below changes
-            // would leave events pending, and Postgres refuses CREATE INDEX on such a table.
-            db.execute_unprepared("SET CONSTRAINTS ALL IMMEDIATE")
-                .await?;
-        }
+        // The UPDATE below, then CREATE INDEX on the same (watched) table.
+        super::fire_triggers_at_once(manager).await?;
         db.execute_unprepared(
             "UPDATE workspace_member_invites SET deleted_at = updated_at \
              WHERE responded_at IS NULL AND deleted_at IS NULL AND EXISTS ( \

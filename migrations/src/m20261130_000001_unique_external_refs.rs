@@ -9,10 +9,7 @@
 //! not empty. A duplicate an earlier version could have left keeps its reference on the oldest
 //! row only; the younger rows lose it (they stay, with everything else they hold).
 
-use sea_orm_migration::{
-    prelude::*,
-    sea_orm::{self, ConnectionTrait},
-};
+use sea_orm_migration::{prelude::*, sea_orm::ConnectionTrait};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -38,12 +35,8 @@ impl MigrationTrait for Migration {
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        if manager.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-            // The change counters' triggers are deferred; an UPDATE below would leave events
-            // pending, and Postgres refuses CREATE INDEX on a table that has some.
-            db.execute_unprepared("SET CONSTRAINTS ALL IMMEDIATE")
-                .await?;
-        }
+        // The UPDATE below, then CREATE INDEX on the same (watched) table.
+        super::fire_triggers_at_once(manager).await?;
         for table in TABLES {
             db.execute_unprepared(&format!(
                 "UPDATE {table} SET external_source = NULL, external_id = NULL \
