@@ -19,18 +19,20 @@ fi
 cd "$(dirname "$0")"
 
 if [ -z "$binary" ]; then
-  # Built as the checkout's owner (whose cargo it is), never as root into their tree.
+  # Built as the checkout's owner (whose cargo it is), never as root into their tree, and into
+  # a target folder named here: their own settings must not send the binary elsewhere (nor
+  # leave a stale one where this script looks).
   owner="$(stat -c %U .)"
-  build=(cargo build --release --locked)
-  if [ "$owner" != root ] && [ -n "${SUDO_USER:-}" ]; then
-    sudo -u "$owner" -H bash -lc 'command -v cargo >/dev/null' \
+  build="cargo build --release --locked --target-dir '$PWD/target'"
+  if [ "$owner" != root ]; then
+    runuser -u "$owner" -- bash -lc 'command -v cargo >/dev/null' \
       || fail "cargo is needed to build (install Rust for $owner with rustup, or pass a built binary)"
-    sudo -u "$owner" -H bash -lc "cd '$PWD' && ${build[*]}"
+    runuser -u "$owner" -- bash -lc "cd '$PWD' && $build"
   else
     command -v cargo >/dev/null 2>&1 || fail "cargo is needed to build (or pass a built binary)"
-    "${build[@]}"
+    bash -c "$build"
   fi
-  binary="$PWD/${CARGO_TARGET_DIR:-target}/release/plane-aio"
+  binary="$PWD/target/release/plane-aio"
 fi
 [ -x "$binary" ] || fail "$binary is not an executable"
 
@@ -59,18 +61,26 @@ systemctl restart plane-aio
 
 # Readiness, not just "started": a bad configuration or a taken port stops it within seconds.
 config=/etc/plane-aio/plane-aio.toml
-for _ in $(seq 1 20); do
+ready=no
+for _ in $(seq 1 30); do
   if ! systemctl is-active --quiet plane-aio; then
     journalctl -u plane-aio -n 20 --no-pager >&2 || true
     fail "plane-aio did not stay up (its log is above)"
   fi
   if runuser -u plane-aio -- /usr/local/bin/plane-aio --config "$config" doctor ready >/dev/null 2>&1; then
+    ready=yes
     break
   fi
   sleep 1
 done
+if [ "$ready" != yes ]; then
+  # Running but not answering yet: with `domain`, the first certificate can take longer.
+  journalctl -u plane-aio -n 20 --no-pager >&2 || true
+  echo "warning: plane-aio runs but was not ready within 30 s (its log is above); check with:" >&2
+  echo "  runuser -u plane-aio -- plane-aio --config $config doctor ready" >&2
+fi
 cat <<TEXT
-plane-aio is installed and running: systemctl status plane-aio; logs: journalctl -u plane-aio
+plane-aio is installed and started: systemctl status plane-aio; logs: journalctl -u plane-aio
 Admin commands run as the service's user with its configuration, e.g.:
   sudo -u plane-aio plane-aio --config $config admin create-user --email you@example.com --password-stdin
 TEXT

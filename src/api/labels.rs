@@ -27,7 +27,7 @@ use crate::{
     },
     domain::{
         access::Action,
-        project_data::{self as rules, external_pair},
+        project_data::{self as rules, Clash, external_pair},
         projects::{self, InProject},
     },
 };
@@ -128,13 +128,9 @@ fn read(input: &mut Input) -> LabelFields {
 /// looked up again by the caller (Plane's 409 names the row); this is the answer when that row
 /// went again meanwhile.
 fn save_problem(e: SaveLabelError) -> ApiError {
-    let taken = |what: &str| ApiError::Body {
-        status: poem::http::StatusCode::CONFLICT,
-        body: serde_json::json!({ "error": format!("Label with the same {what}") }),
-    };
     match e {
-        SaveLabelError::NameTaken => taken("name already exists in the project"),
-        SaveLabelError::ExternalTaken => taken("external id and external source already exists"),
+        SaveLabelError::NameTaken => rules::clash("Label", Clash::Name).into(),
+        SaveLabelError::ExternalTaken => rules::clash("Label", Clash::ExternalReference).into(),
         SaveLabelError::ProjectGone => ApiError::not_found(),
         SaveLabelError::Archived => projects::archived().into(),
         SaveLabelError::Parent { fit, parent_id } => rules::parent_problem(fit, parent_id).into(),

@@ -29,7 +29,7 @@ use crate::{
     domain::{
         access::Action,
         problem::Problem,
-        project_data::{self as rules, external_pair},
+        project_data::{self as rules, Clash, external_pair},
         projects::{self, InProject},
     },
 };
@@ -141,13 +141,9 @@ fn read(input: &mut Input) -> StateFields {
 /// looked up again by the caller (Plane's 409 names the row); this is the answer when that row
 /// went again meanwhile.
 fn save_problem(e: SaveStateError) -> ApiError {
-    let taken = |what: &str| ApiError::Body {
-        status: poem::http::StatusCode::CONFLICT,
-        body: serde_json::json!({ "error": format!("State with the same {what}") }),
-    };
     match e {
-        SaveStateError::NameTaken => taken("name already exists in the project"),
-        SaveStateError::ExternalTaken => taken("external id and external source already exists"),
+        SaveStateError::NameTaken => rules::clash("State", Clash::Name).into(),
+        SaveStateError::ExternalTaken => rules::clash("State", Clash::ExternalReference).into(),
         SaveStateError::Gone => ApiError::not_found(),
         SaveStateError::Archived => projects::archived().into(),
         SaveStateError::Db(e) => e.into(),

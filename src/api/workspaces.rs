@@ -499,8 +499,15 @@ async fn find_member(
 /// anything else (`10`, `20.0`, `"abc"`) with `"10" is not a valid choice.` before any
 /// serializer's own role check runs.
 pub fn read_role(input: &mut Input) -> Option<Role> {
+    const CHOICES: [Role; 3] = [Role::Admin, Role::Member, Role::Guest];
     let code = input.choice("role", &["20", "15", "5"])?;
-    code.parse().ok().and_then(Role::parse)
+    let role = CHOICES
+        .into_iter()
+        .find(|role| role.code().to_string() == code);
+    if role.is_none() {
+        input.fail("role", format!("\"{code}\" is not a valid choice."));
+    }
+    role
 }
 
 /// Runs a rule on a field that was read, recording its message.

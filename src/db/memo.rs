@@ -215,10 +215,11 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
                 // An empty slot would keep its key outside the byte budget, and keys carry
                 // what clients send (a refused 60 KB `order_by` each time).
                 let mut entries = self.lock();
-                let still_empty = entries
-                    .map
-                    .get(&key)
-                    .is_some_and(|kept| Arc::ptr_eq(kept, &slot) && kept.get().is_none());
+                // Only while no other request waits on the slot (the map and this request hold
+                // it): a waiter retries the load in it, and its result is to be kept.
+                let still_empty = entries.map.get(&key).is_some_and(|kept| {
+                    Arc::ptr_eq(kept, &slot) && kept.get().is_none() && Arc::strong_count(kept) <= 2
+                });
                 if still_empty {
                     entries.map.remove(&key);
                 }

@@ -341,23 +341,12 @@ pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, Co
         options.get_database().unwrap_or("postgres"),
         options.get_username()
     );
-    // One plain connection first: the pool retries a refused connection until its timeout and
-    // then reports only that it timed out, where this names the cause at once (refused, no
-    // such host, wrong password, no such database).
-    let probe = tokio::time::timeout(
-        Duration::from_secs(10),
-        <sqlx::PgConnection as sqlx::Connection>::connect_with(&options),
-    )
-    .await
-    .map_err(|_| {
-        ConnectError::Unreachable(format!("cannot connect to {target}: no answer within 10 s"))
-    })?
-    .map_err(|e| {
-        ConnectError::Unreachable(format!(
-            "cannot connect to {target}: {}",
-            describe_sqlx_error(&e)
-        ))
-    })?;
+    // One plain connection first, so a failure is named by its cause (the pool reports only
+    // that it timed out). Causes that pass (a server still starting, refusing connections or
+    // full) are tried again for as long as the pool would wait; the others end it at once.
+    let probe = probe_postgres(&options)
+        .await
+        .map_err(|e| ConnectError::Unreachable(format!("cannot connect to {target}: {e}")))?;
     let _ = sqlx::Connection::close(probe).await;
     PgPoolOptions::new()
         .max_connections(max_connections)
@@ -382,6 +371,38 @@ pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, Co
                 describe_sqlx_error(&e)
             ))
         })
+}
+
+/// How long a start waits for Postgres to take connections.
+const POSTGRES_START_WAIT: Duration = Duration::from_secs(10);
+
+/// A connection to Postgres, tried again while the failure may pass: refused (the server not
+/// up yet), 57P03 (starting up), 53300 (too many connections). The last cause otherwise.
+async fn probe_postgres(options: &PgConnectOptions) -> Result<sqlx::PgConnection, String> {
+    let deadline = tokio::time::Instant::now() + POSTGRES_START_WAIT;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let attempt = tokio::time::timeout_at(
+            deadline,
+            <sqlx::PgConnection as sqlx::Connection>::connect_with(options),
+        )
+        .await;
+        let error = match attempt {
+            Ok(Ok(connection)) => return Ok(connection),
+            Ok(Err(error)) => error,
+            Err(_) => return Err("no answer within 10 s".into()),
+        };
+        let passing = match &error {
+            sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::ConnectionRefused,
+            sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("57P03" | "53300")),
+            _ => false,
+        };
+        if !passing || tokio::time::Instant::now() + pause >= deadline {
+            return Err(describe_sqlx_error(&error));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(1));
+    }
 }
 
 /// sqlx errors in one line, without the Debug noise.

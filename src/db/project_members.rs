@@ -187,7 +187,8 @@ pub async fn join<C: ConnectionTrait>(
     .await
 }
 
-/// The project's memberships (active or not) with their users, oldest first; and the total.
+/// The project's memberships (active or not) with their users, newest account first (Plane
+/// lists them as `User` rows, in their order); and the total.
 pub async fn list(
     db: &Db,
     project_id: Uuid,

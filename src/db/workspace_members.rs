@@ -124,7 +124,8 @@ pub fn user_filter(filter: &MemberFilter) -> Condition {
     condition
 }
 
-/// Members (active or not) of the workspace with their users, oldest first; and the total.
+/// Members (active or not) of the workspace with their users, newest membership first (as
+/// Plane); and the total.
 pub async fn list(
     db: &Db,
     workspace_id: Uuid,

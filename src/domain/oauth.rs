@@ -212,8 +212,16 @@ async fn oidc_metadata(
     CoreProviderMetadata::discover_async(issuer, http)
         .await
         .map_err(|e| {
+            // The issuer is compared as text: `https://x` is not `https://x/` (and values saved
+            // before issuers were kept as written lost their slash).
+            let hint = if e.to_string().to_lowercase().contains("issuer") {
+                "; enter the issuer URL in Instance settings exactly as the provider's discovery \
+                 document names it (with or without its trailing /)"
+            } else {
+                ""
+            };
             OAuthError::Config(format!(
-                "OpenID discovery at {} failed: {e}",
+                "OpenID discovery at {} failed: {e}{hint}",
                 settings.base_url
             ))
         })

@@ -47,6 +47,25 @@ pub fn external_pair<'a>(
     }
 }
 
+/// What a new or changed state or label found taken.
+#[derive(Debug, Clone, Copy)]
+pub enum Clash {
+    Name,
+    ExternalReference,
+}
+
+/// Plane's 409 for a clash whose row is not known (taken by a request that won a race, and
+/// gone again by the time it was looked up).
+pub fn clash(thing: &str, clash: Clash) -> Problem {
+    let error = match clash {
+        Clash::Name => format!("{thing} with the same name already exists in the project"),
+        Clash::ExternalReference => {
+            format!("{thing} with the same external id and external source already exists")
+        }
+    };
+    Problem::Conflict(json!({ "error": error }))
+}
+
 fn external_conflict(thing: &str, id: Uuid) -> Problem {
     Problem::Conflict(json!({
         "error": format!("{thing} with the same external id and external source already exists"),

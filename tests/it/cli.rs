@@ -1,5 +1,6 @@
 //! The command line as an operator meets it: configuration precedence and errors, start-up
-//! failures that name their cause and leave nothing behind, migrations, graceful shutdown.
+//! failures that name their cause and leave nothing behind, migrations (graceful shutdown:
+//! `shutdown.rs`; `doctor`: `doctor.rs`).
 
 use std::{path::Path, process::Output, time::Duration};
 
@@ -12,7 +13,7 @@ use crate::{
     },
 };
 
-fn one_error_line(out: &Output) -> String {
+pub(crate) fn one_error_line(out: &Output) -> String {
     assert!(
         !out.status.success(),
         "expected failure, got success: {}",
@@ -546,126 +547,4 @@ fn migrate_on_sqlite_takes_the_data_folder_and_a_failure_leaves_it_as_it_was() {
     let out = process::run(&["migrate", "--data-dir", &data_arg], &[], dir.path());
     assert!(out.status.success(), "{}", process::stderr(&out));
     assert_eq!(process::stdout(&out).trim(), "database is up to date");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_finishes_the_request_in_flight_and_exits_zero() {
-    stops_gracefully_on(libc::SIGTERM).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigint_finishes_the_request_in_flight_and_exits_zero() {
-    stops_gracefully_on(libc::SIGINT).await;
-}
-
-async fn stops_gracefully_on(signal: libc::c_int) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data").display().to_string();
-    let server = Server::start(
-        &[
-            "--data-dir",
-            &data,
-            "--listen",
-            "127.0.0.1:0",
-            "--secret-key",
-            "0123456789abcdef0123456789abcdef",
-        ],
-        &[],
-        dir.path(),
-    );
-    // A slow upload to a signed URL: the body trickles in while the server is told to stop.
-    let signer = plane_aio::storage::UrlSigner::new(plane_aio::config::Secret::new(
-        "0123456789abcdef0123456789abcdef",
-    ));
-    let key = plane_aio::storage::ObjectKey::parse("slow/upload.bin").unwrap();
-    let base = url::Url::parse(&server.url("/")).unwrap();
-    let put = signer.presign(&base, "PUT", &key, Duration::from_secs(60));
-    let chunks = futures_util::stream::unfold(0, |i| async move {
-        if i == 6 {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        Some((Ok::<_, std::io::Error>(vec![b'z'; 1000]), i + 1))
-    });
-    let client = crate::support::client();
-    let upload = tokio::spawn(
-        client
-            .put(&put.url)
-            .body(reqwest::Body::wrap_stream(chunks))
-            .send(),
-    );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    server.signal(signal);
-    let resp = upload
-        .await
-        .unwrap()
-        .expect("the in-flight request is answered");
-    assert_eq!(resp.status(), 200);
-    let (status, log) = server.wait(Duration::from_secs(20));
-    assert_eq!(status.code(), Some(0), "{log}");
-    assert_eq!(
-        std::fs::read(dir.path().join("data/uploads/slow/upload.bin"))
-            .unwrap()
-            .len(),
-        6000
-    );
-    assert!(log.contains("shutdown signal received"), "{log}");
-}
-
-#[test]
-fn impossible_queue_probes_are_refused_before_anything_is_queued() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    for (args, named) in [
-        (&["--hold", "2h"][..], "--hold"),
-        (
-            &["--hold", "1h", "--timeout", "300000000000y"][..],
-            "--timeout",
-        ),
-    ] {
-        let mut command = vec!["doctor", "queue", "--data-dir", data.to_str().unwrap()];
-        command.extend_from_slice(args);
-        let line = one_error_line(&process::run(&command, &[], dir.path()));
-        assert!(line.contains(named), "{args:?}: {line}");
-        assert!(!data.exists(), "{args:?}: the data folder was created");
-    }
-}
-
-#[test]
-fn doctor_ready_asks_the_configured_server_and_fails_without_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let config = dir.path().join("plane-aio.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
-    let config_arg = config.to_str().unwrap();
-    let server = process::Server::start(&["--config", config_arg], &[], dir.path());
-    let ready = process::run(
-        &["doctor", "ready", "--config", config_arg],
-        &[],
-        dir.path(),
-    );
-    assert!(ready.status.success(), "{}", process::stderr(&ready));
-    assert!(
-        process::stdout(&ready).contains(&format!("http://127.0.0.1:{port}/readyz")),
-        "{}",
-        process::stdout(&ready)
-    );
-    server.kill9();
-    let line = one_error_line(&process::run(
-        &["doctor", "ready", "--config", config_arg],
-        &[],
-        dir.path(),
-    ));
-    assert!(line.contains("no answer at"), "{line}");
 }

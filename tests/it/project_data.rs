@@ -3,9 +3,15 @@
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
+use futures_util::future::join_all;
+
 use crate::{
     on_both_engines,
-    support::{Engine, TestApp, api::ApiClient},
+    races::assert_answered,
+    support::{
+        Engine, TestApp,
+        api::{Answer, ApiClient},
+    },
 };
 
 /// A workspace `acme` with project `WEB` owned by Ada; Bob is a project member, Gus a guest.
@@ -467,5 +473,52 @@ on_both_engines!(
             Value::Null,
             "nothing written"
         );
+    }
+);
+
+on_both_engines!(
+    racing_creations_of_one_name_or_reference_answer_409_with_the_winners_id,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (ada, bob, _, project) = setup(&app).await;
+        // One name; then names that differ but one external reference (an importer's retry).
+        fn one_name(_: usize) -> Value {
+            json!({"name": "Twin", "color": "#123", "group": "started"})
+        }
+        fn one_reference(i: usize) -> Value {
+            json!({"name": format!("Imported {i}"), "color": "#123",
+                   "external_source": "jira", "external_id": "QA-1"})
+        }
+        type BodyOf = fn(usize) -> Value;
+        let cases: [(&str, BodyOf, &str); 4] = [
+            ("states", one_name, "same name"),
+            ("labels", one_name, "same name"),
+            ("states", one_reference, "same external id"),
+            ("labels", one_reference, "same external id"),
+        ];
+        for (kind, body_of, clash) in cases {
+            let path = format!("{project}/{kind}/");
+            let creations = (0..8).map(|i| {
+                let client = if i % 2 == 0 { ada.clone() } else { bob.clone() };
+                let (path, body) = (path.clone(), body_of(i));
+                tokio::spawn(async move { client.post(&path, body).await })
+            });
+            let answers: Vec<Answer> = join_all(creations)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            assert_answered(&answers, &[200, 201, 409]);
+            let winners: Vec<&Answer> =
+                answers.iter().filter(|a| a.status.as_u16() < 300).collect();
+            assert_eq!(winners.len(), 1, "{kind} ({clash}): one creation wins");
+            let winner_id = winners[0].body["id"].clone();
+            for lost in answers.iter().filter(|a| a.status.as_u16() == 409) {
+                // Lost at the check or at the insert: the same body, naming the winner.
+                assert_eq!(lost.body["id"], winner_id, "{kind}: {}", lost.text);
+                let error = lost.body["error"].as_str().unwrap_or_default();
+                assert!(error.contains(clash), "{kind}: {}", lost.text);
+            }
+        }
     }
 );

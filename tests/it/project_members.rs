@@ -125,6 +125,17 @@ on_both_engines!(project_members_and_joining, |engine: Engine| async move {
         403
     );
     let list = ada.get(&members).await.expect(200);
+    // Newest account first, as Plane lists the members' `User` rows.
+    let emails: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["email"].as_str())
+        .collect();
+    assert_eq!(
+        emails,
+        ["guest@example.com", "bob@example.com", "ada@example.com"]
+    );
     let bob_row = list
         .as_array()
         .unwrap()

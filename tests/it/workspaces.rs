@@ -334,7 +334,15 @@ on_both_engines!(
             .expect(200);
         assert_eq!(lite["total_count"], 1);
         assert_eq!(lite["results"][0]["email"], "bob@example.com");
-        // A filter longer than any name matches none (SQLite would refuse its LIKE pattern).
+        // Newest membership first, as Plane's `WorkspaceMember` ordering.
+        let listed = owner.get("/workspaces/acme/members/").await.expect(200);
+        assert_eq!(
+            listed.as_array().unwrap().last().unwrap()["email"],
+            "owner@example.com",
+            "{listed}"
+        );
+        // A filter longer than any name matches none (SQLite, the engine that would refuse
+        // its LIKE pattern, is the run that guards this).
         let by_email = bob
             .get("/workspaces/acme/members/?email=bob@")
             .await

@@ -112,11 +112,9 @@ export function InvitationLanding({ id }: { id: string }) {
         </div>
         {answerError && <Alert tone="error">{answerError}</Alert>}
         {answered ? (
+          // Only a declined invitation is still here: an accepted one is deleted, as in Plane.
           <div className="form">
-            <Alert tone="info">{preview.accepted ? "This invitation was accepted already." : "This invitation was declined already."}</Alert>
-            {preview.accepted && signedInAsInvitee && (
-              <Button onClick={() => navigate(`/${workspace.slug}/`)}>Open {workspace.name}</Button>
-            )}
+            <Alert tone="info">This invitation was declined already.</Alert>
           </div>
         ) : !user ? (
           <div className="form">

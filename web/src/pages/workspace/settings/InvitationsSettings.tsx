@@ -11,8 +11,9 @@ import type { Invitation } from "../../../lib/types";
 import { useAction, useResource } from "../../../lib/useResource";
 import { useWorkspace } from "../context";
 
+// Accepted invitations are deleted with their acceptance (as in Plane): the list holds pending
+// and declined ones.
 function status(invitation: Invitation) {
-  if (invitation.accepted) return <Badge tone="success">Accepted</Badge>;
   if (invitation.responded_at) return <Badge tone="danger">Declined</Badge>;
   return <Badge tone="neutral">Pending</Badge>;
 }
