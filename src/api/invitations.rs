@@ -23,7 +23,7 @@ use super::{
 };
 use crate::{
     app::AppState,
-    db::{self, invitations::Invitation, workspaces::Workspace},
+    db::{self, invitations::Invitation, users::User, workspaces::Workspace},
     domain::{
         access::{Action, Role},
         invitations::{self as rules, Answerer, InvitationDraft},
@@ -124,6 +124,15 @@ pub enum CreatedInvitation {
 
 fn render<T: poem_openapi::types::ToJSON>(item: &T) -> Value {
     Shape::default().render(item)
+}
+
+/// How an invitation names who sent it: their display name, else their address.
+fn inviter_name(user: &User) -> String {
+    if user.display_name.is_empty() {
+        user.email.clone()
+    } else {
+        user.display_name.clone()
+    }
 }
 
 /// Plane's invitation routes are a DRF ViewSet, whose 404 is worded as its own.
@@ -298,13 +307,9 @@ impl InvitationsApi {
         let answerer = Answerer::new(token.as_deref(), user);
         let (invitation, workspace) = rules::open(state.db(), invitation_id.0, answerer).await?;
         let invited_by = match invitation.created_by {
-            Some(id) => db::users::by_id(state.db(), id).await?.map(|u| {
-                if u.display_name.is_empty() {
-                    u.email
-                } else {
-                    u.display_name
-                }
-            }),
+            Some(id) => db::users::by_id(state.db(), id)
+                .await?
+                .map(|u| inviter_name(&u)),
             None => None,
         };
         Ok(Shaped::new(render(&InvitationPreview {
@@ -360,14 +365,19 @@ impl InvitationsApi {
     ) -> Result<Shaped<Vec<InvitationPreview>>, ApiError> {
         let user = caller.0.0.as_ref().map(|c| &c.user);
         let rows = rules::mine(state.db(), user).await?;
+        // The inviters in one query: how many invitations an address has is up to others.
+        let inviter_ids: Vec<Uuid> = rows.iter().filter_map(|(i, _)| i.created_by).collect();
+        let inviters: std::collections::HashMap<Uuid, String> =
+            db::users::by_ids(state.db(), &inviter_ids)
+                .await?
+                .iter()
+                .map(|u| (u.id, inviter_name(u)))
+                .collect();
         let mut list = Vec::with_capacity(rows.len());
         for (invitation, workspace) in rows {
-            let invited_by = match invitation.created_by {
-                Some(id) => db::users::by_id(state.db(), id)
-                    .await?
-                    .map(|u| u.display_name),
-                None => None,
-            };
+            let invited_by = invitation
+                .created_by
+                .and_then(|id| inviters.get(&id).cloned());
             list.push(render(&InvitationPreview {
                 id: invitation.id,
                 email: invitation.email.clone(),

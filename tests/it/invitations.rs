@@ -322,6 +322,20 @@ on_both_engines!(
             .unwrap();
         assert_eq!(mine.as_array().unwrap().len(), 1);
         assert_eq!(mine[0]["workspace"]["slug"], "acme");
+        // Who invited, named as the invitation's own page names them.
+        let preview: Value = frank
+            .get(&format!("/api/workspace-invitations/{id}/"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            mine[0]["invited_by"]
+                .as_str()
+                .is_some_and(|n| !n.is_empty()),
+            "{mine}"
+        );
+        assert_eq!(mine[0]["invited_by"], preview["invited_by"]);
         let accepted = frank
             .post(
                 &format!("/api/workspace-invitations/{id}/join/"),
