@@ -329,7 +329,8 @@ pub async fn apply_update(
     .await;
     match updated {
         Ok(db::projects::CheckedSave::Saved(project)) => Ok(*project),
-        Ok(db::projects::CheckedSave::ProjectGone) => Err(ApiError::not_found()),
+        // Deleted or archived between the caller's check and the write.
+        Ok(db::projects::CheckedSave::Closed(closed)) => Err(rules::closed(closed).into()),
         // Checked under the project's lock, so a state or estimate deleted meanwhile counts.
         Ok(db::projects::CheckedSave::StateGone) => Err(Problem::field(
             "non_field_errors",
@@ -341,8 +342,6 @@ pub async fn apply_update(
             "Estimate should be a estimate in the project",
         )
         .into()),
-        // Archived between the caller's check and the write.
-        Ok(db::projects::CheckedSave::Archived) => Err(rules::archived().into()),
         // A concurrent change took the name or identifier between the check and the write.
         Err(e) if db::is_unique_violation_of(&e, "identifier") => Err(ApiError::Body {
             status: poem::http::StatusCode::CONFLICT,

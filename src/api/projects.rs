@@ -456,10 +456,8 @@ impl ProjectsApi {
             .await?;
         let project = match saved {
             db::projects::CheckedSave::Saved(project) => *project,
-            // Archived between the check above and the write.
-            db::projects::CheckedSave::Archived => {
-                return Err(rules::archived().into());
-            }
+            // Deleted or archived between the check above and the write.
+            db::projects::CheckedSave::Closed(closed) => return Err(rules::closed(closed).into()),
             _ => return Err(ApiError::not_found()),
         };
         Ok(Shaped::new(

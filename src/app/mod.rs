@@ -112,7 +112,7 @@ impl AppState {
     pub fn public_url(&self, instance: &InstanceSettings) -> String {
         let settings = self.settings();
         match instance.public_url() {
-            Some(url) if !self.settings().public_url_configured() => url.to_string(),
+            Some(url) if !settings.public_url_configured() => url.to_string(),
             _ => settings
                 .public_url
                 .as_str()

@@ -49,10 +49,6 @@ pub struct RawConfig {
     pub file: Option<PathBuf>,
 }
 
-/// Keys for which an empty value means something (`cron_purge_expired`: no purge), so an empty
-/// environment variable sets them rather than counting as unset.
-const EMPTY_IS_A_SETTING: &[&str] = &["cron_purge_expired"];
-
 impl RawConfig {
     /// Reads the file (explicit path, or `plane-aio.toml` in the working directory when present),
     /// then the environment, then the flags.
@@ -187,11 +183,9 @@ impl RawConfig {
             let name = rest.to_ascii_lowercase();
             let known = keys::find(&name);
             // An empty variable is unset, not a value: `FOO=${FOO}` in a compose file or unit
-            // must not wipe what the config file says. (An unknown name is refused all the same.)
-            // Where empty is itself a setting (an off switch), it stays one.
-            if known.is_some_and(|key| !EMPTY_IS_A_SETTING.contains(&key.name))
-                && value.trim().is_empty()
-            {
+            // must not wipe what the config file says, nor switch anything off (`off` does that).
+            // (An unknown name is refused all the same.)
+            if known.is_some() && value.trim().is_empty() {
                 continue;
             }
             let Some(key) = known else {
@@ -287,9 +281,9 @@ mod tests {
             "https://plane.example.com"
         );
         assert!(raw.get("log_level").is_none());
-        // Empty switches the purge off: that stays expressible in the environment.
+        // Not even where empty means "off": an unset `${X}` must not switch the purge off.
         let raw = RawConfig::load(None, env(&[("PLANE_AIO_CRON_PURGE_EXPIRED", "")]), &[]).unwrap();
-        assert_eq!(raw.get("cron_purge_expired").unwrap().value, "");
+        assert!(raw.get("cron_purge_expired").is_none());
         let err = RawConfig::load(None, env(&[("PLANE_AIO_LISEN", "")]), &[])
             .unwrap_err()
             .to_string();

@@ -11,7 +11,7 @@ use super::{
     Db,
     entities::{estimate, estimate_point as point, project},
     is_unique_violation,
-    projects::{Closed, open_for_writes},
+    projects::Closed,
 };
 
 pub use estimate::Model as Estimate;
@@ -83,7 +83,7 @@ pub async fn save(
     change: impl FnOnce(&mut estimate::ActiveModel),
 ) -> Result<Result<Estimate, Closed>, DbErr> {
     let txn = db.begin().await?;
-    if let Err(closed) = open_for_writes(super::projects::hold(&txn, row.project_id).await?) {
+    if let Err(closed) = super::projects::hold_open(&txn, row.project_id).await? {
         return Ok(Err(closed));
     }
     let mut active = row.into_active_model();
@@ -111,7 +111,7 @@ pub async fn soft_delete(
     let txn = db.begin().await?;
     // First the project, as a change that points the project at the estimate takes it
     // (`projects::save_checked`): that change either sees the estimate gone or is undone here.
-    if let Err(closed) = open_for_writes(super::projects::lock(&txn, row.project_id).await?) {
+    if let Err(closed) = super::projects::lock_open(&txn, row.project_id).await? {
         return Ok(Err(closed));
     }
     super::workspaces::stamp_deleted(&txn, "estimate_points", "estimate_id", row.id, by, now)
@@ -200,7 +200,7 @@ pub async fn add_points<E>(
     plan: impl FnOnce(&[EstimatePoint]) -> Result<Vec<point::ActiveModel>, E>,
 ) -> Result<PointWrite<Vec<EstimatePoint>, E>, DbErr> {
     let txn = db.begin().await?;
-    if let Err(closed) = open_for_writes(super::projects::hold(&txn, estimate.project_id).await?) {
+    if let Err(closed) = super::projects::hold_open(&txn, estimate.project_id).await? {
         return Ok(closed.into());
     }
     if lock(&txn, estimate.id).await?.is_none() {
@@ -229,7 +229,7 @@ pub async fn change_point<E>(
     change: impl FnOnce(&mut point::ActiveModel),
 ) -> Result<PointWrite<EstimatePoint, E>, DbErr> {
     let txn = db.begin().await?;
-    if let Err(closed) = open_for_writes(super::projects::hold(&txn, row.project_id).await?) {
+    if let Err(closed) = super::projects::hold_open(&txn, row.project_id).await? {
         return Ok(closed.into());
     }
     if lock(&txn, row.estimate_id).await?.is_none() {
@@ -264,7 +264,7 @@ pub async fn delete_point(
     now: DateTime<Utc>,
 ) -> Result<Result<(), Closed>, DbErr> {
     let txn = db.begin().await?;
-    if let Err(closed) = open_for_writes(super::projects::hold(&txn, row.project_id).await?) {
+    if let Err(closed) = super::projects::hold_open(&txn, row.project_id).await? {
         return Ok(Err(closed));
     }
     let mut active = row.into_active_model();

@@ -9,12 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    Db,
-    entities::label,
-    is_unique_violation, is_unique_violation_of,
-    projects::{Closed, open_for_writes},
-};
+use super::{Db, entities::label, is_unique_violation, is_unique_violation_of, projects::Closed};
 
 pub use label::Model as Label;
 
@@ -189,7 +184,7 @@ async fn lock_for_nesting<C: ConnectionTrait>(
     label_id: Option<Uuid>,
     parent_id: Option<Uuid>,
 ) -> Result<(), SaveLabelError> {
-    open_for_writes(super::projects::lock(conn, project_id).await?)?;
+    super::projects::lock_open(conn, project_id).await??;
     if let Some(parent_id) = parent_id {
         match parent_fit(conn, project_id, label_id, parent_id).await? {
             ParentFit::Fits => {}
@@ -266,7 +261,7 @@ pub async fn soft_delete(
 ) -> Result<Result<(), Closed>, DbErr> {
     let txn = db.begin().await?;
     // Nesting writes lock the project too: none can hang a label under one going now.
-    if let Err(closed) = open_for_writes(super::projects::lock(&txn, row.project_id).await?) {
+    if let Err(closed) = super::projects::lock_open(&txn, row.project_id).await? {
         return Ok(Err(closed));
     }
     let mut doomed = vec![row.id];

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     Db,
     entities::{project_member as member, user},
-    projects::{Closed, Project, open_for_writes},
+    projects::{Closed, Project},
     users::User,
     workspace_members::{MemberFilter, user_filter},
 };
@@ -64,13 +64,11 @@ async fn lock_for_member_change<C: ConnectionTrait>(
     if super::workspaces::hold(txn, workspace_id).await?.is_none() {
         return Ok(Err(Closed::Gone));
     }
-    Ok(
-        match open_for_writes(super::projects::lock(txn, project_id).await?) {
-            Ok(_) => Ok(()),
-            Err(Closed::Archived) if on_archived == OnArchived::Proceed => Ok(()),
-            Err(closed) => Err(closed),
-        },
-    )
+    Ok(match super::projects::lock_open(txn, project_id).await? {
+        Ok(_) => Ok(()),
+        Err(Closed::Archived) if on_archived == OnArchived::Proceed => Ok(()),
+        Err(closed) => Err(closed),
+    })
 }
 
 /// The role a joining user gets.

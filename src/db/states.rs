@@ -10,12 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    Db,
-    entities::state,
-    is_unique_violation, is_unique_violation_of,
-    projects::{Closed, open_for_writes},
-};
+use super::{Db, entities::state, is_unique_violation, is_unique_violation_of, projects::Closed};
 
 pub use state::Model as State;
 
@@ -151,7 +146,7 @@ pub async fn create(
     if default {
         take_default(&txn, project_id, None).await?;
     } else {
-        open_for_writes(super::projects::hold(&txn, project_id).await?)?;
+        super::projects::hold_open(&txn, project_id).await??;
     }
     let state = state::Entity::insert(row)
         .exec_with_returning(&txn)
@@ -169,7 +164,7 @@ async fn take_default<C: sea_orm::ConnectionTrait>(
     project_id: Uuid,
     except: Option<Uuid>,
 ) -> Result<(), SaveStateError> {
-    open_for_writes(super::projects::lock(conn, project_id).await?)?;
+    super::projects::lock_open(conn, project_id).await??;
     if let Some(id) = except
         && !usable(conn, project_id, id).await?
     {
@@ -201,7 +196,7 @@ pub async fn save(
     if matches!(active.default, sea_orm::ActiveValue::Set(true)) {
         take_default(&txn, project_id, Some(id)).await?;
     } else {
-        open_for_writes(super::projects::hold(&txn, project_id).await?)?;
+        super::projects::hold_open(&txn, project_id).await??;
     }
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
@@ -244,7 +239,7 @@ pub async fn delete(
     now: DateTime<Utc>,
 ) -> Result<Deletion, DbErr> {
     let txn = db.begin().await?;
-    let project = match open_for_writes(super::projects::lock(&txn, project_id).await?) {
+    let project = match super::projects::lock_open(&txn, project_id).await? {
         Ok(project) => project,
         Err(Closed::Gone) => return Ok(Deletion::Gone),
         Err(Closed::Archived) => return Ok(Deletion::Archived),

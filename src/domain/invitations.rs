@@ -278,24 +278,19 @@ pub async fn mine(db: &Db, user: Option<&User>) -> Result<Vec<(Invitation, Works
     Ok(db::invitations::pending_for_email(db, &user.email).await?)
 }
 
-/// Plane's refusal to change an answered invitation.
-fn answered(invitation: &Invitation) -> Problem {
-    if invitation.accepted {
-        Problem::RefusedWith(serde_json::json!({
-            "error": "Invite already accepted", "code": "INVITE_ALREADY_ACCEPTED"
-        }))
-    } else {
-        Problem::RefusedWith(serde_json::json!({
-            "error": "Invite already responded", "code": "INVITE_ALREADY_RESPONDED"
-        }))
-    }
+/// Plane's refusal to change an answered invitation. Only a declined one is still there to be
+/// refused: an accepted invitation is deleted with its acceptance (and then answers 404).
+fn answered() -> Problem {
+    Problem::RefusedWith(serde_json::json!({
+        "error": "Invite already responded", "code": "INVITE_ALREADY_RESPONDED"
+    }))
 }
 
 /// Why a write conditional on the invitation being unanswered changed nothing: it was
 /// answered (refused as Plane refuses) or withdrawn (gone) since it was read.
 async fn no_longer_pending(db: &Db, invitation: &Invitation) -> Problem {
     match db::invitations::get(db, invitation.workspace_id, invitation.id).await {
-        Ok(Some(now)) => answered(&now),
+        Ok(Some(_)) => answered(),
         Ok(None) => Problem::NotFound,
         Err(e) => e.into(),
     }
@@ -304,7 +299,7 @@ async fn no_longer_pending(db: &Db, invitation: &Invitation) -> Problem {
 /// Refuses to delete an answered invitation, as Plane does.
 pub async fn withdraw(db: &Db, invitation: Invitation, by: Uuid) -> Result<(), Problem> {
     if invitation.responded_at.is_some() {
-        return Err(answered(&invitation));
+        return Err(answered());
     }
     if !db::invitations::delete(db, invitation.clone(), by, now()).await? {
         return Err(no_longer_pending(db, &invitation).await);
@@ -321,7 +316,7 @@ pub async fn change_role(
     by: Uuid,
 ) -> Result<Invitation, Problem> {
     if invitation.responded_at.is_some() {
-        return Err(answered(&invitation));
+        return Err(answered());
     }
     match db::invitations::set_role(db, invitation.clone(), role, by, now()).await? {
         Some(changed) => Ok(changed),

@@ -77,7 +77,7 @@ pub async fn enter(
     let standing = Standing {
         workspace: workspace_standing,
         project: project.as_ref().map(|p| ProjectFacts {
-            is_public: p.network == 2,
+            is_public: p.network == db::projects::NETWORK_PUBLIC,
             role: project_role,
         }),
         invitation: None,

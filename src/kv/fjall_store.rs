@@ -271,37 +271,48 @@ impl FjallStore {
 
     pub fn purge_expired(&self, now_ms: i64) -> Result<u64, fjall::Error> {
         let mut removed = 0;
-        for (ns, keyspace) in &self.inner.keyspaces {
-            let mut expired = Vec::new();
-            for guard in keyspace.iter() {
-                let (key, value) = guard.into_inner()?;
-                let dead = match decode(&value) {
-                    Some((expiry, _)) => !is_live(expiry, now_ms),
-                    None => true,
-                };
-                if dead {
-                    expired.push(key);
-                }
+        for ns in self.inner.keyspaces.keys() {
+            let expired = self.expired_keys(*ns, now_ms)?;
+            removed += self.remove_if_expired(*ns, expired, now_ms)?;
+        }
+        Ok(removed)
+    }
+
+    /// The keys of `ns` whose entries are expired (or unreadable) at `now_ms`.
+    fn expired_keys(&self, ns: Namespace, now_ms: i64) -> Result<Vec<fjall::Slice>, fjall::Error> {
+        let mut expired = Vec::new();
+        for guard in self.keyspace(ns).iter() {
+            let (key, value) = guard.into_inner()?;
+            if is_expired(&value, now_ms) {
+                expired.push(key);
             }
-            for key in expired {
-                // Key by key under the store's lock, which every write takes: an entry written
-                // again since the scan (a new sign-in code under its address's key) is live
-                // and stays. A counter memory holds is newer than its copy here: memory's
-                // write-behind decides about it.
-                let counters = self.inner.counters();
-                if *ns == Namespace::RateLimits && counters.holds(&key) {
-                    continue;
-                }
-                let still_dead = match keyspace.get(&key)? {
-                    Some(value) => {
-                        decode(&value).is_none_or(|(expiry, _)| !is_live(expiry, now_ms))
-                    }
-                    None => false,
-                };
-                if still_dead {
-                    keyspace.remove(key)?;
-                    removed += 1;
-                }
+        }
+        Ok(expired)
+    }
+
+    /// Removes those of `keys` still expired, key by key under the store's lock, which every
+    /// write takes: an entry written again since the scan (a new sign-in code under its
+    /// address's key) is live and stays. A counter memory holds is newer than its copy here:
+    /// memory's write-behind decides about it.
+    fn remove_if_expired(
+        &self,
+        ns: Namespace,
+        keys: Vec<fjall::Slice>,
+        now_ms: i64,
+    ) -> Result<u64, fjall::Error> {
+        let keyspace = self.keyspace(ns);
+        let mut removed = 0;
+        for key in keys {
+            let counters = self.inner.counters();
+            if ns == Namespace::RateLimits && counters.holds(&key) {
+                continue;
+            }
+            if keyspace
+                .get(&key)?
+                .is_some_and(|value| is_expired(&value, now_ms))
+            {
+                keyspace.remove(key)?;
+                removed += 1;
             }
         }
         Ok(removed)
@@ -322,9 +333,38 @@ impl FjallStore {
     }
 }
 
+/// Whether a stored entry is past its expiry at `now_ms` (or unreadable, so of no use).
+fn is_expired(stored: &[u8], now_ms: i64) -> bool {
+    decode(stored).is_none_or(|(expiry, _)| !is_live(expiry, now_ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entry_written_again_after_the_purge_scanned_it_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FjallStore::open(dir.path()).unwrap();
+        let ns = Namespace::AuthCodes;
+        store
+            .put(ns, "magic:a@example.com", b"old", Some(500))
+            .unwrap();
+        let expired = store.expired_keys(ns, 1_000).unwrap();
+        assert_eq!(expired.len(), 1);
+        // A new code under the same key lands between the scan and the removal.
+        store
+            .put(ns, "magic:a@example.com", b"new", Some(60_000))
+            .unwrap();
+        assert_eq!(store.remove_if_expired(ns, expired, 1_000).unwrap(), 0);
+        assert_eq!(
+            store
+                .get(ns, "magic:a@example.com", 1_000)
+                .unwrap()
+                .as_deref(),
+            Some(&b"new"[..])
+        );
+    }
 
     #[test]
     fn values_expire_on_read_and_on_purge() {

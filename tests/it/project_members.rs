@@ -212,6 +212,18 @@ on_both_engines!(project_members_and_joining, |engine: Engine| async move {
     let remove = ada.delete(&bob_row).await;
     assert_eq!((remove.status.as_u16(), remove.body), (400, refused));
     assert_eq!(ada.get(&members).await.expect(200), before);
+    // A member's own choices stay open there: leaving, and joining (a public project) again.
+    assert_eq!(
+        bob.post(&format!("{members}leave/"), json!({}))
+            .await
+            .status,
+        204
+    );
+    let joined = bob
+        .post(&format!("{project}join/"), json!({}))
+        .await
+        .expect(201);
+    assert_eq!(joined["role"], 15);
 });
 
 on_both_engines!(

@@ -104,6 +104,9 @@ pub async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<Project>, DbErr> {
         .await
 }
 
+/// Plane's `network` of a public project (secret: 0): every workspace member sees it.
+pub const NETWORK_PUBLIC: i16 = 2;
+
 /// How a project list is ordered (`order_by`): a field, either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProjectOrder {
@@ -199,7 +202,7 @@ pub async fn visible(
     let mine = active_membership_of(user_id);
     let mut seen = Condition::any().add(project_member::Column::Id.is_not_null());
     if visibility.include_public {
-        seen = seen.add(project::Column::Network.eq(2));
+        seen = seen.add(project::Column::Network.eq(NETWORK_PUBLIC));
     }
     let query = of_workspace(workspace_id, visibility.include_archived)
         .join(JoinType::LeftJoin, mine)
@@ -285,7 +288,7 @@ async fn count_visible(db: &Db, workspace_id: Uuid, visibility: Visibility) -> R
         .to_owned();
     let mut seen = Condition::any();
     if visibility.include_public {
-        seen = seen.add(project::Column::Network.eq(2));
+        seen = seen.add(project::Column::Network.eq(NETWORK_PUBLIC));
     }
     seen = seen.add(Expr::exists(member));
     let query = of_workspace(workspace_id, visibility.include_archived).filter(seen);
@@ -386,12 +389,28 @@ pub enum Closed {
 /// The project as a write into its data needs it: live and not archived. Archiving updates the
 /// row, so once [`hold`] or [`lock`] returned it, no archive can slip in before the write
 /// commits, and one made after the request's own check is seen here.
-pub fn open_for_writes(found: Option<Project>) -> Result<Project, Closed> {
+fn open_for_writes(found: Option<Project>) -> Result<Project, Closed> {
     match found {
         None => Err(Closed::Gone),
         Some(project) if project.archived_at.is_some() => Err(Closed::Archived),
         Some(project) => Ok(project),
     }
+}
+
+/// [`hold`], for a write into the project's data: the project open for writes, or why not.
+pub async fn hold_open<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Result<Project, Closed>, DbErr> {
+    Ok(open_for_writes(hold(conn, id).await?))
+}
+
+/// [`lock`], for a write into the project's data: the project open for writes, or why not.
+pub async fn lock_open<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Result<Project, Closed>, DbErr> {
+    Ok(open_for_writes(lock(conn, id).await?))
 }
 
 /// Inserts `row` (a row of the project) while [`hold`]ing the project, if it is open for writes.
@@ -405,7 +424,7 @@ where
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
     let txn = db.begin().await?;
-    if let Err(closed) = open_for_writes(hold(&txn, project_id).await?) {
+    if let Err(closed) = hold_open(&txn, project_id).await? {
         return Ok(Err(closed));
     }
     let inserted = <A::Entity as EntityTrait>::insert(row)
@@ -419,14 +438,12 @@ where
 #[derive(Debug)]
 pub enum CheckedSave {
     Saved(Box<Project>),
-    /// The project was deleted meanwhile.
-    ProjectGone,
+    /// The project was deleted or archived meanwhile (archived projects are read-only).
+    Closed(Closed),
     /// The new default state is no longer a live state of the project.
     StateGone,
     /// The new estimate is no longer a live estimate of the project.
     EstimateGone,
-    /// The project was archived meanwhile (archived projects are read-only).
-    Archived,
 }
 
 /// As [`save`], for a change of an editable project: under the project's row lock (taken by
@@ -442,11 +459,8 @@ pub async fn save_checked(
 ) -> Result<CheckedSave, DbErr> {
     let txn = db.begin().await?;
     let id = project.id;
-    let Some(current) = lock(&txn, id).await? else {
-        return Ok(CheckedSave::ProjectGone);
-    };
-    if current.archived_at.is_some() {
-        return Ok(CheckedSave::Archived);
+    if let Err(closed) = lock_open(&txn, id).await? {
+        return Ok(CheckedSave::Closed(closed));
     }
     let mut active = project.into_active_model();
     change(&mut active);
