@@ -17,6 +17,7 @@ mod m20261128_000001_change_counters;
 mod m20261129_000001_one_pending_invitation;
 mod m20261130_000001_unique_external_refs;
 mod m20261130_000002_accepted_invitations_leave;
+mod m20261201_000001_job_outbox;
 
 pub use m20261128_000001_change_counters::{UNWATCHED_TABLES, watch_table};
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_one_pending_invitation::Migration),
             Box::new(m20261130_000001_unique_external_refs::Migration),
             Box::new(m20261130_000002_accepted_invitations_leave::Migration),
+            Box::new(m20261201_000001_job_outbox::Migration),
         ]
     }
 }

@@ -26,10 +26,12 @@ pub struct Migration;
 pub const SLOTS: u32 = 16;
 
 /// Tables whose writes do not change what any node caches: high-churn bookkeeping (rate-limit
-/// counters, sessions, cron runs, job probes) that would otherwise empty every cache all the time.
+/// counters, sessions, cron runs, job probes, the job outbox) that would otherwise empty every
+/// cache all the time.
 pub const UNWATCHED_TABLES: &[&str] = &[
     "change_counters",
     "cron_runs",
+    "job_outbox",
     "job_probe_runs",
     "kv_entries",
     "seaql_migrations",

@@ -106,6 +106,7 @@ impl Settings {
                 humantime::format_duration(self.jobs.orphan_timeout).to_string()
             }
             "cron_purge_expired" => self.cron.purge_expired.clone().unwrap_or_default(),
+            "cron_dispatch_outbox" => self.cron.dispatch_outbox.clone().unwrap_or_default(),
             "shutdown_timeout" => humantime::format_duration(self.shutdown_timeout).to_string(),
             "node_name" => self.node_name.clone(),
             _ => return None,

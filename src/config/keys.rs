@@ -256,6 +256,12 @@ pub const KEYS: &[Key] = &[
         "Schedule (sec min hour day month weekday, UTC) of the purge of expired sessions and key-value entries, old cron records, finished jobs, gone job workers and abandoned upload files; `off` (or an empty flag or file value) disables it.",
     ),
     key(
+        "cron_dispatch_outbox",
+        "CRON",
+        "0 * * * * *",
+        "Schedule (as cron_purge_expired) of the queueing of jobs left in the job outbox (an invitation's mail whose process was killed before queueing it, or whose queue refused it); `off` disables it.",
+    ),
+    key(
         "shutdown_timeout",
         "DURATION",
         "30s",

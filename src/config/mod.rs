@@ -119,6 +119,7 @@ pub struct JobSettings {
 pub struct CronSettings {
     /// `None` disables the job.
     pub purge_expired: Option<String>,
+    pub dispatch_outbox: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -282,14 +283,8 @@ impl Settings {
             orphan_timeout: r.parse_or("job_orphan_timeout", "60s", values::orphan_timeout)?,
         };
         let cron = CronSettings {
-            purge_expired: match raw.get("cron_purge_expired") {
-                Some(v) if v.value.trim().is_empty() || v.value.trim() == "off" => None,
-                _ => Some(r.parse_or(
-                    "cron_purge_expired",
-                    "0 */10 * * * *",
-                    values::cron_schedule,
-                )?),
-            },
+            purge_expired: r.schedule("cron_purge_expired", "0 */10 * * * *")?,
+            dispatch_outbox: r.schedule("cron_dispatch_outbox", "0 * * * * *")?,
         };
         let shutdown_timeout = r.parse_or("shutdown_timeout", "30s", values::duration)?;
         // A stopping node no longer beats for the jobs it finishes: one taking longer than the

@@ -85,6 +85,20 @@ impl Reader<'_> {
         .map(|v| v.unwrap_or(default))
     }
 
+    /// A cron schedule; `None` when switched off (`off`, or an empty flag or file value).
+    pub(super) fn schedule(
+        &self,
+        name: &str,
+        default: &str,
+    ) -> Result<Option<String>, ConfigError> {
+        match self.raw.get(name) {
+            Some(v) if v.value.trim().is_empty() || v.value.trim() == "off" => Ok(None),
+            _ => self
+                .parse_or(name, default, values::cron_schedule)
+                .map(Some),
+        }
+    }
+
     pub(super) fn source(&self, name: &str) -> Source {
         self.raw
             .get(name)

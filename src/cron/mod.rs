@@ -7,6 +7,7 @@
 //! firing), so nodes agree on it despite small clock differences. Each run is logged and
 //! recorded with its duration and outcome.
 
+mod outbox;
 mod purge;
 
 use std::{
@@ -38,11 +39,18 @@ pub struct CronJob {
 
 /// The scheduled jobs, in one place.
 pub fn table(settings: &CronSettings) -> Vec<CronJob> {
-    vec![CronJob {
-        name: "purge_expired",
-        schedule: settings.purge_expired.clone(),
-        run: |state| Box::pin(purge::run(state)),
-    }]
+    vec![
+        CronJob {
+            name: "purge_expired",
+            schedule: settings.purge_expired.clone(),
+            run: |state| Box::pin(purge::run(state)),
+        },
+        CronJob {
+            name: "dispatch_outbox",
+            schedule: settings.dispatch_outbox.clone(),
+            run: |state| Box::pin(outbox::run(state)),
+        },
+    ]
 }
 
 /// The running scheduler; `shutdown` stops it (runs in progress finish on their own).

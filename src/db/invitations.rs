@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{
     Db,
     entities::{workspace, workspace_invite as invite},
+    job_outbox::OutboxEntry,
     workspaces::Workspace,
 };
 
@@ -16,15 +17,19 @@ pub use invite::Model as Invitation;
 
 #[derive(Debug, Clone)]
 pub struct NewInvitation {
+    pub id: Uuid,
     pub workspace_id: Uuid,
     pub email: String,
     pub role: i16,
     pub token_hash: String,
     pub message: Option<String>,
     pub by: Uuid,
+    /// The invitation's mail job, written in the same transaction.
+    pub mail: Option<OutboxEntry>,
 }
 
-/// Inserts the invitation with its workspace held against deletion; None when it went.
+/// Inserts the invitation (and its mail job) with its workspace held against deletion; None
+/// when it went.
 pub async fn create(
     db: &Db,
     new: NewInvitation,
@@ -38,7 +43,7 @@ pub async fn create(
         return Ok(None);
     }
     let invitation = invite::Entity::insert(invite::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(new.id),
         workspace_id: Set(new.workspace_id),
         email: Set(new.email),
         role: Set(new.role),
@@ -54,6 +59,9 @@ pub async fn create(
     })
     .exec_with_returning(&txn)
     .await?;
+    if let Some(mail) = new.mail {
+        super::job_outbox::add(&txn, mail, now).await?;
+    }
     txn.commit().await?;
     Ok(Some(invitation))
 }
@@ -164,14 +172,6 @@ fn while_pending(update: UpdateMany<invite::Entity>, id: Uuid) -> UpdateMany<inv
         .filter(invite::Column::Id.eq(id))
         .filter(invite::Column::RespondedAt.is_null())
         .filter(invite::Column::DeletedAt.is_null())
-}
-
-/// Removes the row for good: an invitation taken back before anyone could see it.
-pub async fn remove(db: &Db, id: Uuid) -> Result<(), DbErr> {
-    invite::Entity::delete_by_id(id)
-        .exec(&db.conn)
-        .await
-        .map(|_| ())
 }
 
 /// What became of an answer to an invitation.

@@ -8,6 +8,7 @@ pub mod entities;
 pub mod estimates;
 pub mod instance_config;
 pub mod invitations;
+pub mod job_outbox;
 pub mod kv_entries;
 pub mod labels;
 pub mod memo;
@@ -282,6 +283,41 @@ fn stable_query_plans(db: std::ptr::NonNull<rusqlite::ffi::sqlite3>) {
     }
 }
 
+/// Makes SQL `lower()` fold every letter on one connection, as Postgres' does in a UTF-8 locale:
+/// SQLite's own folds ASCII only, so a member filter "émile" missed "Émile" on SQLite alone. No
+/// index or stored value depends on lower(), so replacing it changes nothing already written.
+fn unicode_lower(db: std::ptr::NonNull<rusqlite::ffi::sqlite3>) {
+    use rusqlite::{
+        functions::FunctionFlags,
+        types::{Value, ValueRef},
+    };
+    // SAFETY: `db` is a live connection handle held locked by the caller; a connection made
+    // with `from_handle` borrows it and never closes it. SQLite frees the function with the
+    // connection.
+    let registered = unsafe { rusqlite::Connection::from_handle(db.as_ptr()) }.and_then(|conn| {
+        conn.create_scalar_function(
+            "lower",
+            1,
+            FunctionFlags::SQLITE_UTF8
+                | FunctionFlags::SQLITE_DETERMINISTIC
+                | FunctionFlags::SQLITE_INNOCUOUS,
+            |ctx| {
+                Ok(match ctx.get_raw(0) {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(i) => Value::Text(i.to_string()),
+                    ValueRef::Real(f) => Value::Text(f.to_string()),
+                    ValueRef::Text(text) | ValueRef::Blob(text) => {
+                        Value::Text(String::from_utf8_lossy(text).to_lowercase())
+                    }
+                })
+            },
+        )
+    });
+    if let Err(e) = registered {
+        tracing::warn!(error = %e, "SQLite keeps its ASCII-only lower(): member filters fold ASCII letters only");
+    }
+}
+
 /// A SQLite pool with the appliance's pragmas: WAL, foreign keys, a busy timeout and
 /// synchronous=NORMAL (durable across a process kill; WAL keeps the file consistent).
 pub async fn sqlite_pool(path: &Path, create: bool) -> Result<SqlitePool, ConnectError> {
@@ -299,6 +335,7 @@ pub async fn sqlite_pool(path: &Path, create: bool) -> Result<SqlitePool, Connec
             Box::pin(async move {
                 let mut handle = conn.lock_handle().await?;
                 stable_query_plans(handle.as_raw_handle());
+                unicode_lower(handle.as_raw_handle());
                 handle.set_commit_hook(change_watch::count_local_commit);
                 Ok(())
             })

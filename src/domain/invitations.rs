@@ -24,7 +24,7 @@ use crate::{
         users::User,
         workspaces::Workspace,
     },
-    jobs::Job,
+    jobs::{Job, outbox},
     mail::{MailContext, MailKind},
 };
 
@@ -35,7 +35,8 @@ pub struct InvitationDraft {
     pub message: Option<String>,
 }
 
-/// Creates the invitation and queues its mail: both or neither.
+/// Creates the invitation and, when SMTP is set up, its mail job, in one transaction (through
+/// the job outbox, see `jobs::outbox`): a kept invitation always has its mail on the way.
 pub async fn invite(
     state: &AppState,
     workspace: &Workspace,
@@ -62,16 +63,37 @@ pub async fn invite(
         return Err(Problem::field("non_field_errors", "Email already invited"));
     }
     let settings = state.instance_settings().await?;
+    let id = Uuid::now_v7();
     let token = hex::encode(rand::random::<[u8; 32]>());
+    let mail = if settings.smtp().is_some() {
+        let job = mail_job(
+            state,
+            &settings,
+            workspace,
+            inviter,
+            id,
+            email.as_str(),
+            &token,
+        )?;
+        Some(outbox::entry(&job).map_err(Problem::Internal)?)
+    } else {
+        tracing::warn!(
+            workspace = %workspace.slug,
+            "invitation created without email: SMTP is not configured; the invitee sees it after signing in"
+        );
+        None
+    };
     let invitation = db::invitations::create(
         db,
         NewInvitation {
+            id,
             workspace_id: workspace.id,
             email: email.as_str().to_string(),
             role: draft.role.code(),
             token_hash: tokens::hash(&token),
             message: draft.message,
             by: inviter.id,
+            mail: mail.clone(),
         },
         now(),
     )
@@ -86,25 +108,15 @@ pub async fn invite(
         }
     })?
     .ok_or(Problem::NotFound)?;
-    if settings.smtp().is_none() {
-        tracing::warn!(
-            workspace = %workspace.slug,
-            "invitation created without email: SMTP is not configured; the invitee sees it after signing in"
-        );
-        return Ok(invitation);
-    }
-    // The queue is not the app database, so the two writes cannot share a transaction: when
-    // the mail cannot be queued, the invitation is taken back and the caller told.
-    if let Err(problem) =
-        queue_mail(state, &settings, workspace, inviter, &invitation, &token).await
+    // The invitation and its mail are stored: a queue that cannot take the mail now delays it
+    // until the outbox sweep, and the caller is told of the invitation all the same.
+    if let Some(entry) = mail
+        && let Err(e) = outbox::forward(db, state.queue(), &entry).await
     {
-        if let Err(e) = db::invitations::remove(db, invitation.id).await {
-            tracing::error!(
-                invitation = %invitation.id, error = %e,
-                "the invitation's mail could not be queued, nor the invitation removed"
-            );
-        }
-        return Err(problem);
+        tracing::warn!(
+            invitation = %invitation.id, error = %format!("{e:#}"),
+            "the invitation's mail waits in the job outbox: the next dispatch_outbox run queues it"
+        );
     }
     Ok(invitation)
 }
@@ -118,23 +130,25 @@ pub async fn is_pending(db: &Db, id: Uuid) -> Result<bool, Problem> {
 }
 
 /// The link the invitee follows: the web UI's invitation page.
-pub fn link(public_url: &str, invitation: &Invitation, token: &str) -> String {
+pub fn link(public_url: &str, invitation: Uuid, token: &str) -> String {
     format!(
         "{}/invitations/{}?token={}",
         public_url.trim_end_matches('/'),
-        invitation.id,
+        invitation,
         token
     )
 }
 
-async fn queue_mail(
+/// The job mailing invitation `id` to `email`, its link carrying `token`.
+fn mail_job(
     state: &AppState,
     settings: &InstanceSettings,
     workspace: &Workspace,
     inviter: &User,
-    invitation: &Invitation,
+    id: Uuid,
+    email: &str,
     token: &str,
-) -> Result<(), Problem> {
+) -> Result<Job, Problem> {
     let public_url = state.public_url(settings);
     let inviter_name = if inviter.display_name.is_empty() {
         inviter.email.clone()
@@ -148,19 +162,11 @@ async fn queue_mail(
     let kind = MailKind::Invitation {
         inviter: inviter_name,
         workspace: workspace.name.clone(),
-        link: link(&public_url, invitation, token),
+        link: link(&public_url, id, token),
     };
-    let mail = crate::mail::render(&kind, &context, &invitation.email)
-        .map_err(|e| Problem::Internal(e.into()))?;
-    state
-        .queue()
-        .enqueue(
-            Job::send_mail(state.secrets(), &mail, Some(invitation.id))
-                .map_err(Problem::Internal)?,
-            None,
-        )
-        .await
-        .map_err(|e| Problem::Internal(e.into()))
+    let mail =
+        crate::mail::render(&kind, &context, email).map_err(|e| Problem::Internal(e.into()))?;
+    Job::send_mail(state.secrets(), &mail, Some(id)).map_err(Problem::Internal)
 }
 
 /// What the caller shows for an invitation: the mailed link's token, their session, both or

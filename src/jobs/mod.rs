@@ -10,6 +10,7 @@
 //! `job_max_attempts` attempts it is *dead*: logged at error level, kept in the queue table, and
 //! listed by `plane-aio jobs list --status dead` (and retried by `plane-aio jobs retry ID`).
 
+pub mod outbox;
 mod probe;
 mod retry;
 mod send_mail;

@@ -1,11 +1,12 @@
-//! Invitation mail and the queue: an invitation exists only with its queued mail, and mail for
-//! an invitation no longer pending is dropped.
+//! Invitation mail and the queue: an invitation is stored with its mail job (the job outbox),
+//! which reaches the queue even when the queue refused it at first, and mail for an invitation
+//! no longer pending is dropped.
 
 use std::time::Duration;
 
 use plane_aio::jobs::StatusFilter;
 use sea_orm::ConnectionTrait;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{
     invitations::invite,
@@ -14,41 +15,65 @@ use crate::{
 };
 
 on_both_engines!(
-    an_invitation_whose_mail_cannot_be_queued_is_not_kept,
+    an_invitation_whose_mail_the_queue_refused_is_mailed_later,
     |engine: Engine| async move {
-        let app = TestApp::spawn(engine).await;
+        // The outbox is swept every second; an entry is swept once `SWEEP_AFTER` old.
+        let app = TestApp::spawn_with(engine, &[("cron_dispatch_outbox", "* * * * * *")]).await;
         let instance_admin = app.admin().await;
-        let _sink = app.with_mail(&instance_admin).await;
+        let sink = app.with_mail(&instance_admin).await;
         let owner = app.api_user("owner@example.com").await;
         app.workspace(&owner, "acme").await;
+        // The state a process killed between the invitation's commit and the queueing of its
+        // mail leaves, and the one a queue that cannot write leaves: invitation, no queued job.
         refuse_jobs(&app, engine).await;
 
-        let answer = owner
+        let invitation = owner
             .post(
                 "/workspaces/acme/invitations/",
                 json!({"email": "kim@example.com", "role": 15}),
             )
-            .await;
-        assert_eq!(
-            (answer.status.as_u16(), answer.body),
-            (
-                500,
-                json!({"error": "Something went wrong please try again later"})
-            )
-        );
-        // Neither the admin nor the invitee finds an invitation without its mail.
-        assert_eq!(
-            owner.get("/workspaces/acme/invitations/").await.expect(200),
-            json!([])
-        );
-        let kim = app.user("kim@example.com").await;
-        let mine: Value = kim
-            .get("/api/users/me/workspace-invitations/")
             .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(mine, json!([]));
+            .expect(201);
+        let id = invitation["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            owner.get("/workspaces/acme/invitations/").await.expect(200)[0]["id"],
+            json!(id)
+        );
+        assert_eq!(outbox_entries(&app).await, 1);
+        // While the queue refuses, the sweep keeps the mail (and says why in its run record).
+        eventually(
+            Duration::from_secs(30),
+            "a sweep the queue refused",
+            || async {
+                let failed = count(
+                    &app,
+                    "SELECT COUNT(*) AS n FROM cron_runs \
+                 WHERE job = 'dispatch_outbox' AND outcome = 'error'",
+                )
+                .await;
+                (failed > 0).then_some(())
+            },
+        )
+        .await;
+        assert_eq!(outbox_entries(&app).await, 1);
+        assert!(sink.messages().is_empty());
+
+        allow_jobs(&app, engine).await;
+        let mail = sink.wait_for(1).await;
+        assert_eq!(mail.to, ["kim@example.com"]);
+        assert!(
+            mail.decoded()
+                .contains(&format!("/invitations/{id}?token=")),
+            "{}",
+            mail.decoded()
+        );
+        eventually(Duration::from_secs(10), "the outbox to empty", || async {
+            (outbox_entries(&app).await == 0).then_some(())
+        })
+        .await;
+        // Mailed once: later sweeps find nothing more to queue.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(sink.messages().len(), 1);
     }
 );
 
@@ -138,32 +163,68 @@ on_both_engines!(
     }
 );
 
+async fn outbox_entries(app: &TestApp) -> i64 {
+    count(app, "SELECT COUNT(*) AS n FROM job_outbox").await
+}
+
+/// The `n` column of the one row `sql` answers, on the app database.
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    app.state
+        .db()
+        .conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.state.db().backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+}
+
 /// Makes every insert into the job queue fail, as a full disk or a lost queue would.
 async fn refuse_jobs(app: &TestApp, engine: Engine) {
+    on_queue(
+        app,
+        engine,
+        "CREATE TRIGGER refuse_jobs BEFORE INSERT ON Jobs \
+         BEGIN SELECT RAISE(ABORT, 'the test refuses jobs'); END",
+        "CREATE FUNCTION apalis.refuse_jobs() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'the test refuses jobs'; END $$; \
+         CREATE TRIGGER refuse_jobs BEFORE INSERT ON apalis.jobs \
+         FOR EACH ROW EXECUTE FUNCTION apalis.refuse_jobs();",
+    )
+    .await;
+}
+
+/// Undoes [`refuse_jobs`].
+async fn allow_jobs(app: &TestApp, engine: Engine) {
+    on_queue(
+        app,
+        engine,
+        "DROP TRIGGER refuse_jobs",
+        "DROP TRIGGER refuse_jobs ON apalis.jobs",
+    )
+    .await;
+}
+
+/// Runs SQL on the job queue's database: `queue.db` in SQLite mode, the app database (schema
+/// `apalis`) in Postgres mode.
+async fn on_queue(app: &TestApp, engine: Engine, sqlite: &'static str, postgres: &str) {
     match engine {
         Engine::Sqlite => {
             let pool = plane_aio::db::sqlite_pool(&app.data_dir.path().join("queue.db"), false)
                 .await
                 .unwrap();
-            sea_orm::sqlx::query(
-                "CREATE TRIGGER refuse_jobs BEFORE INSERT ON Jobs \
-                 BEGIN SELECT RAISE(ABORT, 'the test refuses jobs'); END",
-            )
-            .execute(&pool)
-            .await
-            .unwrap();
+            sea_orm::sqlx::query(sqlite).execute(&pool).await.unwrap();
             pool.close().await;
         }
         Engine::Postgres => {
             app.state
                 .db()
                 .conn
-                .execute_unprepared(
-                    "CREATE FUNCTION apalis.refuse_jobs() RETURNS trigger LANGUAGE plpgsql AS \
-                     $$ BEGIN RAISE EXCEPTION 'the test refuses jobs'; END $$; \
-                     CREATE TRIGGER refuse_jobs BEFORE INSERT ON apalis.jobs \
-                     FOR EACH ROW EXECUTE FUNCTION apalis.refuse_jobs();",
-                )
+                .execute_unprepared(postgres)
                 .await
                 .unwrap();
         }

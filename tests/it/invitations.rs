@@ -470,12 +470,14 @@ on_both_engines!(
         let again = plane_aio::db::invitations::create(
             db,
             plane_aio::db::invitations::NewInvitation {
+                id: uuid::Uuid::now_v7(),
                 workspace_id: workspace.id,
                 email: "dave@example.com".into(),
                 role: 15,
                 token_hash: "0".repeat(64),
                 message: None,
                 by: owner.user_id.parse().unwrap(),
+                mail: None,
             },
             plane_aio::db::now(),
         )

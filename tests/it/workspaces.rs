@@ -353,6 +353,21 @@ on_both_engines!(
             "_".repeat(30_000)
         );
         assert_eq!(bob.get(&too_long).await.expect(200), json!([]));
+        // Case folds beyond ASCII on both engines (SQLite's own lower() folds ASCII only).
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &app.state.db().conn,
+            "UPDATE users SET first_name = 'Émile' WHERE email = 'bob@example.com'",
+        )
+        .await
+        .unwrap();
+        for filter in ["émile", "ÉMILE", "mIL"] {
+            let found = bob
+                .get(&format!("/workspaces/acme/members/?first_name={filter}"))
+                .await
+                .expect(200);
+            assert_eq!(found[0]["email"], "bob@example.com", "{filter}: {found}");
+            assert_eq!(found.as_array().unwrap().len(), 1, "{filter}: {found}");
+        }
 
         // Roles: admins change them; the owner stays admin; bad roles are refused.
         let path = format!("/workspaces/acme/members/{}/", bob.user_id);

@@ -7,6 +7,7 @@ pub mod estimate;
 pub mod estimate_point;
 pub mod instance_admin;
 pub mod instance_configuration;
+pub mod job_outbox;
 pub mod job_probe_run;
 pub mod label;
 pub mod project;

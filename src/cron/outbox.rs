@@ -1,0 +1,12 @@
+//! `dispatch_outbox`: queues the jobs left in the job outbox by a process killed between its
+//! commit and its queueing, or by a queue that refused them then (`jobs::outbox`).
+
+use crate::{app::AppState, jobs::outbox};
+
+pub async fn run(state: AppState) -> anyhow::Result<String> {
+    let swept = outbox::sweep(state.db(), state.queue(), chrono::Utc::now()).await?;
+    Ok(format!(
+        "queued {} jobs left in the outbox, left {} this version cannot read",
+        swept.queued, swept.unreadable
+    ))
+}

@@ -1,0 +1,70 @@
+//! The job outbox: a job asked for by a change to the app database (an invitation's mail) is
+//! written in that change's transaction, into `job_outbox`, and then moved into the queue. The
+//! queue is not part of the app database's transactions (its own SQLite file; apalis' own
+//! connections on Postgres), so writing the job straight to the queue after the commit would
+//! lose it to a process killed between the two.
+//!
+//! The writer moves its entry itself right after its commit ([`forward`]); the `dispatch_outbox`
+//! cron job moves whatever a killed process or an unreachable queue left behind ([`sweep`]).
+//! Moving is "queue, then remove": stopped between the two, the job is queued again by the
+//! sweep. Jobs run at least once anyway; an invitation's mail checks its invitation is pending.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Job, JobQueue};
+use crate::db::{self, Db, job_outbox::OutboxEntry};
+
+/// How old an entry is before the sweep moves it: younger ones are most likely being moved by
+/// their writer at this moment, and moving them too would queue their jobs twice.
+pub const SWEEP_AFTER: Duration = Duration::from_secs(10);
+
+/// Entries a sweep moves at most; the next sweep takes the rest.
+const SWEEP_BATCH: u64 = 500;
+
+/// The outbox entry for `job`.
+pub fn entry(job: &Job) -> anyhow::Result<OutboxEntry> {
+    Ok(OutboxEntry {
+        id: Uuid::now_v7(),
+        job: serde_json::to_string(job)?,
+    })
+}
+
+/// Queues the entry's job, then removes the entry.
+pub async fn forward(db: &Db, queue: &JobQueue, entry: &OutboxEntry) -> anyhow::Result<()> {
+    let job: Job = serde_json::from_str(&entry.job)?;
+    queue.enqueue(job, None).await?;
+    db::job_outbox::remove(db, entry.id).await?;
+    Ok(())
+}
+
+/// What a sweep did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub queued: u64,
+    /// Entries this version cannot read (written by a newer one, in a cluster being upgraded):
+    /// left for a node that can.
+    pub unreadable: u64,
+}
+
+/// Moves the entries written before `now - SWEEP_AFTER` into the queue, oldest first. Stops at
+/// the first one the queue refuses (it would refuse the rest as well).
+pub async fn sweep(db: &Db, queue: &JobQueue, now: DateTime<Utc>) -> anyhow::Result<Swept> {
+    let before = now - chrono::Duration::from_std(SWEEP_AFTER)?;
+    let mut swept = Swept::default();
+    for row in db::job_outbox::written_before(db, before, SWEEP_BATCH).await? {
+        let Ok(job) = serde_json::from_str::<Job>(&row.job) else {
+            tracing::warn!(entry = %row.id, "outbox entry this version cannot read: left for another node");
+            swept.unreadable += 1;
+            continue;
+        };
+        let kind = job.name();
+        queue.enqueue(job, None).await?;
+        db::job_outbox::remove(db, row.id).await?;
+        tracing::info!(entry = %row.id, job = kind, "job left in the outbox queued");
+        swept.queued += 1;
+    }
+    Ok(swept)
+}
