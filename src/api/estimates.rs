@@ -13,9 +13,9 @@ use super::{
     error::ApiError,
     input::{Input, PlaneBody, Text},
     json::Timestamp,
+    projects::enter,
     shape::{Shape, Shaped},
     users::Deleted,
-    workspaces::user_of,
 };
 use crate::{
     app::AppState,
@@ -152,18 +152,6 @@ fn render<T: poem_openapi::types::ToJSON>(item: &T) -> Value {
 
 fn not_found(what: &str) -> ApiError {
     ApiError::not_found_named(what)
-}
-
-async fn enter(
-    state: &AppState,
-    caller: &CallerSlot,
-    slug: &str,
-    project_id: Uuid,
-    action: Action,
-) -> Result<(InProject, Uuid), ApiError> {
-    let user = user_of(caller)?;
-    let joined = projects::enter(state.db(), slug, project_id, user.id, action).await?;
-    Ok((joined, user.id))
 }
 
 async fn the_estimate(state: &AppState, joined: &InProject) -> Result<Estimate, ApiError> {

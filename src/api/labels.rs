@@ -14,9 +14,9 @@ use super::{
     input::{Input, PlaneBody, Text},
     json::Timestamp,
     pagination::{Page, PageRequest},
+    projects::enter,
     shape::{self, Lite, Shape, Shaped},
     users::Deleted,
-    workspaces::user_of,
 };
 use crate::{
     app::AppState,
@@ -136,18 +136,6 @@ fn save_problem(e: SaveLabelError) -> ApiError {
         SaveLabelError::Parent { fit, parent_id } => rules::parent_problem(fit, parent_id).into(),
         SaveLabelError::Db(e) => e.into(),
     }
-}
-
-async fn enter(
-    state: &AppState,
-    caller: &CallerSlot,
-    slug: &str,
-    project_id: Uuid,
-    action: Action,
-) -> Result<(InProject, Uuid), ApiError> {
-    let user = user_of(caller)?;
-    let joined = projects::enter(state.db(), slug, project_id, user.id, action).await?;
-    Ok((joined, user.id))
 }
 
 async fn find(state: &AppState, joined: &InProject, id: Uuid) -> Result<Label, ApiError> {

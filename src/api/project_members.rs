@@ -74,9 +74,8 @@ async fn enter(
     project_id: Uuid,
     action: Action,
 ) -> Result<(InProject, User), ApiError> {
-    let user = user_of(caller)?.clone();
-    let joined = rules::enter(state.db(), slug, project_id, user.id, action).await?;
-    Ok((joined, user))
+    let (joined, _) = super::projects::enter(state, caller, slug, project_id, action).await?;
+    Ok((joined, user_of(caller)?.clone()))
 }
 
 async fn find(

@@ -96,7 +96,9 @@ async fn shaped(state: &AppState, shape: &Shape, view: &ProjectView) -> Result<V
     Ok(item)
 }
 
-async fn enter(
+/// The project `project_id` of workspace `slug` as the caller may `action` it (the rule book
+/// decides), and the caller's id: where every project-scoped handler starts.
+pub(super) async fn enter(
     state: &AppState,
     caller: &CallerSlot,
     slug: &str,

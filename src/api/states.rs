@@ -15,9 +15,9 @@ use super::{
     input::{Input, PlaneBody, Text},
     json::Timestamp,
     pagination::{Page, PageRequest},
+    projects::enter,
     shape::{self, Lite, Shape, Shaped},
     users::Deleted,
-    workspaces::user_of,
 };
 use crate::{
     app::AppState,
@@ -148,18 +148,6 @@ fn save_problem(e: SaveStateError) -> ApiError {
         SaveStateError::Archived => projects::archived().into(),
         SaveStateError::Db(e) => e.into(),
     }
-}
-
-async fn enter(
-    state: &AppState,
-    caller: &CallerSlot,
-    slug: &str,
-    project_id: Uuid,
-    action: Action,
-) -> Result<(InProject, Uuid), ApiError> {
-    let user = user_of(caller)?;
-    let joined = projects::enter(state.db(), slug, project_id, user.id, action).await?;
-    Ok((joined, user.id))
 }
 
 async fn find(state: &AppState, joined: &InProject, id: Uuid) -> Result<State, ApiError> {
