@@ -61,7 +61,6 @@ impl From<AuthError> for ApiError {
             | AuthError::MagicLoginDisabled
             | AuthError::AlreadySetUp => S::FORBIDDEN,
             AuthError::Duplicate => S::CONFLICT,
-            AuthError::EmailNotConfigured => S::SERVICE_UNAVAILABLE,
             _ => S::BAD_REQUEST,
         };
         ApiError::Body {

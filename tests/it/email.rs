@@ -406,11 +406,34 @@ async fn without_smtp_mail_flows_say_so() {
         .browser()
         .post("/auth/magic-generate/", json!({"email": ADMIN_EMAIL}))
         .await;
-    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // Plane's status for it: 400, for every mail flow.
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         resp.json::<Value>().await.unwrap()["error_message"],
         "SMTP_NOT_CONFIGURED"
     );
+    let resp = app
+        .browser()
+        .post("/auth/forgot-password/", json!({"email": ADMIN_EMAIL}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error_message"],
+        "SMTP_NOT_CONFIGURED"
+    );
+    // A malformed address is named as such first, whatever the instance lacks.
+    for path in ["/auth/magic-generate/", "/auth/forgot-password/"] {
+        let resp = app
+            .browser()
+            .post(path, json!({"email": "not-an-email"}))
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(
+            resp.json::<Value>().await.unwrap()["error_message"],
+            "INVALID_EMAIL",
+            "{path}"
+        );
+    }
     let info: Value = app.get("/api/instances/").await.json().await.unwrap();
     assert_eq!(info["config"]["is_smtp_configured"], false);
 }

@@ -207,10 +207,11 @@ pub async fn request_auth_mail(
     {
         return Err(AuthError::MagicLoginDisabled);
     }
+    // The input is judged before the instance: a malformed address is the caller's to fix.
+    let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
     if settings.smtp().is_none() {
         return Err(AuthError::EmailNotConfigured);
     }
-    let email = Email::parse(email).map_err(|_| AuthError::InvalidEmail)?;
     state
         .queue()
         .enqueue(
