@@ -56,6 +56,72 @@ on_both_engines!(an_enqueued_job_runs_once, |engine: Engine| async move {
 });
 
 on_both_engines!(
+    the_outbox_sweep_queues_old_entries_and_leaves_what_it_cannot_read,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let db = app.state.db();
+        let now = chrono::Utc::now();
+        let probe_id = Uuid::now_v7();
+        let left = plane_aio::jobs::outbox::entry(&Job::Probe {
+            probe_id,
+            fail_first: 0,
+            hold_ms: 0,
+        })
+        .unwrap();
+        // As a newer version would write a kind this one does not know.
+        let newer = db::job_outbox::OutboxEntry {
+            id: Uuid::now_v7(),
+            job: r#"{"kind":"a_later_kind"}"#.into(),
+        };
+        let fresh = plane_aio::jobs::outbox::entry(&Job::Probe {
+            probe_id: Uuid::now_v7(),
+            fail_first: 0,
+            hold_ms: 0,
+        })
+        .unwrap();
+        let minute_ago = now - chrono::Duration::minutes(1);
+        db::job_outbox::add(&db.conn, left.clone(), minute_ago)
+            .await
+            .unwrap();
+        db::job_outbox::add(&db.conn, newer.clone(), minute_ago)
+            .await
+            .unwrap();
+        // Young: most likely being moved by its writer right now.
+        db::job_outbox::add(&db.conn, fresh.clone(), now)
+            .await
+            .unwrap();
+
+        let swept = plane_aio::jobs::outbox::sweep(db, app.state.queue(), now)
+            .await
+            .unwrap();
+        assert_eq!(
+            swept,
+            plane_aio::jobs::outbox::Swept {
+                queued: 1,
+                unreadable: 1
+            }
+        );
+        let waiting: Vec<Uuid> =
+            db::job_outbox::written_before(db, now + chrono::Duration::hours(1), 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|row| row.id)
+                .collect();
+        assert_eq!(waiting, [newer.id, fresh.id]);
+        eventually(
+            Duration::from_secs(60),
+            "the swept probe to run",
+            || async {
+                let runs = db::probes::runs(db, probe_id).await.unwrap();
+                (!runs.is_empty()).then_some(())
+            },
+        )
+        .await;
+    }
+);
+
+on_both_engines!(
     workers_long_gone_are_forgotten_unless_a_job_names_them,
     |engine: Engine| async move {
         let app = TestApp::spawn(engine).await;
