@@ -134,6 +134,9 @@ pub struct JobQueue {
 /// The queue name all jobs share (apalis' `job_type` column).
 const QUEUE: &str = "plane";
 
+/// apalis' unique index on (queue, idempotency key), named by Postgres when a key repeats.
+const IDEMPOTENCY_INDEX: &str = "idx_jobs_idempotency_key";
+
 /// How often an idle worker looks for due jobs.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -203,6 +206,25 @@ impl JobQueue {
         let pushed = match &self.backend {
             Backend::Sqlite(s) => s.clone().push_task(task).await.map_err(|e| e.to_string()),
             Backend::Postgres(s) => s.clone().push_task(task).await.map_err(|e| e.to_string()),
+        };
+        pushed.map_err(QueueError::Push)
+    }
+
+    /// Stores a job to run at once, unless a job with the same `key` was stored before (then
+    /// nothing is stored, and this answers Ok): what lets the job outbox queue an entry from two
+    /// places, or twice after a crash, and have it run once.
+    pub async fn enqueue_once(&self, job: Job, key: Uuid) -> Result<(), QueueError> {
+        let task = TaskBuilder::new(job)
+            .max_attempts(self.max_attempts as usize)
+            .idempotency_key(key.to_string())
+            .build();
+        let pushed = match &self.backend {
+            // apalis' SQLite insert skips a known key itself.
+            Backend::Sqlite(s) => s.clone().push_task(task).await.map_err(|e| e.to_string()),
+            Backend::Postgres(s) => match s.clone().push_task(task).await {
+                Err(e) if e.to_string().contains(IDEMPOTENCY_INDEX) => Ok(()),
+                other => other.map_err(|e| e.to_string()),
+            },
         };
         pushed.map_err(QueueError::Push)
     }

@@ -6,8 +6,9 @@
 //!
 //! The writer moves its entry itself right after its commit ([`forward`]); the `dispatch_outbox`
 //! cron job moves whatever a killed process or an unreachable queue left behind ([`sweep`]).
-//! Moving is "queue, then remove": stopped between the two, the job is queued again by the
-//! sweep. Jobs run at least once anyway; an invitation's mail checks its invitation is pending.
+//! Moving is "queue, then remove", and the job is queued under the entry's id as its
+//! idempotency key: an entry queued by both (a writer slower than `SWEEP_AFTER`, nodes whose
+//! clocks differ), or again after a crash between the two steps, is one job in the queue.
 
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use super::{Job, JobQueue};
 use crate::db::{self, Db, job_outbox::OutboxEntry};
 
 /// How old an entry is before the sweep moves it: younger ones are most likely being moved by
-/// their writer at this moment, and moving them too would queue their jobs twice.
+/// their writer at this moment (moving them too would be wasted work, not a second job).
 pub const SWEEP_AFTER: Duration = Duration::from_secs(10);
 
 /// Entries a sweep moves at most; the next sweep takes the rest.
@@ -35,7 +36,7 @@ pub fn entry(job: &Job) -> anyhow::Result<OutboxEntry> {
 /// Queues the entry's job, then removes the entry.
 pub async fn forward(db: &Db, queue: &JobQueue, entry: &OutboxEntry) -> anyhow::Result<()> {
     let job: Job = serde_json::from_str(&entry.job)?;
-    queue.enqueue(job, None).await?;
+    queue.enqueue_once(job, entry.id).await?;
     db::job_outbox::remove(db, entry.id).await?;
     Ok(())
 }
@@ -61,7 +62,7 @@ pub async fn sweep(db: &Db, queue: &JobQueue, now: DateTime<Utc>) -> anyhow::Res
             continue;
         };
         let kind = job.name();
-        queue.enqueue(job, None).await?;
+        queue.enqueue_once(job, row.id).await?;
         db::job_outbox::remove(db, row.id).await?;
         tracing::info!(entry = %row.id, job = kind, "job left in the outbox queued");
         swept.queued += 1;
