@@ -562,8 +562,26 @@ mod tests {
     #[test]
     fn empty_or_off_cron_schedule_disables_the_job() {
         for off in ["", "off"] {
-            let s = Settings::from_flags(&flags(&[("cron_purge_expired", off)])).unwrap();
+            let s = Settings::from_flags(&flags(&[
+                ("cron_purge_expired", off),
+                ("cron_dispatch_outbox", off),
+            ]))
+            .unwrap();
             assert_eq!(s.cron.purge_expired, None, "{off:?}");
+            assert_eq!(s.cron.dispatch_outbox, None, "{off:?}");
+        }
+        let s = Settings::from_flags(&[]).unwrap();
+        assert_eq!(s.cron.dispatch_outbox.as_deref(), Some("0 * * * * *"));
+    }
+
+    #[test]
+    fn a_bad_cron_schedule_names_its_key() {
+        for key in ["cron_purge_expired", "cron_dispatch_outbox"] {
+            let err = Settings::from_flags(&flags(&[(key, "every minute")])).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::Invalid { key: k, .. } if k == key),
+                "{err}"
+            );
         }
     }
 

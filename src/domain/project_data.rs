@@ -57,35 +57,31 @@ pub enum Clash {
 /// Plane's 409 for a clash whose row is not known (taken by a request that won a race, and
 /// gone again by the time it was looked up).
 pub fn clash(thing: &str, clash: Clash) -> Problem {
+    conflict(thing, clash, None)
+}
+
+/// Plane's 409 for a name or external reference in use, naming the row when it may be shown.
+fn conflict(thing: &str, clash: Clash, id: Option<Uuid>) -> Problem {
     let error = match clash {
         Clash::Name => format!("{thing} with the same name already exists in the project"),
         Clash::ExternalReference => {
             format!("{thing} with the same external id and external source already exists")
         }
     };
-    Problem::Conflict(json!({ "error": error }))
-}
-
-fn external_conflict(thing: &str, id: Uuid) -> Problem {
-    Problem::Conflict(json!({
-        "error": format!("{thing} with the same external id and external source already exists"),
-        "id": id,
-    }))
+    Problem::Conflict(match id {
+        Some(id) => json!({ "error": error, "id": id }),
+        None => json!({ "error": error }),
+    })
 }
 
 /// The 409 for a state name in use. The hidden triage state's id is not given away (clients
 /// never see that state; the name is taken all the same, names being unique).
 fn same_name_state(existing: &State) -> Problem {
-    if existing.is_triage {
-        Problem::Conflict(json!({
-            "error": "State with the same name already exists in the project",
-        }))
-    } else {
-        Problem::Conflict(json!({
-            "error": "State with the same name already exists in the project",
-            "id": existing.id,
-        }))
-    }
+    conflict(
+        "State",
+        Clash::Name,
+        (!existing.is_triage).then_some(existing.id),
+    )
 }
 
 /// Refuses a new state whose name or external reference the project already uses.
@@ -98,7 +94,11 @@ pub async fn check_new_state(
     if let Some((source, id)) = external
         && let Some(existing) = db::states::by_external(db, project_id, source, id).await?
     {
-        return Err(external_conflict("State", existing.id));
+        return Err(conflict(
+            "State",
+            Clash::ExternalReference,
+            Some(existing.id),
+        ));
     }
     if let Some(existing) = db::states::by_name(db, project_id, name).await? {
         return Err(same_name_state(&existing));
@@ -118,7 +118,7 @@ pub async fn check_state_change(
         && existing.id != state.id
     {
         // Plane answers with the id of the row being changed.
-        return Err(external_conflict("State", state.id));
+        return Err(conflict("State", Clash::ExternalReference, Some(state.id)));
     }
     if let Some(name) = name
         && let Some(existing) = db::states::by_name(db, state.project_id, name).await?
@@ -153,16 +153,17 @@ pub async fn check_label(
         && let Some(existing) = db::labels::by_external(db, project_id, source, id).await?
         && Some(existing.id) != label_id
     {
-        return Err(external_conflict("Label", label_id.unwrap_or(existing.id)));
+        return Err(conflict(
+            "Label",
+            Clash::ExternalReference,
+            Some(label_id.unwrap_or(existing.id)),
+        ));
     }
     if let Some(name) = name
         && let Some(existing) = db::labels::by_name(db, project_id, name).await?
         && Some(existing.id) != label_id
     {
-        return Err(Problem::Conflict(json!({
-            "error": "Label with the same name already exists in the project",
-            "id": existing.id,
-        })));
+        return Err(conflict("Label", Clash::Name, Some(existing.id)));
     }
     Ok(())
 }

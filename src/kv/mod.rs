@@ -111,10 +111,7 @@ fn stored_key(key: &str) -> std::borrow::Cow<'_, str> {
     if key.len() <= MAX_KEY_BYTES {
         return key.into();
     }
-    let mut head = KEPT_HEAD_BYTES;
-    while !key.is_char_boundary(head) {
-        head -= 1;
-    }
+    let head = key.floor_char_boundary(KEPT_HEAD_BYTES);
     format!("{}#{}", &key[..head], hex::encode(Sha256::digest(key))).into()
 }
 
