@@ -26,6 +26,7 @@ use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 use crate::{app::AppState, config::CronSettings, db};
 
 type RunFn = fn(AppState) -> Pin<Box<dyn Future<Output = anyhow::Result<String>> + Send>>;
+type DueFn = fn(AppState) -> Pin<Box<dyn Future<Output = anyhow::Result<bool>> + Send>>;
 
 /// One scheduled job.
 #[derive(Clone)]
@@ -35,6 +36,10 @@ pub struct CronJob {
     pub schedule: Option<String>,
     /// Does the work; the returned text summarises it for the log.
     pub run: RunFn,
+    /// For a frequent job that usually finds nothing to do: a read-only look whether there is
+    /// work. Without work the tick is neither claimed nor recorded: a commit each minute would
+    /// grow `cron_runs` and, on SQLite, empty every node's remembered reads.
+    pub due: Option<DueFn>,
 }
 
 /// The scheduled jobs, in one place.
@@ -44,11 +49,13 @@ pub fn table(settings: &CronSettings) -> Vec<CronJob> {
             name: "purge_expired",
             schedule: settings.purge_expired.clone(),
             run: |state| Box::pin(purge::run(state)),
+            due: None,
         },
         CronJob {
             name: "dispatch_outbox",
             schedule: settings.dispatch_outbox.clone(),
             run: |state| Box::pin(outbox::run(state)),
+            due: Some(|state| Box::pin(outbox::due(state))),
         },
     ]
 }
@@ -117,6 +124,16 @@ async fn tick(state: AppState, job: CronJob, cron: croner::Cron, running: Arc<At
     }
     // Cleared however this run ends, a panic in the job included: else no later tick would run.
     let _running = ClearOnDrop(running);
+    if let Some(due) = job.due {
+        match due(state.clone()).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::error!(job = job.name, %tick_at, error = %format!("{e:#}"), "cannot tell whether the cron job has work");
+                return;
+            }
+        }
+    }
     let node = state.node_name().to_string();
     match db::cron_runs::claim(state.db(), job.name, tick_at, &node).await {
         Ok(Some(run_id)) => {

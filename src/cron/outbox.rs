@@ -10,3 +10,8 @@ pub async fn run(state: AppState) -> anyhow::Result<String> {
         swept.queued, swept.unreadable
     ))
 }
+
+/// Whether an entry waits long enough to be swept.
+pub async fn due(state: AppState) -> anyhow::Result<bool> {
+    outbox::has_sweepable(state.db(), chrono::Utc::now()).await
+}

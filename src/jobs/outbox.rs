@@ -50,12 +50,22 @@ pub struct Swept {
     pub unreadable: u64,
 }
 
+/// Whether an entry written before `now - SWEEP_AFTER` waits.
+pub async fn has_sweepable(db: &Db, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    let waiting = db::job_outbox::written_before(db, sweep_cutoff(now)?, 1).await?;
+    Ok(!waiting.is_empty())
+}
+
+/// Entries written before this are swept.
+fn sweep_cutoff(now: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
+    Ok(now - chrono::Duration::from_std(SWEEP_AFTER)?)
+}
+
 /// Moves the entries written before `now - SWEEP_AFTER` into the queue, oldest first. Stops at
 /// the first one the queue refuses (it would refuse the rest as well).
 pub async fn sweep(db: &Db, queue: &JobQueue, now: DateTime<Utc>) -> anyhow::Result<Swept> {
-    let before = now - chrono::Duration::from_std(SWEEP_AFTER)?;
     let mut swept = Swept::default();
-    for row in db::job_outbox::written_before(db, before, SWEEP_BATCH).await? {
+    for row in db::job_outbox::written_before(db, sweep_cutoff(now)?, SWEEP_BATCH).await? {
         let Ok(job) = serde_json::from_str::<Job>(&row.job) else {
             tracing::warn!(entry = %row.id, "outbox entry this version cannot read: left for another node");
             swept.unreadable += 1;

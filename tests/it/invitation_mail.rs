@@ -23,6 +23,11 @@ on_both_engines!(
         let sink = app.with_mail(&instance_admin).await;
         let owner = app.api_user("owner@example.com").await;
         app.workspace(&owner, "acme").await;
+        // With nothing waiting, the sweep's ticks pass without a claim or a record (a commit
+        // each tick would empty SQLite's remembered reads).
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let runs = "SELECT COUNT(*) AS n FROM cron_runs WHERE job = 'dispatch_outbox'";
+        assert_eq!(count(&app, runs).await, 0);
         // The state a process killed between the invitation's commit and the queueing of its
         // mail leaves, and the one a queue that cannot write leaves: invitation, no queued job.
         refuse_jobs(&app, engine).await;
