@@ -23,7 +23,7 @@ use super::{
 };
 use crate::{
     app::AppState,
-    db::{self, invitations::Invitation, users::User, workspaces::Workspace},
+    db::{self, invitations::Invitation, workspaces::Workspace},
     domain::{
         access::{Action, Role},
         invitations::{self as rules, Answerer, InvitationDraft},
@@ -124,15 +124,6 @@ pub enum CreatedInvitation {
 
 fn render<T: poem_openapi::types::ToJSON>(item: &T) -> Value {
     Shape::default().render(item)
-}
-
-/// How an invitation names who sent it: their display name, else their address.
-fn inviter_name(user: &User) -> String {
-    if user.display_name.is_empty() {
-        user.email.clone()
-    } else {
-        user.display_name.clone()
-    }
 }
 
 /// Plane's invitation routes are a DRF ViewSet, whose 404 is worded as its own.
@@ -309,7 +300,7 @@ impl InvitationsApi {
         let invited_by = match invitation.created_by {
             Some(id) => db::users::by_id(state.db(), id)
                 .await?
-                .map(|u| inviter_name(&u)),
+                .map(|u| rules::inviter_name(&u)),
             None => None,
         };
         Ok(Shaped::new(render(&InvitationPreview {
@@ -371,7 +362,7 @@ impl InvitationsApi {
             db::users::by_ids(state.db(), &inviter_ids)
                 .await?
                 .iter()
-                .map(|u| (u.id, inviter_name(u)))
+                .map(|u| (u.id, rules::inviter_name(u)))
                 .collect();
         let mut list = Vec::with_capacity(rows.len());
         for (invitation, workspace) in rows {

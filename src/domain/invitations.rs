@@ -129,6 +129,16 @@ pub async fn is_pending(db: &Db, id: Uuid) -> Result<bool, Problem> {
         .is_some_and(|(invitation, _)| invitation.responded_at.is_none()))
 }
 
+/// How an invitation names who sent it (its mail and its page): their display name, else
+/// their address.
+pub fn inviter_name(user: &User) -> String {
+    if user.display_name.is_empty() {
+        user.email.clone()
+    } else {
+        user.display_name.clone()
+    }
+}
+
 /// The link the invitee follows: the web UI's invitation page.
 pub fn link(public_url: &str, invitation: Uuid, token: &str) -> String {
     format!(
@@ -150,17 +160,12 @@ fn mail_job(
     token: &str,
 ) -> Result<Job, Problem> {
     let public_url = state.public_url(settings);
-    let inviter_name = if inviter.display_name.is_empty() {
-        inviter.email.clone()
-    } else {
-        inviter.display_name.clone()
-    };
     let context = MailContext {
         instance_name: settings.instance_name().to_string(),
         public_url: public_url.trim_end_matches('/').to_string(),
     };
     let kind = MailKind::Invitation {
-        inviter: inviter_name,
+        inviter: inviter_name(inviter),
         workspace: workspace.name.clone(),
         link: link(&public_url, id, token),
     };
