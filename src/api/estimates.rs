@@ -272,7 +272,7 @@ impl EstimatesApi {
             updated_at: Set(now),
             deleted_at: Set(None),
             created_by: Set(Some(user_id)),
-            updated_by: Set(Some(user_id)),
+            updated_by: Set(None),
         };
         match db::estimates::create(state.db(), joined.project.id, row).await {
             Ok(estimate) => Ok(CreatedEstimate::Created(Shaped::new(render(

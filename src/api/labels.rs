@@ -233,6 +233,8 @@ impl LabelsApi {
         .await?;
         // The parent is checked by the write itself, under the project's lock.
         let parent = f.parent.flatten();
+        // After the last label, as Plane's Label.save. Plane also overrides a sort order the
+        // client sends; a client placing its label on purpose is honoured here (as for states).
         let sort_order = match f.sort_order {
             Some(v) => v,
             None => db::labels::max_sort_order(state.db(), project_id)
@@ -258,7 +260,7 @@ impl LabelsApi {
             updated_at: Set(now),
             deleted_at: Set(None),
             created_by: Set(Some(user_id)),
-            updated_by: Set(Some(user_id)),
+            updated_by: Set(None),
         };
         let created = match db::labels::create(state.db(), project_id, row).await {
             // Another request took this name or reference since the check: answer as if the

@@ -272,7 +272,7 @@ impl StatesApi {
             updated_at: Set(now),
             deleted_at: Set(None),
             created_by: Set(Some(user_id)),
-            updated_by: Set(Some(user_id)),
+            updated_by: Set(None),
         };
         let created = match db::states::create(state.db(), row, joined.project.id, default).await {
             // Another request took this name or reference since the check: answer as if the

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -37,15 +37,29 @@ pub async fn add<C: ConnectionTrait>(
     .map(|_| ())
 }
 
-/// Up to `limit` entries written before `before`, oldest first.
+/// Up to `limit` entries written before `before`, oldest first (by time, then id), starting
+/// after the entry `after` when given: a sweep pages on past entries it leaves in place.
 pub async fn written_before(
     db: &Db,
     before: DateTime<Utc>,
+    after: Option<&OutboxRow>,
     limit: u64,
 ) -> Result<Vec<OutboxRow>, DbErr> {
-    outbox::Entity::find()
-        .filter(outbox::Column::CreatedAt.lt(before))
+    let mut query = outbox::Entity::find().filter(outbox::Column::CreatedAt.lt(before));
+    if let Some(last) = after {
+        query = query.filter(
+            Condition::any()
+                .add(outbox::Column::CreatedAt.gt(last.created_at))
+                .add(
+                    Condition::all()
+                        .add(outbox::Column::CreatedAt.eq(last.created_at))
+                        .add(outbox::Column::Id.gt(last.id)),
+                ),
+        );
+    }
+    query
         .order_by_asc(outbox::Column::CreatedAt)
+        .order_by_asc(outbox::Column::Id)
         .limit(limit)
         .all(&db.conn)
         .await

@@ -179,7 +179,7 @@ pub async fn join<C: ConnectionTrait>(
         updated_at: Set(now),
         deleted_at: Set(None),
         created_by: Set(by),
-        updated_by: Set(by),
+        updated_by: Set(None),
     })
     .exec_with_returning(conn)
     .await

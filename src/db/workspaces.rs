@@ -77,7 +77,7 @@ pub async fn create(
         updated_at: Set(now),
         deleted_at: Set(None),
         created_by: Set(Some(new.owner_id)),
-        updated_by: Set(Some(new.owner_id)),
+        updated_by: Set(None),
     })
     .exec_with_returning(&txn)
     .await;

@@ -168,7 +168,7 @@ pub async fn add_points(
                     updated_at: Set(now),
                     deleted_at: Set(None),
                     created_by: Set(Some(by)),
-                    updated_by: Set(Some(by)),
+                    updated_by: Set(None),
                 }
             })
             .collect())

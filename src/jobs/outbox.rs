@@ -22,8 +22,8 @@ use crate::db::{self, Db, job_outbox::OutboxEntry};
 /// their writer at this moment (moving them too would be wasted work, not a second job).
 pub const SWEEP_AFTER: Duration = Duration::from_secs(10);
 
-/// Entries a sweep moves at most; the next sweep takes the rest.
-const SWEEP_BATCH: u64 = 500;
+/// Entries a sweep reads at a time.
+pub const SWEEP_BATCH: u64 = 500;
 
 /// The outbox entry for `job`.
 pub fn entry(job: &Job) -> anyhow::Result<OutboxEntry> {
@@ -52,7 +52,7 @@ pub struct Swept {
 
 /// Whether an entry written before `now - SWEEP_AFTER` waits.
 pub async fn has_sweepable(db: &Db, now: DateTime<Utc>) -> anyhow::Result<bool> {
-    let waiting = db::job_outbox::written_before(db, sweep_cutoff(now)?, 1).await?;
+    let waiting = db::job_outbox::written_before(db, sweep_cutoff(now)?, None, 1).await?;
     Ok(!waiting.is_empty())
 }
 
@@ -61,21 +61,31 @@ fn sweep_cutoff(now: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
     Ok(now - chrono::Duration::from_std(SWEEP_AFTER)?)
 }
 
-/// Moves the entries written before `now - SWEEP_AFTER` into the queue, oldest first. Stops at
-/// the first one the queue refuses (it would refuse the rest as well).
+/// Moves the entries written before `now - SWEEP_AFTER` into the queue, oldest first, a page
+/// of `SWEEP_BATCH` at a time; the entries it cannot read stay behind it, never in its way.
+/// Stops at the first one the queue refuses (it would refuse the rest as well).
 pub async fn sweep(db: &Db, queue: &JobQueue, now: DateTime<Utc>) -> anyhow::Result<Swept> {
+    let cutoff = sweep_cutoff(now)?;
     let mut swept = Swept::default();
-    for row in db::job_outbox::written_before(db, sweep_cutoff(now)?, SWEEP_BATCH).await? {
-        let Ok(job) = serde_json::from_str::<Job>(&row.job) else {
-            tracing::warn!(entry = %row.id, "outbox entry this version cannot read: left for another node");
-            swept.unreadable += 1;
-            continue;
-        };
-        let kind = job.name();
-        queue.enqueue_once(job, row.id).await?;
-        db::job_outbox::remove(db, row.id).await?;
-        tracing::info!(entry = %row.id, job = kind, "job left in the outbox queued");
-        swept.queued += 1;
+    let mut last = None;
+    loop {
+        let page = db::job_outbox::written_before(db, cutoff, last.as_ref(), SWEEP_BATCH).await?;
+        let full = page.len() as u64 == SWEEP_BATCH;
+        for row in &page {
+            let Ok(job) = serde_json::from_str::<Job>(&row.job) else {
+                tracing::warn!(entry = %row.id, "outbox entry this version cannot read: left for another node");
+                swept.unreadable += 1;
+                continue;
+            };
+            let kind = job.name();
+            queue.enqueue_once(job, row.id).await?;
+            db::job_outbox::remove(db, row.id).await?;
+            tracing::info!(entry = %row.id, job = kind, "job left in the outbox queued");
+            swept.queued += 1;
+        }
+        last = page.into_iter().last();
+        if !full {
+            return Ok(swept);
+        }
     }
-    Ok(swept)
 }

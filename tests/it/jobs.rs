@@ -81,12 +81,30 @@ on_both_engines!(
         })
         .unwrap();
         let minute_ago = now - chrono::Duration::minutes(1);
+        // More unreadable entries than a sweep reads at once, all older than the readable one:
+        // they must not hide it.
+        let mut unreadable = Vec::new();
+        for _ in 0..plane_aio::jobs::outbox::SWEEP_BATCH {
+            let entry = db::job_outbox::OutboxEntry {
+                id: Uuid::now_v7(),
+                job: r#"{"kind":"a_later_kind"}"#.into(),
+            };
+            db::job_outbox::add(
+                &db.conn,
+                entry.clone(),
+                minute_ago - chrono::Duration::minutes(1),
+            )
+            .await
+            .unwrap();
+            unreadable.push(entry.id);
+        }
         db::job_outbox::add(&db.conn, left.clone(), minute_ago)
             .await
             .unwrap();
         db::job_outbox::add(&db.conn, newer.clone(), minute_ago)
             .await
             .unwrap();
+        unreadable.push(newer.id);
         // Young: most likely being moved by its writer right now.
         db::job_outbox::add(&db.conn, fresh.clone(), now)
             .await
@@ -99,17 +117,18 @@ on_both_engines!(
             swept,
             plane_aio::jobs::outbox::Swept {
                 queued: 1,
-                unreadable: 1
+                unreadable: plane_aio::jobs::outbox::SWEEP_BATCH + 1
             }
         );
         let waiting: Vec<Uuid> =
-            db::job_outbox::written_before(db, now + chrono::Duration::hours(1), 10)
+            db::job_outbox::written_before(db, now + chrono::Duration::hours(1), None, 1000)
                 .await
                 .unwrap()
                 .into_iter()
                 .map(|row| row.id)
                 .collect();
-        assert_eq!(waiting, [newer.id, fresh.id]);
+        unreadable.push(fresh.id);
+        assert_eq!(waiting, unreadable);
         // Moved again (its writer late, or a crash before the removal): still one job.
         plane_aio::jobs::outbox::forward(db, app.state.queue(), &left)
             .await

@@ -47,6 +47,9 @@ on_both_engines!(
         assert_eq!(created["is_member"], true);
         assert_eq!(created["member_role"], 20);
         assert_eq!(created["logo_props"]["in_use"], "icon");
+        // As Plane: a row nobody has changed since its creation has no updater.
+        assert_eq!(created["created_by"], ada.user_id.as_str());
+        assert_eq!(created["updated_by"], Value::Null);
         assert!(
             created.get("sort_order").is_none(),
             "no sort_order on create"

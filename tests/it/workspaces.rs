@@ -207,6 +207,8 @@ on_both_engines!(
         app.workspace(&owner, "acme").await;
         app.add_member("acme", &admin, 20).await;
         app.add_member("acme", &member, 15).await;
+        let created = owner.get("/workspaces/acme/").await.expect(200);
+        assert_eq!(created["updated_by"], Value::Null, "{created}");
 
         let renamed = admin
             .patch("/workspaces/acme/", json!({"name": "Acme Corp"}))

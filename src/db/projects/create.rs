@@ -204,7 +204,7 @@ pub async fn create(
         updated_at: Set(now),
         deleted_at: Set(None),
         created_by: Set(Some(creator)),
-        updated_by: Set(Some(creator)),
+        updated_by: Set(None),
     })
     .exec_with_returning(&txn)
     .await;
@@ -251,7 +251,7 @@ pub async fn create(
                 updated_at: Set(now),
                 deleted_at: Set(None),
                 created_by: Set(Some(creator)),
-                updated_by: Set(Some(creator)),
+                updated_by: Set(None),
             },
         );
     state::Entity::insert_many(states).exec(&txn).await?;
