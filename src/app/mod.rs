@@ -246,7 +246,7 @@ impl Application {
         // creates nothing.
         let postgres = match &settings.database {
             DatabaseSettings::Postgres { .. } => Some(tokio::select! {
-                connected = Db::connect(&settings.database) => {
+                connected = Db::connect_serving(&settings.database) => {
                     connected.map_err(|e| fail(e.to_string()))?
                 }
                 _ = stop.cancelled() => return Err(stopped()),
@@ -433,7 +433,7 @@ const DB_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 async fn open_parts(settings: &Settings, postgres: Option<Db>) -> Result<Parts, StartupError> {
     let db = match postgres {
         Some(db) => db,
-        None => Db::connect(&settings.database)
+        None => Db::connect_serving(&settings.database)
             .await
             .map_err(|e| fail(sqlite_reason(e.to_string())))?,
     };

@@ -12,6 +12,7 @@ pub mod job_outbox;
 pub mod kv_entries;
 pub mod labels;
 pub mod memo;
+mod nodelay;
 pub mod probes;
 pub mod project_members;
 pub mod projects;
@@ -101,8 +102,25 @@ pub enum ConnectError {
     Unreachable(String),
 }
 
+/// Postgres connections a node's pool opens at most.
+const POSTGRES_POOL_MAX: u32 = 16;
+/// Postgres connections a serving node keeps open even when idle, so that a burst of requests
+/// does not wait for new ones: every request waits on the shared rate-limit write, and that
+/// write must not queue behind a connection's set-up (a TLS handshake, a new backend).
+const POSTGRES_POOL_WARM: u32 = 8;
+
 impl Db {
+    /// Connects for a one-off task (the CLI, a test): connections are opened as needed.
     pub async fn connect(settings: &DatabaseSettings) -> Result<Db, ConnectError> {
+        Db::connect_with(settings, 0).await
+    }
+
+    /// Connects for `serve`: on Postgres, [`POSTGRES_POOL_WARM`] connections are kept open.
+    pub async fn connect_serving(settings: &DatabaseSettings) -> Result<Db, ConnectError> {
+        Db::connect_with(settings, POSTGRES_POOL_WARM).await
+    }
+
+    async fn connect_with(settings: &DatabaseSettings, warm: u32) -> Result<Db, ConnectError> {
         match settings {
             DatabaseSettings::Sqlite { path } => {
                 let conn =
@@ -121,7 +139,7 @@ impl Db {
                 })
             }
             DatabaseSettings::Postgres { url } => {
-                let pool = postgres_pool(url.expose(), 16).await?;
+                let pool = postgres_pool(url.expose(), POSTGRES_POOL_MAX, warm).await?;
                 Ok(Db {
                     watch: std::sync::Arc::new(change_watch::ChangeWatch::postgres(pool.clone())),
                     conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
@@ -367,7 +385,11 @@ pub async fn sqlite_pool(path: &Path, create: bool) -> Result<SqlitePool, Connec
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// A Postgres pool; connection problems become one readable sentence (host, user, cause).
-pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, ConnectError> {
+pub async fn postgres_pool(
+    url: &str,
+    max_connections: u32,
+    min_connections: u32,
+) -> Result<PgPool, ConnectError> {
     let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
         ConnectError::Unreachable(format!("invalid database_url: {}", describe_sqlx_error(&e)))
     })?;
@@ -385,8 +407,17 @@ pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, Co
         .await
         .map_err(|e| ConnectError::Unreachable(format!("cannot connect to {target}: {e}")))?;
     let _ = sqlx::Connection::close(probe).await;
-    PgPoolOptions::new()
+    let port = options.get_port();
+    let pool = PgPoolOptions::new()
         .max_connections(max_connections)
+        // Kept open once opened (sqlx replaces one that closes); opened below.
+        .min_connections(min_connections)
+        .after_connect(move |_conn, _meta| {
+            Box::pin(async move {
+                nodelay::connections_to(port);
+                Ok(())
+            })
+        })
         .acquire_timeout(Duration::from_secs(10))
         // sqlx pings every connection it hands out, a second round trip per query. A connection
         // used moments ago is known to be alive; only one idle for a while (a Postgres restart
@@ -400,14 +431,28 @@ pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, Co
                 Ok(true)
             })
         })
-        .connect_with(options)
-        .await
-        .map_err(|e| {
-            ConnectError::Unreachable(format!(
-                "cannot connect to {target}: {}",
-                describe_sqlx_error(&e)
-            ))
-        })
+        .connect_lazy_with(options);
+    // One connection now, so that a failure the probe could not see ends the start.
+    let first = pool.acquire().await.map_err(|e| {
+        ConnectError::Unreachable(format!(
+            "cannot connect to {target}: {}",
+            describe_sqlx_error(&e)
+        ))
+    })?;
+    drop(first);
+    // The other warm connections open side by side in the background: opened in turn before
+    // serving (as sqlx's eager connect does), each would delay the start by its TLS handshake.
+    let mut opening = tokio::task::JoinSet::new();
+    for _ in 1..min_connections {
+        let pool = pool.clone();
+        opening.spawn(async move { pool.acquire().await });
+    }
+    tokio::spawn(async move {
+        // Held until all are open, so each acquire opens a connection of its own.
+        let opened = opening.join_all().await;
+        drop(opened);
+    });
+    Ok(pool)
 }
 
 /// How long a start waits for Postgres to take connections.

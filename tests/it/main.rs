@@ -32,6 +32,7 @@ mod kv;
 mod mail_delivery;
 mod migrations;
 mod oauth;
+mod postgres_pool;
 mod profile;
 mod project_data;
 mod project_members;
