@@ -448,16 +448,18 @@ pub async fn postgres_pool(
     drop(first);
     // The other warm connections open side by side in the background: opened in turn before
     // serving (as sqlx's eager connect does), each would delay the start by its TLS handshake.
-    let mut opening = tokio::task::JoinSet::new();
-    for _ in 1..min_connections {
-        let pool = pool.clone();
-        opening.spawn(async move { pool.acquire().await });
+    if min_connections > 1 {
+        let mut opening = tokio::task::JoinSet::new();
+        for _ in 1..min_connections {
+            let pool = pool.clone();
+            opening.spawn(async move { pool.acquire().await });
+        }
+        tokio::spawn(async move {
+            // Held until all are open, so each acquire opens a connection of its own.
+            let opened = opening.join_all().await;
+            drop(opened);
+        });
     }
-    tokio::spawn(async move {
-        // Held until all are open, so each acquire opens a connection of its own.
-        let opened = opening.join_all().await;
-        drop(opened);
-    });
     Ok(pool)
 }
 

@@ -62,53 +62,42 @@ on_both_engines!(
         let app = TestApp::spawn_with(engine, &[("cron_dispatch_outbox", "off")]).await;
         let db = app.state.db();
         let now = chrono::Utc::now();
-        let probe_id = Uuid::now_v7();
-        let left = plane_aio::jobs::outbox::entry(&Job::Probe {
-            probe_id,
-            fail_first: 0,
-            hold_ms: 0,
-        })
-        .unwrap();
-        // As a newer version would write a kind this one does not know.
-        let newer = db::job_outbox::OutboxEntry {
+        let probe = |probe_id| {
+            plane_aio::jobs::outbox::entry(&Job::Probe {
+                probe_id,
+                fail_first: 0,
+                hold_ms: 0,
+            })
+            .unwrap()
+        };
+        // As a newer version would write: a kind this one does not know.
+        let unknown_kind = || db::job_outbox::OutboxEntry {
             id: Uuid::now_v7(),
             job: r#"{"kind":"a_later_kind"}"#.into(),
         };
-        let fresh = plane_aio::jobs::outbox::entry(&Job::Probe {
-            probe_id: Uuid::now_v7(),
-            fail_first: 0,
-            hold_ms: 0,
-        })
-        .unwrap();
+        let write = |entry: &db::job_outbox::OutboxEntry, at| {
+            db::job_outbox::add(&db.conn, entry.clone(), at)
+        };
+        let probe_id = Uuid::now_v7();
+        let left = probe(probe_id);
+        let newer = unknown_kind();
+        let fresh = probe(Uuid::now_v7());
         let minute_ago = now - chrono::Duration::minutes(1);
         // More unreadable entries than a sweep reads at once, all older than the readable one:
         // they must not hide it.
         let mut unreadable = Vec::new();
         for _ in 0..plane_aio::jobs::outbox::SWEEP_BATCH {
-            let entry = db::job_outbox::OutboxEntry {
-                id: Uuid::now_v7(),
-                job: r#"{"kind":"a_later_kind"}"#.into(),
-            };
-            db::job_outbox::add(
-                &db.conn,
-                entry.clone(),
-                minute_ago - chrono::Duration::minutes(1),
-            )
-            .await
-            .unwrap();
+            let entry = unknown_kind();
+            write(&entry, minute_ago - chrono::Duration::minutes(1))
+                .await
+                .unwrap();
             unreadable.push(entry.id);
         }
-        db::job_outbox::add(&db.conn, left.clone(), minute_ago)
-            .await
-            .unwrap();
-        db::job_outbox::add(&db.conn, newer.clone(), minute_ago)
-            .await
-            .unwrap();
+        write(&left, minute_ago).await.unwrap();
+        write(&newer, minute_ago).await.unwrap();
         unreadable.push(newer.id);
         // Young: most likely being moved by its writer right now.
-        db::job_outbox::add(&db.conn, fresh.clone(), now)
-            .await
-            .unwrap();
+        write(&fresh, now).await.unwrap();
 
         let swept = plane_aio::jobs::outbox::sweep(db, app.state.queue(), now)
             .await
