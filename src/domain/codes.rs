@@ -115,7 +115,9 @@ pub async fn check_magic_code(kv: &Kv, email: &str, code: &str) -> Result<CodeCh
         .count;
     let limit = u64::from(MAGIC_CODE_ATTEMPTS);
     if attempt > limit {
-        kv.remove(Namespace::AuthCodes, &key).await?;
+        // Never compared, and the code is left alone: one of the first guesses may be the
+        // right one, still on its way to removing it (removed here first, it would fail too).
+        // The last counted guess removes a code nobody guessed.
         return Ok(CodeCheck::Invalid);
     }
     let code = code.trim().to_ascii_lowercase();
