@@ -18,6 +18,7 @@ mod m20261129_000001_one_pending_invitation;
 mod m20261130_000001_unique_external_refs;
 mod m20261130_000002_accepted_invitations_leave;
 mod m20261201_000001_job_outbox;
+mod m20261202_000001_work_items;
 
 pub use m20261128_000001_change_counters::{UNWATCHED_TABLES, watch_table};
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_unique_external_refs::Migration),
             Box::new(m20261130_000002_accepted_invitations_leave::Migration),
             Box::new(m20261201_000001_job_outbox::Migration),
+            Box::new(m20261202_000001_work_items::Migration),
         ]
     }
 }

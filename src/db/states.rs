@@ -221,6 +221,8 @@ pub enum Deletion {
     /// The state is the project's default (its `default` flag, or the project's
     /// `default_state`): it stays.
     IsDefault,
+    /// A live work item is in the state: only empty states can be deleted.
+    InUse,
     /// The state (or its project) was deleted meanwhile.
     Gone,
     /// The project was archived meanwhile.
@@ -228,9 +230,11 @@ pub enum Deletion {
 }
 
 /// Soft-deletes the state unless it is the project's default (its flag, or the project's
-/// `default_state`). The project's row is locked first (Postgres; SQLite's write transaction holds the whole
-/// database), as changing the project's default state does, so a concurrent change cannot make
-/// the state the default between the check and the delete.
+/// `default_state`) or holds a live work item. The project's row is locked first (Postgres;
+/// SQLite's write transaction holds the whole database), as changing the project's default state
+/// does, so a concurrent change cannot make the state the default between the check and the
+/// delete; writes that put a work item in a state hold the project too ([`super::projects::hold`]),
+/// so none lands in the state between the check and the delete.
 pub async fn delete(
     db: &Db,
     project_id: Uuid,
@@ -253,6 +257,9 @@ pub async fn delete(
     };
     if row.default || project.default_state_id == Some(id) {
         return Ok(Deletion::IsDefault);
+    }
+    if super::work_items::any_in_state(&txn, id).await? {
+        return Ok(Deletion::InUse);
     }
     let mut active = row.into_active_model();
     active.deleted_at = Set(Some(now));

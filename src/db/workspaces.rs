@@ -28,6 +28,7 @@ pub const WORKSPACE_TABLES: &[&str] = &[
     "labels",
     "estimates",
     "estimate_points",
+    "issues",
 ];
 
 /// Tables whose rows belong to one project (`project_id`), cascaded on its deletion.
@@ -37,6 +38,7 @@ pub const PROJECT_TABLES: &[&str] = &[
     "labels",
     "estimates",
     "estimate_points",
+    "issues",
 ];
 
 #[derive(Debug, Clone)]

@@ -130,12 +130,14 @@ pub async fn check_state_change(
 }
 
 /// Deletes a state that is not the project's default — neither by its own `default` flag nor
-/// as the project's `default_state` (Plane's 400). Work items arrive with their own issue;
-/// until then no state is in use.
+/// as the project's `default_state` — and holds no live work item (Plane's 400s).
 pub async fn delete_state(db: &Db, state: &State, by: Uuid) -> Result<(), Problem> {
     match db::states::delete(db, state.project_id, state.id, by, db::now()).await? {
         Deletion::Deleted => Ok(()),
         Deletion::IsDefault => Err(Problem::Refused("Default state cannot be deleted".into())),
+        Deletion::InUse => Err(Problem::Refused(
+            "The state is not empty, only empty states can be deleted".into(),
+        )),
         Deletion::Gone => Err(Problem::NotFound),
         Deletion::Archived => Err(super::projects::archived()),
     }

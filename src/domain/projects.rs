@@ -415,10 +415,13 @@ pub async fn summary_counts(
         ),
         ("states", db::states::count(db, project.id).await?),
         ("labels", db::labels::count(db, project.id).await?),
-        // Cycles, modules, work items, intake and pages arrive with their own issues.
+        // Cycles, modules, intake and pages arrive with their own issues.
         ("cycles", 0),
         ("modules", 0),
-        ("issues", 0),
+        (
+            "issues",
+            db::work_items::count_in_project(db, project.id).await?,
+        ),
         ("intakes", 0),
         ("pages", 0),
     ])

@@ -522,3 +522,40 @@ on_both_engines!(
         }
     }
 );
+
+on_both_engines!(
+    a_state_holding_work_items_cannot_be_deleted,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let (ada, bob, _gus, project) = setup(&app).await;
+        let project_json = bob.get(&format!("{project}/")).await.expect(200);
+        let states = format!("{project}/states/");
+        let review = bob
+            .post(&states, json!({"name": "Review", "color": "#aabbcc"}))
+            .await
+            .expect(200);
+        let review_id = review["id"].as_str().unwrap();
+        let review_path = format!("{states}{review_id}/");
+
+        // A deleted work item does not hold its state; a live one does, for every role.
+        let gone = app.work_item(&project_json, review_id).await;
+        app.delete_work_item(gone).await;
+        let held = app.work_item(&project_json, review_id).await;
+        for caller in [&bob, &ada] {
+            let refused = caller.delete(&review_path).await;
+            assert_eq!(
+                (refused.status.as_u16(), refused.body),
+                (
+                    400,
+                    json!({"error": "The state is not empty, only empty states can be deleted"})
+                )
+            );
+        }
+        assert_eq!(bob.get(&review_path).await.expect(200)["name"], "Review");
+
+        // Emptied, it goes.
+        app.delete_work_item(held).await;
+        assert_eq!(bob.delete(&review_path).await.status, 204);
+        assert_eq!(bob.get(&review_path).await.status, 404);
+    }
+);

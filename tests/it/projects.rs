@@ -172,7 +172,7 @@ on_both_engines!(
             (
                 json!({"name": "Other", "identifier": "OTH", "project_lead": "nope"}),
                 400,
-                json!({"project_lead": ["Invalid pk \"nope\" - object does not exist."]}),
+                json!({"project_lead": ["\u{201c}nope\u{201d} is not a valid UUID."]}),
             ),
             (
                 json!({"name": "Website", "identifier": "NEW"}),
@@ -320,11 +320,21 @@ on_both_engines!(
         );
         assert_eq!(bob.get(&path).await.expect(200)["intake_view"], true);
 
-        // Summary.
+        // Summary. Work items count unless deleted or in triage (as Plane).
+        let backlog = bob.get(&format!("{path}states/")).await.expect(200)["results"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        app.work_item(&project, &backlog).await;
+        let deleted = app.work_item(&project, &backlog).await;
+        app.delete_work_item(deleted).await;
+        app.work_item(&project, &triage_state(&app, &pid).await)
+            .await;
         let summary = bob.get(&format!("{path}summary/")).await.expect(200);
         assert_eq!(summary["identifier"], "WEB");
         assert_eq!(summary["counts"]["states"], 5);
         assert_eq!(summary["counts"]["members"], 1);
+        assert_eq!(summary["counts"]["issues"], 1);
         let only = bob
             .get(&format!("{path}summary/?fields=members,labels"))
             .await
@@ -407,20 +417,32 @@ on_both_engines!(
 );
 
 async fn live_project_rows(app: &TestApp, table: &str, project_id: uuid::Uuid) -> i64 {
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM \"{table}\" WHERE project_id = $ AND deleted_at IS NULL"
+    );
+    let row = project_row(app, &sql, project_id).await;
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+/// The project's hidden triage state, which the API never names.
+async fn triage_state(app: &TestApp, project_id: &str) -> String {
+    let sql = "SELECT id FROM states WHERE project_id = $ AND is_triage";
+    let row = project_row(app, sql, project_id.parse().unwrap()).await;
+    row.try_get::<uuid::Uuid>("", "id").unwrap().to_string()
+}
+
+/// The one row `sql` answers, with `$` standing for the project's id.
+async fn project_row(app: &TestApp, sql: &str, project_id: uuid::Uuid) -> sea_orm::QueryResult {
     use sea_orm::{ConnectionTrait, Statement};
     let db = app.state.db();
     let placeholder = if db.is_postgres() { "$1" } else { "?" };
-    let row = db
-        .conn
+    db.conn
         .query_one_raw(Statement::from_sql_and_values(
             db.backend(),
-            format!(
-                "SELECT COUNT(*) AS n FROM \"{table}\" WHERE project_id = {placeholder} AND deleted_at IS NULL"
-            ),
+            sql.replace('$', placeholder),
             [project_id.into()],
         ))
         .await
         .unwrap()
-        .unwrap();
-    row.try_get::<i64>("", "n").unwrap()
+        .unwrap()
 }

@@ -268,6 +268,12 @@ on_both_engines!(
             )
             .await
             .expect(201);
+        let states = owner
+            .get(&format!("/workspaces/acme/projects/{project_id}/states/"))
+            .await
+            .expect(200);
+        app.work_item(&project, states["results"][0]["id"].as_str().unwrap())
+            .await;
         let workspace_id = renamed["id"].as_str().unwrap().parse().unwrap();
         // Every table of the cascade has live rows before, so "none after" proves something.
         for table in plane_aio::db::workspaces::WORKSPACE_TABLES {

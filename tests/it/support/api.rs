@@ -195,6 +195,63 @@ impl TestApp {
             .await
             .expect(201)
     }
+    /// A work item in `project` (its JSON) and state, written straight to the database: the
+    /// work-item API comes with its own issue, while rules that look at work items (a state in
+    /// use cannot be deleted, the soft-delete cascades) are here already.
+    pub async fn work_item(&self, project: &Value, state_id: &str) -> uuid::Uuid {
+        use sea_orm::{
+            ConnectionTrait,
+            sea_query::{Alias, Query},
+        };
+        let id = uuid::Uuid::now_v7();
+        let uuid_of = |v: &Value| -> uuid::Uuid { v.as_str().unwrap().parse().unwrap() };
+        let now = plane_aio::db::now();
+        let insert = Query::insert()
+            .into_table(Alias::new("issues"))
+            .columns(
+                ["id", "workspace_id", "project_id", "state_id", "name"]
+                    .into_iter()
+                    .chain(["sequence_id", "created_at", "updated_at"])
+                    .map(Alias::new),
+            )
+            .values_panic([
+                id.into(),
+                uuid_of(&project["workspace"]).into(),
+                uuid_of(&project["id"]).into(),
+                state_id.parse::<uuid::Uuid>().unwrap().into(),
+                "A work item".into(),
+                1.into(),
+                now.into(),
+                now.into(),
+            ])
+            .to_owned();
+        self.state
+            .db()
+            .conn
+            .execute(&insert)
+            .await
+            .expect("insert a work item");
+        id
+    }
+
+    /// Soft-deletes a work item [`Self::work_item`] wrote.
+    pub async fn delete_work_item(&self, id: uuid::Uuid) {
+        use sea_orm::{
+            ConnectionTrait,
+            sea_query::{Alias, Expr, ExprTrait, Query},
+        };
+        let update = Query::update()
+            .table(Alias::new("issues"))
+            .value(Alias::new("deleted_at"), plane_aio::db::now())
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .to_owned();
+        self.state
+            .db()
+            .conn
+            .execute(&update)
+            .await
+            .expect("delete a work item");
+    }
 }
 
 /// An answer read off the wire: the status and the raw text after the status line.
