@@ -180,12 +180,8 @@ fn read_point(input: &mut Input, creating: bool) -> (Option<i64>, Option<String>
     // check that DRF runs only once every field passed.
     let value = input.text("value", Text::max(255));
     let description = input.text("description", Text::blank_ok(100_000));
-    if !input.has_errors() {
-        if value.as_ref().is_some_and(|v| v.chars().count() > 20) {
-            input.fail("non_field_errors", "Value can't be more than 20 characters");
-        } else if !creating && key.is_none() && value.is_none() && description.is_none() {
-            input.fail("non_field_errors", "Estimate points are required");
-        }
+    if !input.has_errors() && value.as_ref().is_some_and(|v| v.chars().count() > 20) {
+        input.fail("non_field_errors", "Value can't be more than 20 characters");
     }
     (key, value, description)
 }
@@ -494,6 +490,10 @@ impl EstimatesApi {
         let mut input = body.input()?;
         let (key, value, description) = read_point(&mut input, false);
         input.finish()?;
+        if key.is_none() && value.is_none() && description.is_none() {
+            // Nothing Plane lets a client change here: it answers with the point as it is.
+            return Ok(Shaped::new(render(&EstimatePointView::new(&point))));
+        }
         let point = points_rules::change_point(
             state.db(),
             &estimate,

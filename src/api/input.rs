@@ -9,6 +9,7 @@
 
 use std::{collections::BTreeMap, marker::PhantomData};
 
+use super::python_text::python_str;
 use poem::{FromRequest, Request, RequestBody, Result};
 use poem_openapi::{
     ApiExtractor, ApiExtractorType, ExtractParamOptions,
@@ -395,44 +396,37 @@ impl Input {
         parsed
     }
 
-    /// A reference to another row by id; `Some(None)` for null. Malformed ids get DRF's
-    /// "object does not exist" message; whether the row exists is the caller's check.
+    /// A reference to another row by id; `Some(None)` for null or `""`. A value that is no
+    /// UUID gets the message Plane answers with (Django's UUID check, which DRF's
+    /// `PrimaryKeyRelatedField` lets through; a bool is DRF's own "incorrect type"). A
+    /// non-negative integer is a UUID to Django (`UUID(int=n)`) but never one of ours (ids are
+    /// v7), so it gets DRF's "does not exist" at once; whether any other row exists is the
+    /// caller's check.
     pub fn reference(&mut self, key: &str) -> Option<Option<Uuid>> {
-        match self.map.get(key)? {
-            Value::Null => Some(None),
-            Value::String(s) if s.trim().is_empty() => Some(None),
-            Value::String(s) => match Uuid::parse_str(s.trim()) {
-                Ok(id) => Some(Some(id)),
-                Err(_) => {
-                    let message = does_not_exist(s);
-                    self.fail(key, message);
-                    None
-                }
+        let message = match self.map.get(key)? {
+            Value::Null => return Some(None),
+            Value::String(s) if s.is_empty() => return Some(None),
+            Value::String(s) => match Uuid::parse_str(s) {
+                Ok(id) => return Some(Some(id)),
+                Err(_) => not_a_uuid(&python_str(&Value::String(s.clone()))),
             },
-            other => {
-                let kind = json_kind(other);
-                self.fail(
-                    key,
-                    format!("Incorrect type. Expected pk value, received {kind}."),
-                );
-                None
-            }
-        }
+            Value::Bool(_) => "Incorrect type. Expected pk value, received bool.".to_string(),
+            Value::Number(n) if n.is_u64() => does_not_exist(&n.to_string()),
+            other => not_a_uuid(&python_str(other)),
+        };
+        self.fail(key, message);
+        None
     }
 
     /// One of `choices`, compared as Python's `str()` of the value as DRF does: `20` and `"20"`
     /// both match `"20"`, while `20.0` and `true` (`"True"`) do not.
     pub fn choice<'c>(&mut self, key: &str, choices: &[&'c str]) -> Option<&'c str> {
         let text = match self.map.get(key)? {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(true) => "True".into(),
-            Value::Bool(false) => "False".into(),
             Value::Null => {
                 self.fail(key, NOT_NULL);
                 return None;
             }
-            other => other.to_string(),
+            other => python_str(other),
         };
         match choices.iter().find(|c| **c == text) {
             Some(choice) => Some(choice),
@@ -468,16 +462,9 @@ pub fn does_not_exist(value: &str) -> String {
     format!("Invalid pk \"{value}\" - object does not exist.")
 }
 
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-        Value::String(_) => "str",
-        Value::Null => "NoneType",
-    }
+/// Django's message for a value that is no UUID.
+fn not_a_uuid(shown: &str) -> String {
+    format!("\u{201c}{shown}\u{201d} is not a valid UUID.")
 }
 
 #[cfg(test)]
@@ -521,11 +508,49 @@ mod tests {
                 "bad": ["Not a valid string."],
                 "blank": ["This field may not be blank."],
                 "f": ["Ensure this value is less than or equal to 1."],
-                "id": ["Invalid pk \"not-a-uuid\" - object does not exist."],
+                "id": ["\u{201c}not-a-uuid\u{201d} is not a valid UUID."],
                 "long": ["Ensure this field has no more than 3 characters."],
                 "nil": ["This field may not be null."],
             })
         );
+    }
+
+    /// Plane's messages, as Django's UUID check and DRF show each kind of value.
+    #[test]
+    fn references_that_are_no_uuid_get_planes_messages() {
+        let cases = [
+            (json!(5), "Invalid pk \"5\" - object does not exist."),
+            (json!(-5), "\u{201c}-5\u{201d} is not a valid UUID."),
+            (json!(1.5), "\u{201c}1.5\u{201d} is not a valid UUID."),
+            (
+                json!(true),
+                "Incorrect type. Expected pk value, received bool.",
+            ),
+            (
+                json!({"id": 1, "it's": [null, false, "a\"b"]}),
+                "\u{201c}{'id': 1, \"it's\": [None, False, 'a\"b']}\u{201d} is not a valid UUID.",
+            ),
+            (json!(" "), "\u{201c} \u{201d} is not a valid UUID."),
+        ];
+        for (value, message) in cases {
+            let mut input = Input::new(json!({ "ref": value })).unwrap();
+            assert_eq!(input.reference("ref"), None, "{value}");
+            assert_eq!(
+                input.finish().unwrap_err().body(),
+                json!({"ref": [message]}),
+                "{value}"
+            );
+        }
+        let id = uuid::Uuid::now_v7();
+        for (value, expected) in [
+            (json!(null), None),
+            (json!(""), None),
+            (json!(id.to_string()), Some(id)),
+            (json!(id.simple().to_string()), Some(id)),
+        ] {
+            let mut input = Input::new(json!({ "ref": value })).unwrap();
+            assert_eq!(input.reference("ref"), Some(expected));
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod project_input;
 pub mod project_members;
 pub mod project_views;
 pub mod projects;
+pub mod python_text;
 pub mod shape;
 pub mod states;
 pub mod users;

@@ -103,13 +103,13 @@ on_both_engines!(
                 Method::POST,
                 projects.clone(),
                 json!({"name": "X", "identifier": "X", "project_lead": 5}),
-                json!({"project_lead": ["Incorrect type. Expected pk value, received int."]}),
+                json!({"project_lead": ["Invalid pk \"5\" - object does not exist."]}),
             ),
             (
                 Method::POST,
                 projects.clone(),
                 json!({"name": "X", "identifier": "X", "project_lead": {"id": 1}}),
-                json!({"project_lead": ["Incorrect type. Expected pk value, received dict."]}),
+                json!({"project_lead": ["\u{201c}{'id': 1}\u{201d} is not a valid UUID."]}),
             ),
             (
                 Method::POST,
@@ -165,7 +165,7 @@ on_both_engines!(
                 Method::POST,
                 labels.clone(),
                 json!({"name": "L", "parent": 5}),
-                json!({"parent": ["Incorrect type. Expected pk value, received int."]}),
+                json!({"parent": ["Invalid pk \"5\" - object does not exist."]}),
             ),
             (
                 Method::POST,
