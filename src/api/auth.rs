@@ -70,8 +70,9 @@ impl From<AuthError> for ApiError {
     }
 }
 
-/// Sets the session and a fresh CSRF cookie for a user who just signed in: the session counts
-/// from `authenticated_at`, when the credentials were checked (see [`sessions::create`]).
+/// Sets the session and a fresh CSRF cookie for a user who just signed in, ending the session
+/// the browser held before: the new one counts from `authenticated_at`, when the credentials
+/// were checked (see [`sessions::create`]).
 pub async fn start_session(
     state: &AppState,
     req: &Request,
@@ -82,6 +83,11 @@ pub async fn start_session(
 ) -> Result<(), ApiError> {
     let ip = authn::client_ip(req, &state.settings().trusted_proxies);
     let user_agent = authn::user_agent(req);
+    if let Some(previous) = jar.get(sessions::COOKIE) {
+        sessions::end_cookie(state.kv(), previous.value_str())
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+    }
     let (cookie, _) = sessions::create(
         state.kv(),
         user.id,

@@ -113,7 +113,7 @@ impl OAuthApi {
                 tracing::warn!(provider = provider.name(), error = %e, "cannot start the provider sign-in");
                 Ok(to_sign_in(
                     auth_codes::provider_error(provider),
-                    &e.to_string(),
+                    e.public_message(),
                 ))
             }
         }
@@ -180,7 +180,7 @@ impl OAuthApi {
                 tracing::warn!(provider = provider.name(), error = %e, "provider sign-in failed");
                 return Ok(to_sign_in(
                     auth_codes::provider_error(provider),
-                    &e.to_string(),
+                    e.public_message(),
                 ));
             }
         };

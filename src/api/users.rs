@@ -316,15 +316,14 @@ impl UsersApi {
         }))
     }
 
-    /// A user's uploaded avatar (any signed-in user may see it).
+    /// A user's uploaded avatar. Anyone may fetch it, as Plane's avatar links: `avatar_url` goes
+    /// to clients of `/api/v1/` that hold an API token (not read on this path) and into pages.
     #[oai(path = "/api/users/:user_id/avatar/", method = "get")]
     async fn avatar(
         &self,
         state: Data<&AppState>,
-        caller: Data<&CallerSlot>,
         user_id: Path<Uuid>,
     ) -> Result<Redirect, ApiError> {
-        caller.require()?;
         let user = db::users::by_id(state.db(), user_id.0)
             .await
             .map_err(internal)?

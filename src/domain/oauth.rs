@@ -18,7 +18,7 @@ use oauth2::{
 };
 use openidconnect::{
     IssuerUrl, Nonce,
-    core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata},
+    core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims},
 };
 use serde::{Deserialize, Serialize};
 
@@ -107,6 +107,28 @@ pub enum OAuthError {
     Unavailable(String),
     #[error(transparent)]
     Kv(#[from] KvError),
+}
+
+impl OAuthError {
+    /// The sentence a visitor sees: the details (an internal issuer's address, a provider's
+    /// error text) go to the log only.
+    pub fn public_message(&self) -> &'static str {
+        match self {
+            OAuthError::Config(_) => {
+                "Sign-in with this provider is not set up correctly. Ask the instance admin to check its settings."
+            }
+            OAuthError::UnknownState => {
+                "The sign-in request expired or was already used. Try again."
+            }
+            OAuthError::Exchange(_) => "The provider refused the sign-in. Try again.",
+            OAuthError::Profile(_) => {
+                "The provider's answer could not be used. Try again, or sign in another way."
+            }
+            OAuthError::Unavailable(_) | OAuthError::Kv(_) => {
+                "Sign-in with providers is unavailable right now. Try again later."
+            }
+        }
+    }
 }
 
 fn config_err(e: impl std::fmt::Display) -> OAuthError {
@@ -368,10 +390,28 @@ pub async fn finish(
             .and_then(|c| c.get(None))
             .map(|v| v.to_string())
             .unwrap_or_default();
+        let (mut email, mut email_verified) = (
+            claims.email().map(|e| e.to_string()),
+            claims.email_verified(),
+        );
+        if email.is_none()
+            && let Ok(request) =
+                client.user_info(token.access_token().clone(), Some(claims.subject().clone()))
+        {
+            // Some providers keep the address out of the ID token and give it only at the
+            // userinfo endpoint (Authelia since 4.39, Keycloak with its mappers set so).
+            let info: CoreUserInfoClaims = request
+                .request_async(http)
+                .await
+                .map_err(|e| OAuthError::Profile(format!("userinfo: {e}")))?;
+            email = info.standard_claims().email().map(|e| e.to_string());
+            email_verified = info.standard_claims().email_verified();
+        }
         Identity {
             provider_account_id: claims.subject().to_string(),
-            email: claims.email().map(|e| e.to_string()),
-            email_verified: claims.email_verified().unwrap_or(false),
+            email,
+            // An address the provider does not vouch for is never trusted (see `accounts`).
+            email_verified: email_verified.unwrap_or(false),
             first_name: name(claims.given_name()),
             last_name: family,
             display_name: full,

@@ -93,15 +93,20 @@ pub async fn create(
     ))
 }
 
+/// The store key of the session a well-formed cookie names.
+fn key_of(cookie: &str) -> Option<String> {
+    let (user, secret) = cookie.split_once('.')?;
+    let (Ok(user_id), true) = (Uuid::parse_str(user), secret.len() == 64) else {
+        return None;
+    };
+    Some(store_key(user_id, secret))
+}
+
 /// The live session a cookie names, refreshing its expiry now and then.
 pub async fn resolve(kv: &Kv, cookie: &str) -> Result<Option<Session>, KvError> {
-    let Some((user, secret)) = cookie.split_once('.') else {
+    let Some(key) = key_of(cookie) else {
         return Ok(None);
     };
-    let (Ok(user_id), true) = (Uuid::parse_str(user), secret.len() == 64) else {
-        return Ok(None);
-    };
-    let key = store_key(user_id, secret);
     let Some(mut record) = kv.get::<SessionRecord>(Namespace::Sessions, &key).await? else {
         return Ok(None);
     };
@@ -157,6 +162,15 @@ pub async fn end(kv: &Kv, session: &Session) -> Result<(), KvError> {
     kv.remove(Namespace::Sessions, &session.key)
         .await
         .map(|_| ())
+}
+
+/// Ends the session a cookie names, if it is still live: signing in on a browser ends the
+/// session it held before, which would otherwise stay valid, unseen, on a shared machine.
+pub async fn end_cookie(kv: &Kv, cookie: &str) -> Result<(), KvError> {
+    match key_of(cookie) {
+        Some(key) => kv.remove(Namespace::Sessions, &key).await.map(|_| ()),
+        None => Ok(()),
+    }
 }
 
 /// Ends every session of a user (password reset, account disabled).

@@ -138,6 +138,10 @@ on_both_engines!(
         );
         let redirect = admin.get(&avatar_url).await;
         assert_eq!(redirect.status(), StatusCode::FOUND);
+        // Anyone may fetch it, as Plane's avatar links: an API-token client or a page without
+        // a session gets the image too.
+        let anonymous = app.client.get(app.url(&avatar_url)).send().await.unwrap();
+        assert_eq!(anonymous.status(), StatusCode::FOUND);
         let image = app
             .client
             .get(redirect.headers()["location"].to_str().unwrap())

@@ -53,6 +53,8 @@ struct State {
     key: EcdsaKeyPair,
     /// Signs ID tokens with a key the JWKS does not publish (to test rejection).
     forge_signature: bool,
+    /// Leaves the address out of ID tokens: only the userinfo endpoint gives it.
+    email_in_userinfo_only: bool,
 }
 
 #[derive(Clone)]
@@ -89,6 +91,7 @@ impl FakeProvider {
             tokens: HashMap::new(),
             key: new_key(),
             forge_signature: false,
+            email_in_userinfo_only: false,
         }));
         let app = Route::new()
             .at("/login/oauth/authorize", authorize)
@@ -104,6 +107,7 @@ impl FakeProvider {
             .at("/api/v1/user/emails", gitea_emails)
             .at("/.well-known/openid-configuration", discovery)
             .at("/jwks", jwks)
+            .at("/userinfo", userinfo)
             .data(state.clone());
         let task = tokio::spawn(async move {
             let _ = Server::new_with_acceptor(TcpAcceptor::from_tokio(listener).unwrap())
@@ -130,6 +134,11 @@ impl FakeProvider {
 
     pub fn forge_signatures(&self) {
         self.state.lock().unwrap().forge_signature = true;
+    }
+
+    /// Gives the address only at the userinfo endpoint from now on, as Authelia does.
+    pub fn keep_email_out_of_id_tokens(&self) {
+        self.state.lock().unwrap().email_in_userinfo_only = true;
     }
 }
 
@@ -230,12 +239,17 @@ fn token(req: &Request, Form(form): Form<TokenForm>, state: Data<&Arc<Mutex<Stat
     let mut body = json!({"access_token": access, "token_type": "bearer", "expires_in": 3600});
     if let Some(nonce) = pending.nonce {
         let now = chrono::Utc::now().timestamp();
-        let claims = json!({
+        let mut claims = json!({
             "iss": state.issuer, "sub": user.id, "aud": CLIENT_ID, "iat": now, "exp": now + 300,
             "nonce": nonce, "email": user.email, "email_verified": user.email_verified,
             "name": user.name, "given_name": user.name.split(' ').next().unwrap_or(""),
             "family_name": user.name.split(' ').nth(1).unwrap_or(""),
         });
+        if state.email_in_userinfo_only {
+            let claims = claims.as_object_mut().unwrap();
+            claims.remove("email");
+            claims.remove("email_verified");
+        }
         let id_token = if state.forge_signature {
             sign(&new_key(), &claims)
         } else {
@@ -336,6 +350,7 @@ fn discovery(state: Data<&Arc<Mutex<State>>>) -> Response {
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
         "jwks_uri": format!("{base}/jwks"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
@@ -343,6 +358,16 @@ fn discovery(state: Data<&Arc<Mutex<State>>>) -> Response {
         "token_endpoint_auth_methods_supported": ["client_secret_basic"],
         "code_challenge_methods_supported": ["S256"],
     }))
+}
+
+#[handler]
+fn userinfo(req: &Request, state: Data<&Arc<Mutex<State>>>) -> Response {
+    match bearer_user(req, &state) {
+        Some(u) => json_response(json!({
+            "sub": u.id, "email": u.email, "email_verified": u.email_verified, "name": u.name,
+        })),
+        None => unauthorized(),
+    }
 }
 
 #[handler]
