@@ -20,6 +20,9 @@ use crate::kv::{Kv, KvError, Namespace};
 pub const COOKIE: &str = "session-id";
 /// How long an unused session lives.
 pub const LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Live sessions one user may hold; signing in past it ends the least recently used ones, so
+/// repeated sign-ins (a script, stolen credentials in a loop) cannot pile sessions up.
+pub const MAX_PER_USER: usize = 100;
 /// A session's last-seen time is written at most this often.
 const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
@@ -83,6 +86,10 @@ pub async fn create(
     let key = store_key(user_id, &secret);
     kv.set(Namespace::Sessions, &key, &record, Some(LIFETIME))
         .await?;
+    let held = list(kv, user_id).await?;
+    for stale in held.iter().skip(MAX_PER_USER).filter(|s| s.key != key) {
+        kv.remove(Namespace::Sessions, &stale.key).await?;
+    }
     Ok((
         format!("{}.{secret}", user_id.simple()),
         Session {

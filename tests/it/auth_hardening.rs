@@ -485,3 +485,37 @@ async fn a_body_of_too_many_values_is_refused_before_it_is_parsed() {
     let refused = owner.post("/workspaces/", Value::Array(values)).await;
     assert_eq!((refused.status.as_u16(), refused.body), (400, too_many));
 }
+
+on_both_engines!(
+    signing_in_past_the_cap_ends_the_least_recently_used_sessions,
+    |engine: Engine| async move {
+        use plane_aio::domain::sessions;
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        let cookie = admin.cookie("session-id").unwrap();
+        let user_id = uuid::Uuid::parse_str(cookie.split('.').next().unwrap()).unwrap();
+        let kv = app.state.kv();
+        // The browser's session is the oldest; a script signs in as many times again.
+        for _ in 0..sessions::MAX_PER_USER {
+            sessions::create(
+                kv,
+                user_id,
+                "script",
+                "127.0.0.1",
+                "email",
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(
+            sessions::list(kv, user_id).await.unwrap().len(),
+            sessions::MAX_PER_USER
+        );
+        assert_eq!(
+            admin.get("/api/users/me/").await.status(),
+            StatusCode::UNAUTHORIZED,
+            "the least recently used session went"
+        );
+    }
+);
