@@ -253,7 +253,7 @@ pub const KEYS: &[Key] = &[
         "cron_purge_expired",
         "CRON",
         "0 */10 * * * *",
-        "Schedule (sec min hour day month weekday, UTC) of the purge of expired sessions and key-value entries, old cron records, finished jobs, gone job workers and abandoned upload files; `off` (or an empty flag or file value) disables it.",
+        "Schedule (sec min hour day month weekday, UTC) of the purge of expired sessions and key-value entries, old cron records, finished jobs, gone job workers, abandoned upload files and avatar uploads no profile uses; `off` (or an empty flag or file value) disables it.",
     ),
     key(
         "cron_dispatch_outbox",

@@ -4,7 +4,9 @@
 //! mail jobs name addresses that may have no account, so they are not kept for ever. Workers
 //! unseen for a day (or `job_orphan_timeout`, when longer: a live worker may be that quiet) and
 //! named by no job are forgotten: each start of a node registers a new one. Temporary files of
-//! fs-mode uploads an hour old (left by a crash mid-write) are removed.
+//! fs-mode uploads an hour old (left by a crash mid-write) are removed, and so are avatar uploads
+//! a day old that no profile uses: an upload link cannot bound what is sent to S3, so what was
+//! uploaded and never set (or refused as too large) must not stay for ever.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -21,6 +23,9 @@ const GONE_WORKER_DAYS: i64 = 1;
 /// Age after which a temporary upload file is taken for abandoned (a write of the largest body
 /// allowed takes seconds).
 const ABANDONED_UPLOAD: std::time::Duration = std::time::Duration::from_secs(3600);
+/// Age after which an avatar upload no profile uses is taken for abandoned: upload links live
+/// ten minutes, and the web UI sets the avatar right after its upload.
+const UNUSED_AVATAR: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 pub async fn run(state: AppState) -> anyhow::Result<String> {
     let entries = state.kv().purge_expired().await?;
@@ -46,7 +51,24 @@ pub async fn run(state: AppState) -> anyhow::Result<String> {
         )
         .await?;
     let uploads = state.storage().sweep_partial(ABANDONED_UPLOAD).await?;
+    let avatars = sweep_unused_avatars(&state).await?;
     Ok(format!(
-        "removed {entries} expired key-value entries, {runs} old cron run records, {jobs} finished jobs, {workers} gone workers and {uploads} abandoned upload files"
+        "removed {entries} expired key-value entries, {runs} old cron run records, {jobs} finished jobs, {workers} gone workers, {uploads} abandoned upload files and {avatars} unused avatar uploads"
     ))
+}
+
+/// Deletes avatar uploads [`UNUSED_AVATAR`] old that no user's profile points at.
+async fn sweep_unused_avatars(state: &AppState) -> anyhow::Result<u64> {
+    let mut removed = 0;
+    for key in state
+        .storage()
+        .objects_older_than("avatars/", UNUSED_AVATAR)
+        .await?
+    {
+        if !db::users::avatar_in_use(state.db(), key.as_str()).await? {
+            state.storage().delete(&key).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }

@@ -176,6 +176,15 @@ pub async fn is_admin(db: &Db, user_id: Uuid) -> Result<bool, DbErr> {
         > 0)
 }
 
+/// Whether any user's avatar is the stored object `key` (deleted users' too: their rows stay).
+pub async fn avatar_in_use(db: &Db, key: &str) -> Result<bool, DbErr> {
+    Ok(user::Entity::find()
+        .filter(user::Column::AvatarAsset.eq(key))
+        .count(&db.conn)
+        .await?
+        > 0)
+}
+
 pub async fn count(db: &Db) -> Result<u64, DbErr> {
     user::Entity::find()
         .filter(user::Column::DeletedAt.is_null())

@@ -175,6 +175,42 @@ impl Storage {
         Ok(removed)
     }
 
+    /// Objects under `prefix` (a folder, ending in `/`) last written at least `older_than` ago.
+    pub async fn objects_older_than(
+        &self,
+        prefix: &str,
+        older_than: Duration,
+    ) -> Result<Vec<ObjectKey>, StorageError> {
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(older_than)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let entries = match self.op.list_with(prefix).recursive(true).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == opendal::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StorageError::from_opendal(e)),
+        };
+        let mut old = Vec::new();
+        for entry in entries {
+            if !entry.metadata().is_file() {
+                continue;
+            }
+            // A listing does not always carry the time (fs); a stat does.
+            let modified = match entry.metadata().last_modified() {
+                Some(at) => Some(at),
+                None => match self.op.stat(entry.path()).await {
+                    Ok(meta) => meta.last_modified(),
+                    Err(e) if e.kind() == opendal::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(StorageError::from_opendal(e)),
+                },
+            };
+            let is_old = modified.is_some_and(|at| std::time::SystemTime::from(at) <= cutoff);
+            if is_old && let Ok(key) = ObjectKey::parse(entry.path()) {
+                old.push(key);
+            }
+        }
+        Ok(old)
+    }
+
     pub async fn read(&self, key: &ObjectKey) -> Result<Vec<u8>, StorageError> {
         self.op
             .read(key.as_str())

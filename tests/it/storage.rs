@@ -168,6 +168,21 @@ async fn storage_suite(app: &TestApp) {
     );
     assert_eq!(storage.read(&key).await.unwrap(), body);
 
+    // Objects listed by age (the purge's sweep of unused uploads).
+    let listed = storage
+        .objects_older_than("uploads/", Duration::ZERO)
+        .await
+        .unwrap();
+    let listed: Vec<&str> = listed.iter().map(|k| k.as_str()).collect();
+    assert_eq!(listed, ["uploads/avatar.png"]);
+    assert!(
+        storage
+            .objects_older_than("uploads/", Duration::from_secs(3600))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
     // Expired links are refused.
     let short = storage
         .presign_read(&key, Duration::from_secs(1), base)
@@ -313,4 +328,46 @@ async fn uploads_abandoned_mid_write_are_swept_by_the_purge() {
     })
     .await;
     assert!(under_way.exists());
+}
+
+#[tokio::test]
+async fn avatar_uploads_no_profile_uses_are_swept_after_a_day() {
+    let app = TestApp::spawn_with(Engine::Sqlite, &[("cron_purge_expired", "* * * * * *")]).await;
+    let admin = app.admin().await;
+    let me: serde_json::Value = admin.get("/api/users/me/").await.json().await.unwrap();
+    let user_id = me["id"].as_str().unwrap();
+    let storage = app.state.storage();
+    let png = vec![137u8, 80, 78, 71];
+    let mut keys = Vec::new();
+    for name in ["used.png", "old.png", "new.png"] {
+        let key = ObjectKey::parse(&format!("avatars/{user_id}/{name}")).unwrap();
+        storage.write(&key, png.clone()).await.unwrap();
+        keys.push(key);
+    }
+    let [used, unused_old, unused_new] = &keys[..] else {
+        unreachable!()
+    };
+    let set = admin
+        .patch(
+            "/api/users/me/",
+            serde_json::json!({"avatar_asset": used.as_str()}),
+        )
+        .await;
+    assert_eq!(set.status(), StatusCode::OK);
+    let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
+    for key in [used, unused_old] {
+        std::fs::File::options()
+            .write(true)
+            .open(app.data_dir.path().join("uploads").join(key.as_str()))
+            .unwrap()
+            .set_modified(two_days_ago)
+            .unwrap();
+    }
+
+    eventually(Duration::from_secs(30), "the purge to sweep", || async {
+        matches!(storage.read(unused_old).await, Err(StorageError::NotFound)).then_some(())
+    })
+    .await;
+    assert_eq!(storage.read(used).await.unwrap(), png, "in use: kept");
+    assert_eq!(storage.read(unused_new).await.unwrap(), png, "fresh: kept");
 }
