@@ -1,7 +1,8 @@
 //! One-time secrets sent by email: magic sign-in codes and password-reset links.
 //!
 //! Both live in the key-value store with an expiry, are stored hashed, are compared in
-//! constant time, and stop working after use. A magic code also stops after a few wrong
+//! constant time, and stop working after use. Asking for a magic code again re-sends the live
+//! one (kept sealed under the instance secret for that) instead of voiding it. A magic code also stops after a few wrong
 //! guesses (counted atomically, parallel guesses included), so it cannot be brute-forced within
 //! its lifetime.
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::crypto::SecretBox;
 use crate::kv::{Kv, KvError, Namespace};
 
 /// How long a magic code is valid.
@@ -43,7 +45,25 @@ pub fn same(a: &str, b: &str) -> bool {
 #[derive(Debug, Serialize, Deserialize)]
 struct MagicCode {
     code_hash: String,
+    /// The code sealed under the instance secret, so that asking again re-sends the live code
+    /// rather than replacing it: someone asking for codes for an address cannot void the one
+    /// its owner is about to type. (Absent in records of earlier versions.)
+    #[serde(default)]
+    sealed: Option<String>,
+    /// When the code stops working (Unix milliseconds).
+    #[serde(default)]
+    expires_at_ms: Option<i64>,
 }
+
+/// A code to mail, and for how many more minutes it works.
+#[derive(Debug)]
+pub struct IssuedCode {
+    pub code: String,
+    pub minutes_left: u64,
+}
+
+/// A live code is re-sent only with at least this long left; else a fresh one is made.
+const RESEND_AT_LEAST: Duration = Duration::from_secs(2 * 60);
 
 /// Plane's code shape: three groups of four lower-case letters, e.g. `qwer-tyui-opas`.
 fn new_code() -> String {
@@ -58,20 +78,44 @@ fn new_code() -> String {
         .join("-")
 }
 
-/// Makes a new code for `email` (replacing any earlier one) and returns it for the email.
-pub async fn issue_magic_code(kv: &Kv, email: &str) -> Result<String, KvError> {
+/// The code to mail to `email`: the live one when it has a while left (the same code again, its
+/// expiry and guesses unchanged), else a new one replacing it.
+pub async fn issue_magic_code(
+    kv: &Kv,
+    secrets: &SecretBox,
+    email: &str,
+) -> Result<IssuedCode, KvError> {
+    let key = format!("magic:{email}");
+    let now = crate::kv::now_ms();
+    if let Some(live) = kv.get::<MagicCode>(Namespace::AuthCodes, &key).await?
+        && let (Some(sealed), Some(expires_at)) = (&live.sealed, live.expires_at_ms)
+        && expires_at - now >= RESEND_AT_LEAST.as_millis() as i64
+        && let Ok(code) = secrets.open(sealed)
+        && same(&digest(&code), &live.code_hash)
+    {
+        return Ok(IssuedCode {
+            code,
+            minutes_left: ((expires_at - now) as u64) / 60_000,
+        });
+    }
     let code = new_code();
     let record = MagicCode {
         code_hash: digest(&code),
+        // Without a seal the code still works; it is only not re-sent.
+        sealed: secrets.seal(&code).ok(),
+        expires_at_ms: Some(now + MAGIC_CODE_LIFETIME.as_millis() as i64),
     };
     kv.set(
         Namespace::AuthCodes,
-        &format!("magic:{email}"),
+        &key,
         &record,
         Some(MAGIC_CODE_LIFETIME),
     )
     .await?;
-    Ok(code)
+    Ok(IssuedCode {
+        code,
+        minutes_left: MAGIC_CODE_LIFETIME.as_secs() / 60,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -437,3 +437,38 @@ async fn without_smtp_mail_flows_say_so() {
     let info: Value = app.get("/api/instances/").await.json().await.unwrap();
     assert_eq!(info["config"]["is_smtp_configured"], false);
 }
+
+on_both_engines!(
+    asking_again_resends_the_live_code_instead_of_voiding_it,
+    |engine: Engine| async move {
+        let app = TestApp::spawn(engine).await;
+        let admin = app.admin().await;
+        let sink = app.with_mail(&admin).await;
+        let generate = async |browser: &crate::support::browser::Browser| {
+            let resp = browser
+                .post("/auth/magic-generate/", json!({"email": ADMIN_EMAIL}))
+                .await;
+            assert_eq!(resp.status(), StatusCode::OK);
+        };
+        let owner = app.browser();
+        generate(&owner).await;
+        let code = code_in(&sink.wait_for(1).await.decoded());
+
+        // Someone else asks for a code for the same address: the same code goes out again,
+        // and the owner's still works.
+        let other = app.browser();
+        generate(&other).await;
+        assert_eq!(code_in(&sink.wait_for(2).await.decoded()), code);
+        let signed_in = owner
+            .post(
+                "/auth/magic-sign-in/",
+                json!({"email": ADMIN_EMAIL, "code": code}),
+            )
+            .await;
+        assert_eq!(signed_in.status(), StatusCode::OK);
+
+        // Used up, it is not sent again: the next request makes a new one.
+        generate(&other).await;
+        assert_ne!(code_in(&sink.wait_for(3).await.decoded()), code);
+    }
+);

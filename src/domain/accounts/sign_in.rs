@@ -89,10 +89,12 @@ pub(super) async fn send_magic_code(
     if !may_use {
         return Ok(());
     }
-    let code = codes::issue_magic_code(state.kv(), email.as_str())
+    let codes::IssuedCode {
+        code,
+        minutes_left: minutes,
+    } = codes::issue_magic_code(state.kv(), state.secrets(), email.as_str())
         .await
         .map_err(internal)?;
-    let minutes = codes::MAGIC_CODE_LIFETIME.as_secs() / 60;
     send_mail(
         state,
         settings,
