@@ -79,10 +79,12 @@ pub async fn access_log<E: Endpoint>(next: E, req: Request) -> Result<Response> 
     let user = resp.extensions().get::<LoggedUser>().map(|u| u.0.clone());
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     let request_id = request_id.as_deref().unwrap_or("");
+    // Fields as `&str`, not `%` (Display): the JSON log then copies them instead of running each
+    // through the formatter, a tenth of the CPU a cached read costs.
     if status >= 500 {
-        tracing::error!(target: "plane_aio::access", %method, %path, status, duration_ms, request_id, user = user.as_deref(), remote = %remote, user_agent = %user_agent, "request");
+        tracing::error!(target: "plane_aio::access", method = method.as_str(), path = path.as_str(), status, duration_ms, request_id, user = user.as_deref(), remote = remote.as_str(), user_agent = user_agent.as_str(), "request");
     } else {
-        tracing::info!(target: "plane_aio::access", %method, %path, status, duration_ms, request_id, user = user.as_deref(), remote = %remote, user_agent = %user_agent, "request");
+        tracing::info!(target: "plane_aio::access", method = method.as_str(), path = path.as_str(), status, duration_ms, request_id, user = user.as_deref(), remote = remote.as_str(), user_agent = user_agent.as_str(), "request");
     }
     Ok(resp)
 }

@@ -171,10 +171,10 @@ async fn the_pretty_format_writes_readable_lines() {
     assert!(child.wait().unwrap().success());
     let request = rest
         .iter()
-        .find(|l| l.contains("path=/healthz"))
+        .find(|l| l.contains("path=\"/healthz\""))
         .unwrap_or_else(|| panic!("no access line for /healthz:\n{}", rest.join("\n")));
     assert!(
-        request.contains("method=GET")
+        request.contains("method=\"GET\"")
             && request.contains("status=200")
             && request.contains("duration_ms="),
         "{request}"
