@@ -237,6 +237,8 @@ impl UsersApi {
         let avatar = match body.avatar_asset.as_deref() {
             None => None,
             Some("") => Some(None),
+            // The avatar already set stays valid, however old its upload.
+            Some(key) if user.avatar_asset.as_deref() == Some(key) => None,
             Some(key) => Some(Some(check_avatar(&state, &user, key).await?)),
         };
         let previous = user.avatar_asset.clone();
@@ -409,8 +411,17 @@ async fn check_avatar(state: &AppState, user: &User, key: &str) -> Result<String
     if !in_own_folder || !extension_ok {
         return Err(invalid());
     }
-    match state.storage().size(&object).await {
-        Ok(size) if size > 0 && size <= state.settings().file_size_limit => Ok(key.to_string()),
+    match state.storage().stat(&object).await {
+        // An upload is set right after it is made (its link lives ten minutes); an older one
+        // may be about to go in the purge's sweep of unused uploads, so it is not taken.
+        Ok((_, Some(written)))
+            if written.elapsed().unwrap_or_default() > crate::cron::UNUSED_UPLOAD_KEPT =>
+        {
+            Err(invalid())
+        }
+        Ok((size, _)) if size > 0 && size <= state.settings().file_size_limit => {
+            Ok(key.to_string())
+        }
         Ok(_) => {
             // An S3 upload URL cannot bound the size: what was sent over the limit goes now.
             if let Err(error) = state.storage().delete(&object).await {

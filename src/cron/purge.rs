@@ -24,7 +24,8 @@ const GONE_WORKER_DAYS: i64 = 1;
 /// allowed takes seconds).
 const ABANDONED_UPLOAD: std::time::Duration = std::time::Duration::from_secs(3600);
 /// Age after which an avatar upload no profile uses is taken for abandoned: upload links live
-/// ten minutes, and the web UI sets the avatar right after its upload.
+/// ten minutes, the web UI sets the avatar right after its upload, and an upload older than
+/// [`super::UNUSED_UPLOAD_KEPT`] is refused as an avatar, so none is set while this sweep looks.
 const UNUSED_AVATAR: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 pub async fn run(state: AppState) -> anyhow::Result<String> {
@@ -57,17 +58,31 @@ pub async fn run(state: AppState) -> anyhow::Result<String> {
     ))
 }
 
-/// Deletes avatar uploads [`UNUSED_AVATAR`] old that no user's profile points at.
+/// Deletes avatar uploads [`UNUSED_AVATAR`] old that no user's profile points at. An object
+/// that cannot be listed or deleted is logged and left for the next run; the rest go on.
 async fn sweep_unused_avatars(state: &AppState) -> anyhow::Result<u64> {
-    let mut removed = 0;
-    for key in state
+    let old = match state
         .storage()
         .objects_older_than("avatars/", UNUSED_AVATAR)
-        .await?
+        .await
     {
-        if !db::users::avatar_in_use(state.db(), key.as_str()).await? {
-            state.storage().delete(&key).await?;
-            removed += 1;
+        Ok(old) => old,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list avatar uploads");
+            return Ok(0);
+        }
+    };
+    if old.is_empty() {
+        return Ok(0);
+    }
+    let in_use = db::users::avatars_in_use(state.db()).await?;
+    let mut removed = 0;
+    for key in old.iter().filter(|k| !in_use.contains(k.as_str())) {
+        match state.storage().delete(key).await {
+            Ok(()) => removed += 1,
+            Err(e) => {
+                tracing::warn!(key = %key, error = %e, "cannot remove an unused avatar upload")
+            }
         }
     }
     Ok(removed)

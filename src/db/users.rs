@@ -176,13 +176,17 @@ pub async fn is_admin(db: &Db, user_id: Uuid) -> Result<bool, DbErr> {
         > 0)
 }
 
-/// Whether any user's avatar is the stored object `key` (deleted users' too: their rows stay).
-pub async fn avatar_in_use(db: &Db, key: &str) -> Result<bool, DbErr> {
-    Ok(user::Entity::find()
-        .filter(user::Column::AvatarAsset.eq(key))
-        .count(&db.conn)
-        .await?
-        > 0)
+/// Every stored avatar some user's profile points at (deleted users' too: their rows stay).
+pub async fn avatars_in_use(db: &Db) -> Result<std::collections::HashSet<String>, DbErr> {
+    use sea_orm::QuerySelect;
+    let keys: Vec<Option<String>> = user::Entity::find()
+        .select_only()
+        .column(user::Column::AvatarAsset)
+        .filter(user::Column::AvatarAsset.is_not_null())
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    Ok(keys.into_iter().flatten().collect())
 }
 
 pub async fn count(db: &Db) -> Result<u64, DbErr> {

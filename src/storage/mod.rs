@@ -199,8 +199,13 @@ impl Storage {
                 Some(at) => Some(at),
                 None => match self.op.stat(entry.path()).await {
                     Ok(meta) => meta.last_modified(),
-                    Err(e) if e.kind() == opendal::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(StorageError::from_opendal(e)),
+                    // Gone meanwhile, or unreadable: not this sweep's to judge.
+                    Err(e) => {
+                        if e.kind() != opendal::ErrorKind::NotFound {
+                            tracing::warn!(path = entry.path(), error = %e, "cannot read a stored object's age");
+                        }
+                        continue;
+                    }
                 },
             };
             let is_old = modified.is_some_and(|at| std::time::SystemTime::from(at) <= cutoff);
@@ -221,10 +226,18 @@ impl Storage {
 
     /// Size in bytes, or NotFound.
     pub async fn size(&self, key: &ObjectKey) -> Result<u64, StorageError> {
+        self.stat(key).await.map(|(size, _)| size)
+    }
+
+    /// Size in bytes and when the object was last written (when the backend says), or NotFound.
+    pub async fn stat(
+        &self,
+        key: &ObjectKey,
+    ) -> Result<(u64, Option<std::time::SystemTime>), StorageError> {
         self.op
             .stat(key.as_str())
             .await
-            .map(|m| m.content_length())
+            .map(|m| (m.content_length(), m.last_modified().map(Into::into)))
             .map_err(StorageError::from_opendal)
     }
 

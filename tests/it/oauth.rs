@@ -288,7 +288,11 @@ async fn an_address_given_only_at_userinfo_signs_in() {
     provider.set_user(stranger);
     let other = app.browser();
     let landing = sign_in_with(&other, "oidc", "/").await;
-    assert!(landing.starts_with("/sign-in?"), "{landing}");
+    let (_, _, message) = refusal(&landing);
+    assert!(
+        message.contains("has not verified your email address"),
+        "refused for the unverified address the userinfo gave, not a missing one: {landing}"
+    );
     assert_eq!(
         other.get("/api/users/me/").await.status(),
         StatusCode::UNAUTHORIZED

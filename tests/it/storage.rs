@@ -339,12 +339,12 @@ async fn avatar_uploads_no_profile_uses_are_swept_after_a_day() {
     let storage = app.state.storage();
     let png = vec![137u8, 80, 78, 71];
     let mut keys = Vec::new();
-    for name in ["used.png", "old.png", "new.png"] {
+    for name in ["used.png", "old.png", "new.png", "late.png"] {
         let key = ObjectKey::parse(&format!("avatars/{user_id}/{name}")).unwrap();
         storage.write(&key, png.clone()).await.unwrap();
         keys.push(key);
     }
-    let [used, unused_old, unused_new] = &keys[..] else {
+    let [used, unused_old, unused_new, late] = &keys[..] else {
         unreachable!()
     };
     let set = admin
@@ -354,15 +354,34 @@ async fn avatar_uploads_no_profile_uses_are_swept_after_a_day() {
         )
         .await;
     assert_eq!(set.status(), StatusCode::OK);
-    let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
-    for key in [used, unused_old] {
+    let age = |key: &ObjectKey, seconds: u64| {
         std::fs::File::options()
             .write(true)
             .open(app.data_dir.path().join("uploads").join(key.as_str()))
             .unwrap()
-            .set_modified(two_days_ago)
+            .set_modified(std::time::SystemTime::now() - Duration::from_secs(seconds))
             .unwrap();
-    }
+    };
+    age(used, 2 * 24 * 3600);
+    age(unused_old, 2 * 24 * 3600);
+    // An upload two hours old is no longer taken as an avatar (the sweep could be about to
+    // remove it), though the sweep leaves it for the rest of the day.
+    age(late, 2 * 3600);
+    let refused = admin
+        .patch(
+            "/api/users/me/",
+            serde_json::json!({"avatar_asset": late.as_str()}),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    // The avatar already set, sent again with the profile, is not refused for its age.
+    let resent = admin
+        .patch(
+            "/api/users/me/",
+            serde_json::json!({"avatar_asset": used.as_str(), "first_name": "Ada"}),
+        )
+        .await;
+    assert_eq!(resent.status(), StatusCode::OK);
 
     eventually(Duration::from_secs(30), "the purge to sweep", || async {
         matches!(storage.read(unused_old).await, Err(StorageError::NotFound)).then_some(())
@@ -370,4 +389,7 @@ async fn avatar_uploads_no_profile_uses_are_swept_after_a_day() {
     .await;
     assert_eq!(storage.read(used).await.unwrap(), png, "in use: kept");
     assert_eq!(storage.read(unused_new).await.unwrap(), png, "fresh: kept");
+    assert_eq!(storage.read(late).await.unwrap(), png, "under a day: kept");
+    let me: serde_json::Value = admin.get("/api/users/me/").await.json().await.unwrap();
+    assert!(me["avatar_url"].is_string(), "the avatar in use stays set");
 }
