@@ -408,7 +408,7 @@ impl Input {
             Value::String(s) if s.is_empty() => return Some(None),
             Value::String(s) => match Uuid::parse_str(s) {
                 Ok(id) => return Some(Some(id)),
-                Err(_) => not_a_uuid(&python_str(&Value::String(s.clone()))),
+                Err(_) => not_a_uuid(s),
             },
             Value::Bool(_) => "Incorrect type. Expected pk value, received bool.".to_string(),
             Value::Number(n) if n.is_u64() => does_not_exist(&n.to_string()),

@@ -415,7 +415,7 @@ async fn check_avatar(state: &AppState, user: &User, key: &str) -> Result<String
         // An upload is set right after it is made (its link lives ten minutes); an older one
         // may be about to go in the purge's sweep of unused uploads, so it is not taken.
         Ok((_, Some(written)))
-            if written.elapsed().unwrap_or_default() > crate::cron::UNUSED_UPLOAD_KEPT =>
+            if written.elapsed().unwrap_or_default() > crate::cron::AVATAR_SETTABLE_FOR =>
         {
             Err(invalid())
         }

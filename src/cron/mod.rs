@@ -10,6 +10,8 @@
 mod outbox;
 mod purge;
 
+pub use purge::AVATAR_SETTABLE_FOR;
+
 use std::{
     future::Future,
     pin::Pin,
@@ -24,10 +26,6 @@ use chrono::{SubsecRound, Utc};
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
 use crate::{app::AppState, config::CronSettings, db};
-
-/// How long after its upload an object may still be set as an avatar; the purge removes unused
-/// ones well after that.
-pub const UNUSED_UPLOAD_KEPT: std::time::Duration = std::time::Duration::from_secs(3600);
 
 type RunFn = fn(AppState) -> Pin<Box<dyn Future<Output = anyhow::Result<String>> + Send>>;
 type DueFn = fn(AppState) -> Pin<Box<dyn Future<Output = anyhow::Result<bool>> + Send>>;

@@ -23,9 +23,11 @@ const GONE_WORKER_DAYS: i64 = 1;
 /// Age after which a temporary upload file is taken for abandoned (a write of the largest body
 /// allowed takes seconds).
 const ABANDONED_UPLOAD: std::time::Duration = std::time::Duration::from_secs(3600);
-/// Age after which an avatar upload no profile uses is taken for abandoned: upload links live
-/// ten minutes, the web UI sets the avatar right after its upload, and an upload older than
-/// [`super::UNUSED_UPLOAD_KEPT`] is refused as an avatar, so none is set while this sweep looks.
+/// How long after its upload an object may still be set as an avatar (upload links live ten
+/// minutes, and the web UI sets the avatar right after its upload).
+pub const AVATAR_SETTABLE_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
+/// Age after which an avatar upload no profile uses is taken for abandoned: well past
+/// [`AVATAR_SETTABLE_FOR`], so none is being set while this sweep looks.
 const UNUSED_AVATAR: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 pub async fn run(state: AppState) -> anyhow::Result<String> {

@@ -391,7 +391,7 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 pub async fn postgres_pool(
     url: &str,
     max_connections: u32,
-    min_connections: u32,
+    warm: u32,
 ) -> Result<PgPool, ConnectError> {
     let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
         ConnectError::Unreachable(format!("invalid database_url: {}", describe_sqlx_error(&e)))
@@ -413,8 +413,9 @@ pub async fn postgres_pool(
     let port = options.get_port();
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
-        // Opened below; sqlx replaces one of these that closes.
-        .min_connections(min_connections)
+        // No `min_connections`: sqlx would open them one after another, beside the warm-up
+        // below (and with no idle timeout nor lifetime, never again after start). A warm
+        // connection that closes is opened again when next needed.
         // A connection, once open, stays open (sqlx closes idle ones after 10 minutes and all
         // after 30 by default): opening another in the middle of a burst stalls it.
         .idle_timeout(None)
@@ -446,19 +447,19 @@ pub async fn postgres_pool(
             describe_sqlx_error(&e)
         ))
     })?;
-    drop(first);
-    // The other warm connections open side by side in the background: opened in turn before
+    // The other `warm` connections open side by side in the background: opened in turn before
     // serving (as sqlx's eager connect does), each would delay the start by its TLS handshake.
-    if min_connections > 1 {
+    if warm > 1 {
         let mut opening = tokio::task::JoinSet::new();
-        for _ in 1..min_connections {
+        for _ in 1..warm {
             let pool = pool.clone();
             opening.spawn(async move { pool.acquire().await });
         }
         tokio::spawn(async move {
-            // Held until all are open, so each acquire opens a connection of its own.
+            // All held (the first too) until all are open, so each acquire opens a connection
+            // of its own.
             let opened = opening.join_all().await;
-            drop(opened);
+            drop((first, opened));
         });
     }
     Ok(pool)

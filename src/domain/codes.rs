@@ -2,9 +2,9 @@
 //!
 //! Both live in the key-value store with an expiry, are stored hashed, are compared in
 //! constant time, and stop working after use. Asking for a magic code again re-sends the live
-//! one (kept sealed under the instance secret for that) instead of voiding it. A magic code also stops after a few wrong
-//! guesses (counted atomically, parallel guesses included), so it cannot be brute-forced within
-//! its lifetime.
+//! one (kept sealed under the instance secret for that) instead of voiding it. A magic code
+//! also stops after a few wrong guesses (counted atomically, parallel guesses included), so it
+//! cannot be brute-forced within its lifetime.
 
 use std::time::Duration;
 

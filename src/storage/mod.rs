@@ -224,11 +224,6 @@ impl Storage {
             .map_err(StorageError::from_opendal)
     }
 
-    /// Size in bytes, or NotFound.
-    pub async fn size(&self, key: &ObjectKey) -> Result<u64, StorageError> {
-        self.stat(key).await.map(|(size, _)| size)
-    }
-
     /// Size in bytes and when the object was last written (when the backend says), or NotFound.
     pub async fn stat(
         &self,

@@ -157,32 +157,29 @@ on_both_engines!(
             "the sign-in answer is the user as users/me shows them, admin flag included"
         );
         assert_eq!(me["last_login_medium"], "email");
-        let replay = async |cookie: &str| {
-            app.client
-                .get(app.url("/api/users/me/"))
-                .header("cookie", format!("session-id={cookie}"))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        };
 
         // Signing in again on this browser ends the session it held before.
         let first_cookie = browser.cookie("session-id").unwrap();
-        assert_eq!(replay(&first_cookie).await, StatusCode::OK);
+        assert_eq!(app.me_with_session(&first_cookie).await, StatusCode::OK);
         let again = browser.sign_in(ADMIN_EMAIL, PASSWORD).await;
         assert_eq!(again.status(), StatusCode::OK);
         assert_ne!(browser.cookie("session-id").unwrap(), first_cookie);
-        assert_eq!(replay(&first_cookie).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.me_with_session(&first_cookie).await,
+            StatusCode::UNAUTHORIZED
+        );
 
         // Sign-out ends the session on the server: the old cookie no longer works.
         let old_cookie = browser.cookie("session-id").unwrap();
-        assert_eq!(replay(&old_cookie).await, StatusCode::OK);
+        assert_eq!(app.me_with_session(&old_cookie).await, StatusCode::OK);
         assert_eq!(
             browser.post("/auth/sign-out/", json!({})).await.status(),
             StatusCode::NO_CONTENT
         );
-        assert_eq!(replay(&old_cookie).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.me_with_session(&old_cookie).await,
+            StatusCode::UNAUTHORIZED
+        );
     }
 );
 

@@ -158,7 +158,7 @@ on_both_engines!(
         );
 
         // As if last used ten minutes ago: this use pushes the expiry out.
-        let user_id = uuid::Uuid::parse_str(cookie.split('.').next().unwrap()).unwrap();
+        let user_id = admin.user_id();
         let kv = app.state.kv();
         let mut found = sessions::list(kv, user_id).await.unwrap();
         assert_eq!(found.len(), 1);
@@ -375,26 +375,14 @@ on_both_engines!(
         })
         .await
         .unwrap();
-        let me = |cookie: String| {
-            let app = &app;
-            async move {
-                app.client
-                    .get(app.url("/api/users/me/"))
-                    .header("cookie", format!("session-id={cookie}"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-            }
-        };
         let kv = app.state.kv();
         let create =
             |at| plane_aio::domain::sessions::create(kv, user.id, "test", "127.0.0.1", "email", at);
         let (late, _) = create(checked_at).await.unwrap();
-        assert_eq!(me(late).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.me_with_session(&late).await, StatusCode::UNAUTHORIZED);
         // Checked after the reset: valid.
         let (fresh, _) = create(chrono::Utc::now()).await.unwrap();
-        assert_eq!(me(fresh).await, StatusCode::OK);
+        assert_eq!(app.me_with_session(&fresh).await, StatusCode::OK);
     }
 );
 
@@ -492,8 +480,7 @@ on_both_engines!(
         use plane_aio::domain::sessions;
         let app = TestApp::spawn(engine).await;
         let admin = app.admin().await;
-        let cookie = admin.cookie("session-id").unwrap();
-        let user_id = uuid::Uuid::parse_str(cookie.split('.').next().unwrap()).unwrap();
+        let user_id = admin.user_id();
         let kv = app.state.kv();
         // The browser's session is the oldest; a script signs in as many times again.
         for _ in 0..sessions::MAX_PER_USER {

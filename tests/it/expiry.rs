@@ -123,8 +123,7 @@ on_both_engines!(
         use plane_aio::domain::sessions;
         let app = TestApp::spawn(engine).await;
         let admin = app.admin().await;
-        let cookie = admin.cookie("session-id").unwrap();
-        let user_id = uuid::Uuid::parse_str(cookie.split('.').next().unwrap()).unwrap();
+        let user_id = admin.user_id();
         let kv = app.state.kv();
         let found = sessions::list(kv, user_id).await.unwrap();
         assert_eq!(found.len(), 1);

@@ -101,7 +101,7 @@ on_both_engines!(
         let key =
             plane_aio::storage::ObjectKey::parse(empty["asset_key"].as_str().unwrap()).unwrap();
         assert!(matches!(
-            app.state.storage().size(&key).await,
+            app.state.storage().stat(&key).await,
             Err(plane_aio::storage::StorageError::NotFound)
         ));
         let put = app
@@ -142,6 +142,15 @@ on_both_engines!(
         // a session gets the image too.
         let anonymous = app.client.get(app.url(&avatar_url)).send().await.unwrap();
         assert_eq!(anonymous.status(), StatusCode::FOUND);
+        for unknown in [uuid::Uuid::now_v7().to_string(), "not-a-uuid".into()] {
+            let missing = app
+                .client
+                .get(app.url(&format!("/api/users/{unknown}/avatar/")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(missing.status(), StatusCode::NOT_FOUND, "{unknown}");
+        }
         let image = app
             .client
             .get(redirect.headers()["location"].to_str().unwrap())

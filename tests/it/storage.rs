@@ -9,7 +9,10 @@ use std::{
 use plane_aio::storage::{ObjectKey, StorageError};
 use reqwest::StatusCode;
 
-use crate::support::{Engine, TestApp, eventually, tools};
+use crate::{
+    on_both_engines,
+    support::{Engine, TestApp, eventually, tools},
+};
 
 struct S3Server {
     child: Child,
@@ -99,7 +102,7 @@ async fn storage_suite(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(storage.read(&key).await.unwrap(), b"hello storage");
-    assert_eq!(storage.size(&key).await.unwrap(), 13);
+    assert_eq!(storage.stat(&key).await.unwrap().0, 13);
     storage.delete(&key).await.unwrap();
     assert!(matches!(
         storage.read(&key).await,
@@ -330,66 +333,59 @@ async fn uploads_abandoned_mid_write_are_swept_by_the_purge() {
     assert!(under_way.exists());
 }
 
-#[tokio::test]
-async fn avatar_uploads_no_profile_uses_are_swept_after_a_day() {
-    let app = TestApp::spawn_with(Engine::Sqlite, &[("cron_purge_expired", "* * * * * *")]).await;
-    let admin = app.admin().await;
-    let me: serde_json::Value = admin.get("/api/users/me/").await.json().await.unwrap();
-    let user_id = me["id"].as_str().unwrap();
-    let storage = app.state.storage();
-    let png = vec![137u8, 80, 78, 71];
-    let mut keys = Vec::new();
-    for name in ["used.png", "old.png", "new.png", "late.png"] {
-        let key = ObjectKey::parse(&format!("avatars/{user_id}/{name}")).unwrap();
-        storage.write(&key, png.clone()).await.unwrap();
-        keys.push(key);
-    }
-    let [used, unused_old, unused_new, late] = &keys[..] else {
-        unreachable!()
-    };
-    let set = admin
-        .patch(
-            "/api/users/me/",
-            serde_json::json!({"avatar_asset": used.as_str()}),
-        )
-        .await;
-    assert_eq!(set.status(), StatusCode::OK);
-    let age = |key: &ObjectKey, seconds: u64| {
-        std::fs::File::options()
-            .write(true)
-            .open(app.data_dir.path().join("uploads").join(key.as_str()))
-            .unwrap()
-            .set_modified(std::time::SystemTime::now() - Duration::from_secs(seconds))
-            .unwrap();
-    };
-    age(used, 2 * 24 * 3600);
-    age(unused_old, 2 * 24 * 3600);
-    // An upload two hours old is no longer taken as an avatar (the sweep could be about to
-    // remove it), though the sweep leaves it for the rest of the day.
-    age(late, 2 * 3600);
-    let refused = admin
-        .patch(
-            "/api/users/me/",
-            serde_json::json!({"avatar_asset": late.as_str()}),
-        )
-        .await;
-    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
-    // The avatar already set, sent again with the profile, is not refused for its age.
-    let resent = admin
-        .patch(
-            "/api/users/me/",
-            serde_json::json!({"avatar_asset": used.as_str(), "first_name": "Ada"}),
-        )
-        .await;
-    assert_eq!(resent.status(), StatusCode::OK);
+on_both_engines!(
+    avatar_uploads_no_profile_uses_are_swept_after_a_day,
+    |engine: Engine| async move {
+        let app = TestApp::spawn_with(engine, &[("cron_purge_expired", "* * * * * *")]).await;
+        let admin = app.admin().await;
+        let me: serde_json::Value = admin.get("/api/users/me/").await.json().await.unwrap();
+        let user_id = me["id"].as_str().unwrap();
+        let storage = app.state.storage();
+        let png = vec![137u8, 80, 78, 71];
+        let mut keys = Vec::new();
+        for name in ["used.png", "old.png", "new.png", "late.png"] {
+            let key = ObjectKey::parse(&format!("avatars/{user_id}/{name}")).unwrap();
+            storage.write(&key, png.clone()).await.unwrap();
+            keys.push(key);
+        }
+        let [used, unused_old, unused_new, late] = &keys[..] else {
+            unreachable!()
+        };
+        let set_avatar = async |key: &ObjectKey| {
+            admin
+                .patch(
+                    "/api/users/me/",
+                    serde_json::json!({"avatar_asset": key.as_str()}),
+                )
+                .await
+                .status()
+        };
+        assert_eq!(set_avatar(used).await, StatusCode::OK);
+        let age = |key: &ObjectKey, seconds: u64| {
+            std::fs::File::options()
+                .write(true)
+                .open(app.data_dir.path().join("uploads").join(key.as_str()))
+                .unwrap()
+                .set_modified(std::time::SystemTime::now() - Duration::from_secs(seconds))
+                .unwrap();
+        };
+        age(used, 2 * 24 * 3600);
+        age(unused_old, 2 * 24 * 3600);
+        // An upload two hours old is no longer taken as an avatar (the sweep could be about to
+        // remove it), though the sweep leaves it for the rest of the day.
+        age(late, 2 * 3600);
+        assert_eq!(set_avatar(late).await, StatusCode::BAD_REQUEST);
+        // The avatar already set, sent again with the profile, is not refused for its age.
+        assert_eq!(set_avatar(used).await, StatusCode::OK);
 
-    eventually(Duration::from_secs(30), "the purge to sweep", || async {
-        matches!(storage.read(unused_old).await, Err(StorageError::NotFound)).then_some(())
-    })
-    .await;
-    assert_eq!(storage.read(used).await.unwrap(), png, "in use: kept");
-    assert_eq!(storage.read(unused_new).await.unwrap(), png, "fresh: kept");
-    assert_eq!(storage.read(late).await.unwrap(), png, "under a day: kept");
-    let me: serde_json::Value = admin.get("/api/users/me/").await.json().await.unwrap();
-    assert!(me["avatar_url"].is_string(), "the avatar in use stays set");
-}
+        eventually(Duration::from_secs(30), "the purge to sweep", || async {
+            matches!(storage.read(unused_old).await, Err(StorageError::NotFound)).then_some(())
+        })
+        .await;
+        assert_eq!(storage.read(used).await.unwrap(), png, "in use: kept");
+        assert_eq!(storage.read(unused_new).await.unwrap(), png, "fresh: kept");
+        assert_eq!(storage.read(late).await.unwrap(), png, "under a day: kept");
+        let me: serde_json::Value = admin.get("/api/users/me/").await.json().await.unwrap();
+        assert!(me["avatar_url"].is_string(), "the avatar in use stays set");
+    }
+);

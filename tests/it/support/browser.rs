@@ -48,6 +48,12 @@ impl Browser {
         format!("{}{path}", self.base)
     }
 
+    /// The signed-in user's id, read off the session cookie (`<user id>.<secret>`).
+    pub fn user_id(&self) -> uuid::Uuid {
+        let cookie = self.cookie("session-id").expect("signed in");
+        uuid::Uuid::parse_str(cookie.split('.').next().unwrap()).unwrap()
+    }
+
     pub fn cookie(&self, name: &str) -> Option<String> {
         let url = url::Url::parse(&self.base).unwrap();
         let header = self.jar.cookies(&url)?;

@@ -118,6 +118,17 @@ impl TestApp {
             .expect("request")
     }
 
+    /// What `GET /api/users/me/` answers a request carrying only the session cookie `cookie`.
+    pub async fn me_with_session(&self, cookie: &str) -> reqwest::StatusCode {
+        self.client
+            .get(self.url("/api/users/me/"))
+            .header("cookie", format!("session-id={cookie}"))
+            .send()
+            .await
+            .expect("request")
+            .status()
+    }
+
     /// Graceful stop, as SIGTERM would do; returns what `run` returned.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();
